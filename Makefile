@@ -1,0 +1,47 @@
+# leaseq: `make help` lists the targets. README.md's two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+WITH_REDIS := scripts/with-redis.sh
+
+.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-cross-long bench
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+demo: ## Run the demo: producers, workers and a cleaner on a throw-away Redis
+	@scripts/setup.sh
+	@cargo build -q --release -p leaseq --example demo
+	@$(WITH_REDIS) target/release/examples/demo
+
+test: setup lint test-core test-python test-node test-csharp test-conformance test-cross ## Run every test
+	@echo "make test: all suites passed"
+
+setup: ## Install the system packages the tests need (Redis, Mono, NUnit, nuget)
+	@scripts/setup.sh --all
+
+lint: ## rustfmt and clippy
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -q -- -D warnings
+
+test-core: ## Rust core behaviour tests against a real Redis
+	$(WITH_REDIS) cargo test -p leaseq -q
+
+test-python: ## Python binding: build, pytest, mypy
+	$(WITH_REDIS) bindings-python/test.sh
+
+test-node: ## Node binding: build, node --test, tsc
+	$(WITH_REDIS) bindings-node/test.sh
+
+test-csharp: ## .NET binding: build with Mono, NUnit, package and consume the .nupkg
+	$(WITH_REDIS) bindings-csharp/test.sh
+
+test-conformance: ## spec/conformance cases in every language
+	$(WITH_REDIS) spec/conformance/run-all.sh
+
+test-cross: ## Mixed-language producers, workers and cleaners, killed at random (quick size)
+	$(WITH_REDIS) tests-cross/run.sh quick
+
+test-cross-long: ## The long cross-language run (100,000+ items)
+	$(WITH_REDIS) tests-cross/run.sh long
+
+bench: ## Benchmarks against the peers and redis-benchmark; prints a table and writes bench/results.json
+	bench/run.sh

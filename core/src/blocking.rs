@@ -1,0 +1,122 @@
+//! The blocking API: the same operations as the async one, run on leaseq's own runtime.
+//!
+//! For programs without an async runtime (and for the Python and .NET bindings' synchronous
+//! methods). Do not call these from inside an async runtime: that is an error, not a deadlock.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::item::Item;
+use crate::queue::CleanReport;
+use crate::runtime::runtime;
+
+fn block_on<T>(future: impl Future<Output = Result<T>>) -> Result<T> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::new(
+            ErrorKind::Internal,
+            "the blocking leaseq API was called from inside an async runtime; use the async API",
+        ));
+    }
+    runtime().block_on(future)
+}
+
+/// A blocking handle on a [`crate::Connection`]. Cheap to clone; safe to share between threads.
+#[derive(Clone)]
+pub struct Connection {
+    inner: crate::Connection,
+}
+
+impl Connection {
+    /// Opens a connection from a URL; see [`crate::Connection::open`].
+    pub fn open(url: &str) -> Result<Connection> {
+        Ok(Connection {
+            inner: block_on(crate::Connection::open(url))?,
+        })
+    }
+
+    /// Closes the connection; see [`crate::Connection::close`].
+    pub fn close(&self) {
+        self.inner.close()
+    }
+
+    /// The async handle on the same connection.
+    pub fn as_async(&self) -> &crate::Connection {
+        &self.inner
+    }
+}
+
+/// A blocking handle on a [`crate::WorkQueue`]. Cheap to clone; safe to share between threads.
+#[derive(Clone)]
+pub struct WorkQueue {
+    inner: crate::WorkQueue,
+}
+
+impl WorkQueue {
+    /// See [`crate::WorkQueue::new`].
+    pub fn new(connection: &Connection, name: &str) -> Result<WorkQueue> {
+        Ok(WorkQueue {
+            inner: crate::WorkQueue::new(&connection.inner, name)?,
+        })
+    }
+
+    /// The async handle on the same queue (same session).
+    pub fn as_async(&self) -> &crate::WorkQueue {
+        &self.inner
+    }
+
+    /// See [`crate::WorkQueue::add_item`].
+    pub fn add_item(&self, item: &Item) -> Result<bool> {
+        block_on(self.inner.add_item(item))
+    }
+
+    /// See [`crate::WorkQueue::add_unique_item`].
+    pub fn add_unique_item(&self, item: &Item) -> Result<()> {
+        block_on(self.inner.add_unique_item(item))
+    }
+
+    /// See [`crate::WorkQueue::add_items`].
+    pub fn add_items(&self, items: &[Item]) -> Result<u64> {
+        block_on(self.inner.add_items(items))
+    }
+
+    /// See [`crate::WorkQueue::lease`].
+    pub fn lease(
+        &self,
+        lease_duration: Duration,
+        block: bool,
+        timeout: Option<Duration>,
+    ) -> Result<Option<Item>> {
+        block_on(self.inner.lease(lease_duration, block, timeout))
+    }
+
+    /// See [`crate::WorkQueue::renew`].
+    pub fn renew(&self, item: &Item, lease_duration: Duration) -> Result<bool> {
+        block_on(self.inner.renew(item, lease_duration))
+    }
+
+    /// See [`crate::WorkQueue::complete`].
+    pub fn complete(&self, item: &Item) -> Result<bool> {
+        block_on(self.inner.complete(item))
+    }
+
+    /// See [`crate::WorkQueue::light_clean`].
+    pub fn light_clean(&self) -> Result<CleanReport> {
+        block_on(self.inner.light_clean())
+    }
+
+    /// See [`crate::WorkQueue::deep_clean`].
+    pub fn deep_clean(&self) -> Result<CleanReport> {
+        block_on(self.inner.deep_clean())
+    }
+
+    /// See [`crate::WorkQueue::queue_len`].
+    pub fn queue_len(&self) -> Result<u64> {
+        block_on(self.inner.queue_len())
+    }
+
+    /// See [`crate::WorkQueue::processing`].
+    pub fn processing(&self) -> Result<u64> {
+        block_on(self.inner.processing())
+    }
+}

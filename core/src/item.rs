@@ -1,0 +1,76 @@
+//! The unit of work: an id and some bytes.
+
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The largest item data Redis accepts in one value (its 512 MB string limit).
+pub const MAX_ITEM_BYTES: usize = 512 * 1024 * 1024;
+
+/// An item of work: a unique id and opaque data.
+///
+/// The id names the item's keys in Redis; two items with the same id are the same item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    /// The item's id; [`Item::new`] makes a random UUID.
+    pub id: String,
+    /// The item's data, stored as is.
+    pub data: Vec<u8>,
+}
+
+impl Item {
+    /// An item with `data` and a new random UUID (v4) for its id.
+    pub fn new(data: impl Into<Vec<u8>>) -> Item {
+        Item {
+            id: uuid::Uuid::new_v4().to_string(),
+            data: data.into(),
+        }
+    }
+
+    /// An item with the given id and data; the id is checked when the item is added.
+    pub fn with_id(id: impl Into<String>, data: impl Into<Vec<u8>>) -> Item {
+        Item {
+            id: id.into(),
+            data: data.into(),
+        }
+    }
+
+    /// An item whose data is `value` serialized as JSON, with a new random id.
+    pub fn from_json<T: Serialize + ?Sized>(value: &T) -> Result<Item> {
+        Ok(Item::new(serde_json::to_vec(value)?))
+    }
+
+    /// The item's data parsed as JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        Ok(serde_json::from_slice(&self.data)?)
+    }
+
+    /// Checks the id and the data size; every operation that writes an item calls it.
+    pub fn validate(&self) -> Result<()> {
+        validate_id(&self.id)?;
+        if self.data.len() > MAX_ITEM_BYTES {
+            return Err(Error::invalid_argument(format!(
+                "item {} is {} bytes; Redis stores at most {MAX_ITEM_BYTES} bytes per item",
+                self.id,
+                self.data.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Checks an item id: it must not be empty (it names a key).
+pub fn validate_id(id: &str) -> Result<()> {
+    if id.is_empty() {
+        return Err(Error::invalid_argument("item id must not be empty"));
+    }
+    Ok(())
+}
+
+/// Turns raw id bytes (from a binding) into an id, refusing bytes that are not UTF-8.
+pub fn id_from_bytes(bytes: Vec<u8>) -> Result<String> {
+    let id = String::from_utf8(bytes)
+        .map_err(|_| Error::invalid_argument("item id must be valid UTF-8"))?;
+    validate_id(&id)?;
+    Ok(id)
+}

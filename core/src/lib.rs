@@ -1,0 +1,49 @@
+//! # leaseq
+//!
+//! A Redis-backed work queue with leases: producers add items, workers lease them for a while
+//! and complete them, cleaners return the work of workers that died. One implementation behind
+//! the Rust, Python, Node.js and .NET packages, wire-compatible with `redis-work-queue`.
+//!
+//! Guarantees (see `spec/key-schema.md`): an added item is never lost; delivery is at least once;
+//! [`WorkQueue::complete`] returns `true` exactly once per item. Every operation is one atomic Lua
+//! script (in `core/lua/`), one round trip.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use leaseq::{Connection, Item, WorkQueue};
+//!
+//! # async fn run() -> leaseq::Result<()> {
+//! let connection = Connection::open("redis://127.0.0.1:6379").await?;
+//! let queue = WorkQueue::new(&connection, "jobs")?;
+//! queue.add_item(&Item::new(b"resize photo 17".to_vec())).await?;
+//! if let Some(item) = queue.lease(Duration::from_secs(30), true, Some(Duration::from_secs(1))).await? {
+//!     // ... do the work ...
+//!     assert!(queue.complete(&item).await?);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The [`blocking`] module has the same API for code without an async runtime.
+#![warn(missing_docs)]
+
+mod add;
+pub mod blocking;
+mod clean;
+mod complete;
+mod connection;
+mod duration;
+mod error;
+mod item;
+mod keys;
+mod lease;
+mod queue;
+mod runtime;
+mod scripts;
+
+pub use connection::Connection;
+pub use duration::{from_secs_f64, lease_from_secs_f64, lease_millis, MAX_LEASE};
+pub use error::{Error, ErrorKind, Result};
+pub use item::{id_from_bytes, validate_id, Item, MAX_ITEM_BYTES};
+pub use queue::{CleanReport, WorkQueue};
+pub use runtime::runtime;
