@@ -25,17 +25,16 @@ impl WorkQueue {
         let mut connection = self.connection.shared().await?;
         let mut offset = 0u64;
         loop {
-            let (requeued, dropped, next_offset, done): (u64, u64, u64, u64) =
-                scripts::LIGHT_CLEAN
-                    .key(&self.keys.processing)
-                    .key(&self.keys.queue)
-                    .key(&self.keys.lease_prefix)
-                    .key(&self.keys.old_lease_prefix)
-                    .key(&self.keys.item_prefix)
-                    .arg(offset)
-                    .arg(LIGHT_CLEAN_BATCH)
-                    .invoke_async(&mut connection)
-                    .await?;
+            let (requeued, dropped, next_offset, done): (u64, u64, u64, u64) = scripts::LIGHT_CLEAN
+                .key(&self.keys.processing)
+                .key(&self.keys.queue)
+                .key(&self.keys.lease_prefix)
+                .key(&self.keys.old_lease_prefix)
+                .key(&self.keys.item_prefix)
+                .arg(offset)
+                .arg(LIGHT_CLEAN_BATCH)
+                .invoke_async(&mut connection)
+                .await?;
             report.requeued += requeued;
             report.dropped += dropped;
             offset = next_offset;

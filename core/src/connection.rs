@@ -47,9 +47,8 @@ impl Connection {
     /// Connects at once, so a server that cannot be reached is an [`ErrorKind::Connection`] error
     /// here rather than at the first operation.
     pub async fn open(url: &str) -> Result<Connection> {
-        let client = redis::Client::open(url).map_err(|err| {
-            Error::invalid_argument(format!("invalid Redis URL {url:?}: {err}"))
-        })?;
+        let client = redis::Client::open(url)
+            .map_err(|err| Error::invalid_argument(format!("invalid Redis URL {url:?}: {err}")))?;
         let connection = Connection {
             inner: Arc::new(Inner {
                 client,

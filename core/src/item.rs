@@ -50,7 +50,7 @@ impl Item {
         validate_id(&self.id)?;
         if self.data.len() > MAX_ITEM_BYTES {
             return Err(Error::invalid_argument(format!(
-                "item {} is {} bytes; Redis stores at most {MAX_ITEM_BYTES} bytes per item",
+                "item {} is {} bytes; Redis stores at most 512 MB ({MAX_ITEM_BYTES} bytes) per item",
                 self.id,
                 self.data.len()
             )));

@@ -17,7 +17,9 @@ pub(crate) struct Keys {
 impl Keys {
     pub fn new(prefix: &str) -> Result<Keys> {
         if prefix.is_empty() {
-            return Err(Error::invalid_argument("queue name (key prefix) must not be empty"));
+            return Err(Error::invalid_argument(
+                "queue name (key prefix) must not be empty",
+            ));
         }
         Ok(Keys {
             prefix: prefix.to_owned(),
