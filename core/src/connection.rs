@@ -42,11 +42,14 @@ struct State {
 
 impl Connection {
     /// Opens a connection from a URL: `redis://[user:password@]host:port[/db]`,
-    /// `rediss://…` (TLS) or `unix:///path/to/redis.sock`.
+    /// `rediss://…` (TLS, verified against the Mozilla roots; append `#insecure` to skip
+    /// verification) or `unix:///path/to/redis.sock`.
     ///
     /// Connects at once, so a server that cannot be reached is an [`ErrorKind::Connection`] error
     /// here rather than at the first operation.
     pub async fn open(url: &str) -> Result<Connection> {
+        // rediss:// needs a process-wide crypto provider; Err means one is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = redis::Client::open(url)
             .map_err(|err| Error::invalid_argument(format!("invalid Redis URL {url:?}: {err}")))?;
         let connection = Connection {

@@ -16,34 +16,13 @@ pub fn redis_url() -> String {
         if let Ok(url) = std::env::var("LEASEQ_REDIS_URL") {
             return url;
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        // Spawned from a thread that never ends, so PR_SET_PDEATHSIG fires only when the
-        // whole test process exits.
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut command = Command::new("redis-server");
-            command
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no"])
-                .stdout(Stdio::null());
-            unsafe {
-                command.pre_exec(|| {
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                    Ok(())
-                });
-            }
-            let child = command.spawn().expect("redis-server must be installed");
-            tx.send(()).unwrap();
-            let _keep = child;
-            loop {
-                std::thread::park();
-            }
-        });
-        rx.recv().unwrap();
+        let port = free_port();
+        spawn_redis(vec![
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+        ]);
         let url = format!("redis://127.0.0.1:{port}");
         for _ in 0..100 {
             if raw_at(&url).is_ok() {
@@ -54,6 +33,41 @@ pub fn redis_url() -> String {
         url
     })
     .clone()
+}
+
+/// Starts a redis-server with `args` (plus no persistence) that dies with this test process.
+pub fn spawn_redis(args: Vec<String>) {
+    // Spawned from a thread that never ends, so PR_SET_PDEATHSIG fires only when the
+    // whole test process exits.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut command = Command::new("redis-server");
+        command
+            .args(&args)
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null());
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("redis-server must be installed");
+        tx.send(()).unwrap();
+        let _keep = child;
+        loop {
+            std::thread::park();
+        }
+    });
+    rx.recv().unwrap();
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn raw_at(url: &str) -> redis::RedisResult<redis::Connection> {
