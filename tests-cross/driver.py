@@ -1,0 +1,219 @@
+"""Cross-language crash test: producers, workers and cleaners of every language on one Redis.
+
+Workers misbehave on purpose (skip `complete`, outlive their lease, crash between lease and
+complete) and the driver SIGKILLs random workers and starts new ones. At the end it checks, from
+the actors' logs and from Redis:
+
+- every item added was completed (`complete() == true`) exactly once, except items whose
+  completing worker was SIGKILLed between `complete` and writing its log line: those must be
+  gone from Redis (the completion happened) and are reported separately;
+- no key of the queue is left behind;
+and reports how many items were delivered more than once.
+
+Usage: driver.py quick|long [--langs rust,crate,pypi,python,node,csharp] [--redis-url URL]
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / "bindings-python/.venv/bin/python")
+
+# How to start an actor of each kind, and which roles it can play.
+ACTORS = {
+    "rust": ([str(ROOT / "target/release/leaseq-actor")], {"producer", "worker", "cleaner"}),
+    "crate": ([str(ROOT / "target/release/rwq-crate-actor")], {"producer", "worker"}),
+    "pypi": ([PYTHON, str(ROOT / "tests-cross/rwq_pypi_actor.py")], {"producer", "worker"}),
+    "python": ([PYTHON, str(ROOT / "tests-cross/actor.py")], {"producer", "worker", "cleaner"}),
+    "node": (["node", str(ROOT / "tests-cross/actor.js")], {"producer", "worker", "cleaner"}),
+    "csharp": (["mono", str(ROOT / "tests-cross/out/Actor.exe")], {"producer", "worker"}),
+}
+
+SIZES = {
+    # items per producer, workers per kind, seconds between kills, time limit (s)
+    "quick": dict(items=1000, workers=2, kill_every=0.25, limit=150),
+    "long": dict(items=17_000, workers=3, kill_every=0.25, limit=3600),
+}
+
+# Odds per leased item; every item also takes --work-ms of "work" between lease and complete.
+MISBEHAVE = ["--skip", "0.01", "--outlive", "0.005", "--crash", "0.005", "--work-ms", "10"]
+LEASE_MS = "1000"
+
+
+@dataclass
+class Actor:
+    kind: str
+    role: str
+    log: Path
+    process: subprocess.Popen
+    killed: bool = False
+
+
+@dataclass
+class Run:
+    url: str
+    prefix: str
+    logs: Path
+    actors: list[Actor] = field(default_factory=list)
+    serial: int = 0
+
+    def start(self, kind: str, role: str, *extra: str) -> Actor:
+        self.serial += 1
+        log = self.logs / f"{kind}-{role}-{self.serial}.log"
+        command = ACTORS[kind][0] + [role, "--url", self.url, "--prefix", self.prefix,
+                                     "--log", str(log), "--lease-ms", LEASE_MS, *extra]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=open(log.with_suffix(".err"), "w"),
+                                   cwd=ROOT)
+        actor = Actor(kind, role, log, process)
+        self.actors.append(actor)
+        return actor
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("size", choices=SIZES)
+    parser.add_argument("--langs", default=",".join(ACTORS))
+    parser.add_argument("--redis-url", default=os.environ.get("LEASEQ_REDIS_URL"))
+    options = parser.parse_args()
+    size = SIZES[options.size]
+    kinds = options.langs.split(",")
+    db = redis.Redis.from_url(options.redis_url)
+    run = Run(options.redis_url, f"cross:{os.getpid()}", Path(tempfile.mkdtemp(prefix="leaseq-cross-")))
+    print(f"cross run ({options.size}): {', '.join(kinds)} on {options.redis_url}, logs in {run.logs}")
+
+    producers = [run.start(kind, "producer", "--id-prefix", f"{kind}", "--count", str(size["items"]))
+                 for kind in kinds if "producer" in ACTORS[kind][1]]
+    for kind in kinds:
+        if "worker" in ACTORS[kind][1]:
+            for _ in range(size["workers"]):
+                run.start(kind, "worker", *MISBEHAVE)
+    cleaners = [kind for kind in kinds if "cleaner" in ACTORS[kind][1]]
+    for kind in cleaners:
+        run.start(kind, "cleaner")
+    expected = size["items"] * len(producers)
+
+    started = time.monotonic()
+    kills = restarts = 0
+    next_kill = started + size["kill_every"]
+    failure = None
+    while True:
+        time.sleep(0.05)
+        now = time.monotonic()
+        for actor in run.actors:
+            if actor.role == "producer" and actor.process.poll() not in (None, 0):
+                failure = f"producer {actor.log.name} failed with {actor.process.returncode}"
+        # Workers that crashed on purpose (exit 3) or were killed are replaced.
+        for actor in list(run.actors):
+            if actor.role == "worker" and actor.process.poll() is not None and not getattr(actor, "replaced", False):
+                actor.replaced = True  # type: ignore[attr-defined]
+                if actor.process.returncode not in (3, -signal.SIGKILL):
+                    failure = f"worker {actor.log.name} exited with {actor.process.returncode}"
+                run.start(actor.kind, "worker", *MISBEHAVE)
+                restarts += 1
+        if now >= next_kill:
+            live = [a for a in run.actors if a.role == "worker" and a.process.poll() is None]
+            if live:
+                victim = random.choice(live)
+                victim.process.send_signal(signal.SIGKILL)
+                victim.killed = True
+                kills += 1
+            next_kill = now + size["kill_every"] * random.uniform(0.5, 1.5)
+        producers_done = all(p.process.poll() == 0 for p in producers)
+        if producers_done and db.llen(f"{run.prefix}:queue") == 0 and db.llen(f"{run.prefix}:processing") == 0:
+            break
+        if failure or now - started > size["limit"]:
+            break
+    elapsed = time.monotonic() - started
+    for actor in run.actors:
+        if actor.process.poll() is None:
+            actor.process.kill()
+        actor.process.wait()
+    time.sleep(float(LEASE_MS) / 1000 * 1.6)  # let the last abandoned lease keys expire
+
+    added: set[str] = set()
+    completed = collections.Counter()
+    delivered = collections.Counter()
+    completing_by_killed: set[str] = set()
+    ghosts = 0
+    for actor in run.actors:
+        if not actor.log.exists():
+            continue
+        last_completing = None
+        for raw in actor.log.read_text().splitlines():
+            event, item_id = raw.split(" ", 1)
+            if event == "added":
+                added.add(item_id)
+            elif event == "delivered":
+                delivered[item_id] += 1
+            elif event == "completing":
+                last_completing = item_id
+            elif event == "completed":
+                completed[item_id] += 1
+                last_completing = None
+            elif event == "ghost":
+                ghosts += 1
+        if last_completing is not None and actor.process.returncode in (-signal.SIGKILL, 3):
+            completing_by_killed.add(last_completing)
+
+    leftover = sorted(k.decode() for k in db.scan_iter(match=f"{run.prefix}:*", count=1000))
+    twice = sorted(i for i, n in completed.items() if n > 1)
+    never = added - set(completed)
+    # Completed in Redis, but the worker was killed before it could log it.
+    unlogged = {i for i in never if i in completing_by_killed and not db.exists(f"{run.prefix}:item:{i}")}
+    lost = never - unlogged
+    unknown = set(completed) - added
+    redelivered = sum(1 for n in delivered.values() if n > 1)
+
+    print(f"  items added          {len(added)} (expected {expected})")
+    print(f"  completed true       {sum(completed.values())}")
+    print(f"  completed unlogged   {len(unlogged)} (worker SIGKILLed between complete and its log line)")
+    print(f"  lost                 {len(lost)}")
+    print(f"  completed true twice {len(twice)}")
+    print(f"  delivered > once     {redelivered}")
+    print(f"  ghost ids skipped    {ghosts} (PyPI 0.1.5 workers handed an id whose data was gone)")
+    print(f"  kills                {kills} SIGKILL, {restarts} workers restarted")
+    print(f"  keys left behind     {len(leftover)}")
+    print(f"  took                 {elapsed:.1f} s")
+    problems = []
+    if failure:
+        problems.append(failure)
+    if elapsed > size["limit"]:
+        problems.append(f"did not finish within {size['limit']} s")
+    if len(added) != expected:
+        problems.append(f"{expected - len(added)} items were never added")
+    if lost:
+        problems.append(f"lost: {sorted(lost)[:10]}")
+    if twice:
+        problems.append(f"completed twice: {twice[:10]}")
+    if unknown:
+        problems.append(f"completed but never added: {sorted(unknown)[:10]}")
+    if leftover:
+        problems.append(f"keys left behind: {leftover[:10]}")
+    for problem in problems:
+        print(f"FAIL: {problem}")
+    if problems:
+        for err in sorted(run.logs.glob("*.err")):
+            text = err.read_text().strip()
+            if text:
+                print(f"--- {err.name}\n{text[-2000:]}")
+        return 1
+    print("OK: nothing lost, nothing completed twice, no keys left behind")
+    shutil.rmtree(run.logs, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+//! A leaseq producer, worker or cleaner for the cross-language run (Rust).
+
+use std::time::Duration;
+
+use leaseq::{Connection, Item, WorkQueue};
+use leaseq_cross::{misbehaviour, Args, Log, Misbehaviour};
+
+#[tokio::main]
+async fn main() -> leaseq::Result<()> {
+    let args = Args::parse();
+    let connection = Connection::open(&args.get("url")).await?;
+    let queue = WorkQueue::new(&connection, &args.get("prefix"))?;
+    let mut log = Log::open(&args.get("log"));
+    let lease = Duration::from_millis(args.number("lease-ms", 1000.0) as u64);
+    match args.role.as_str() {
+        "producer" => {
+            let id_prefix = args.get("id-prefix");
+            let count = args.number("count", 0.0) as usize;
+            for start in (0..count).step_by(50) {
+                let items: Vec<Item> = (start..count.min(start + 50))
+                    .map(|n| Item::with_id(format!("{id_prefix}-{n}"), format!("payload {n}")))
+                    .collect();
+                // Batches and single adds both get exercised.
+                if start % 100 == 0 {
+                    assert_eq!(queue.add_items(&items).await?, items.len() as u64);
+                } else {
+                    for item in &items {
+                        assert!(queue.add_item(item).await?);
+                    }
+                }
+                for item in &items {
+                    log.line("added", &item.id);
+                }
+            }
+        }
+        "worker" => loop {
+            let Some(item) = queue
+                .lease(lease, true, Some(Duration::from_millis(500)))
+                .await?
+            else {
+                continue;
+            };
+            log.line("delivered", &item.id);
+            match misbehaviour(&args) {
+                Misbehaviour::SkipComplete => continue,
+                Misbehaviour::Crash => std::process::exit(3),
+                Misbehaviour::OutliveLease => tokio::time::sleep(lease + lease / 2).await,
+                Misbehaviour::None => {}
+            }
+            tokio::time::sleep(Duration::from_millis(args.number("work-ms", 0.0) as u64)).await;
+            log.line("completing", &item.id);
+            if queue.complete(&item).await? {
+                log.line("completed", &item.id);
+            }
+        },
+        "cleaner" => loop {
+            queue.light_clean().await?;
+            tokio::time::sleep(Duration::from_millis(args.number("every-ms", 200.0) as u64)).await;
+        },
+        role => panic!("unknown role {role}"),
+    }
+    Ok(())
+}
