@@ -1,1 +1,15 @@
-//! Node binding (placeholder).
+//! Node.js binding of leaseq: a Redis-backed work queue with leases.
+//!
+//! Thin on purpose: every method converts its arguments, awaits the core (`leaseq`), and maps
+//! the core's error kind to `err.code`. Behaviour, validation and key naming live in the core.
+#![deny(clippy::all)]
+
+mod connection;
+mod error;
+mod item;
+mod queue;
+
+pub use connection::Connection;
+pub use error::{error_kinds, testing, ErrorCode, ErrorKindInfo};
+pub use item::Item;
+pub use queue::{CleanReport, LeaseOptions, WorkQueue};

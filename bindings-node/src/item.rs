@@ -1,0 +1,69 @@
+//! The unit of work: an id and some bytes.
+
+use napi::bindgen_prelude::{Buffer, Either, Uint8Array};
+use napi_derive::napi;
+
+use crate::error::{guard, Result};
+
+/// Item data as JavaScript passes it: bytes (a Buffer is a Uint8Array), or a string stored as
+/// UTF-8.
+fn data_bytes(data: Either<Uint8Array, String>) -> Vec<u8> {
+    match data {
+        Either::A(bytes) => bytes.to_vec(),
+        Either::B(text) => text.into_bytes(),
+    }
+}
+
+/// An item of work: a unique id and opaque data.
+///
+/// The id names the item's keys in Redis; two items with the same id are the same item.
+#[napi]
+pub struct Item {
+    pub(crate) inner: leaseq::Item,
+}
+
+#[napi]
+impl Item {
+    /// An item with `data` (a Buffer or other Uint8Array, or a string stored as UTF-8) and an `id`; without an id,
+    /// a new random UUID (v4). The id is checked when the item is added.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(data: Either<Uint8Array, String>, id: Option<String>) -> Item {
+        let data = data_bytes(data);
+        Item {
+            inner: match id {
+                Some(id) => leaseq::Item::with_id(id, data),
+                None => leaseq::Item::new(data),
+            },
+        }
+    }
+
+    /// An item whose data is `value` serialized as JSON, with a new random id.
+    #[napi(factory, catch_unwind)]
+    pub fn from_json(value: serde_json::Value) -> Result<Item> {
+        guard(|| leaseq::Item::from_json(&value).map(Item::from))
+    }
+
+    /// The item's data parsed as JSON.
+    #[napi(catch_unwind)]
+    pub fn json(&self) -> Result<serde_json::Value> {
+        guard(|| self.inner.json())
+    }
+
+    /// The item's id; `new Item(data)` makes a random UUID.
+    #[napi(getter, catch_unwind)]
+    pub fn id(&self) -> String {
+        self.inner.id.clone()
+    }
+
+    /// The item's data, stored as is (a copy each time it is read).
+    #[napi(getter, catch_unwind)]
+    pub fn data(&self) -> Buffer {
+        self.inner.data.clone().into()
+    }
+}
+
+impl From<leaseq::Item> for Item {
+    fn from(inner: leaseq::Item) -> Item {
+        Item { inner }
+    }
+}
