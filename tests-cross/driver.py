@@ -106,7 +106,7 @@ def main() -> int:
     expected = size["items"] * len(producers)
 
     started = time.monotonic()
-    kills = restarts = 0
+    kills = restarts = deep_requeued = 0
     next_kill = started + size["kill_every"]
     failure = None
     while True:
@@ -133,7 +133,15 @@ def main() -> int:
             next_kill = now + size["kill_every"] * random.uniform(0.5, 1.5)
         producers_done = all(p.process.poll() == 0 for p in producers)
         if producers_done and db.llen(f"{run.prefix}:queue") == 0 and db.llen(f"{run.prefix}:processing") == 0:
-            break
+            # An old-generation client killed inside its non-atomic complete leaves its item in
+            # no list: only a deep clean finds it. Workers finish what it requeues.
+            requeued = int(subprocess.run(
+                ACTORS["rust"][0] + ["deep-clean", "--url", run.url, "--prefix", run.prefix,
+                                     "--log", str(run.logs / "deep-clean.log")],
+                check=True, capture_output=True, text=True).stdout.strip())
+            deep_requeued += requeued
+            if requeued == 0:
+                break
         if failure or now - started > size["limit"]:
             break
     elapsed = time.monotonic() - started
@@ -141,7 +149,7 @@ def main() -> int:
         if actor.process.poll() is None:
             actor.process.kill()
         actor.process.wait()
-    time.sleep(float(LEASE_MS) / 1000 * 1.6)  # let the last abandoned lease keys expire
+    time.sleep(2.5)  # let the last abandoned lease keys (and a wake-up flag) expire
 
     added: set[str] = set()
     completed = collections.Counter()
@@ -185,6 +193,7 @@ def main() -> int:
     print(f"  delivered > once     {redelivered}")
     print(f"  ghost ids skipped    {ghosts} (PyPI 0.1.5 workers handed an id whose data was gone)")
     print(f"  kills                {kills} SIGKILL, {restarts} workers restarted")
+    print(f"  deep clean requeued  {deep_requeued} (items an old-generation client left in no list)")
     print(f"  keys left behind     {len(leftover)}")
     print(f"  took                 {elapsed:.1f} s")
     problems = []

@@ -53,6 +53,8 @@ async fn main() -> leaseq::Result<()> {
                 log.line("completed", &item.id);
             }
         },
+        // One deep clean, printing how many items it requeued: the driver's last check.
+        "deep-clean" => println!("{}", queue.deep_clean().await?.requeued),
         "cleaner" => loop {
             queue.light_clean().await?;
             tokio::time::sleep(Duration::from_millis(args.number("every-ms", 200.0) as u64)).await;
