@@ -1,1 +1,40 @@
-//! Python binding (placeholder).
+//! leaseq for Python: pyo3 glue over the `leaseq` core crate.
+//!
+//! Every method converts its arguments, calls the core, and maps the error; queue behaviour lives
+//! in the core. The blocking classes release the GIL around each Redis call (`bridge::run`); the
+//! asyncio classes return awaitables resolved from leaseq's runtime (`bridge::Operation`).
+
+use pyo3::prelude::*;
+
+#[macro_use]
+mod docs;
+
+mod aio;
+mod bridge;
+mod connection;
+mod convert;
+mod error;
+mod item;
+mod queue;
+
+/// The compiled part of leaseq. Import from ``leaseq`` and ``leaseq.aio`` instead.
+#[pymodule]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.add_class::<connection::Connection>()?;
+    module.add_class::<queue::WorkQueue>()?;
+    module.add_class::<item::Item>()?;
+    module.add_class::<item::CleanReport>()?;
+    // Named `Connection` and `WorkQueue` in `leaseq.aio`; distinct attribute names here.
+    module.add(
+        "AsyncConnection",
+        py.get_type::<connection::AsyncConnection>(),
+    )?;
+    module.add("AsyncWorkQueue", py.get_type::<aio::AsyncWorkQueue>())?;
+    module.add("ERROR_KINDS", error::error_kinds(py)?)?;
+    module.add_function(wrap_pyfunction!(error::exception_class, module)?)?;
+    module.add_function(wrap_pyfunction!(bridge::_panic_for_tests, module)?)?;
+    bridge::register(py)?;
+    Ok(())
+}

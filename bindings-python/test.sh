@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Python binding: build the abi3 wheel, install it into bindings-python/.venv, then ruff, pytest,
+# mypy (package, tests, typed sample, scripts, bench) and mypy.stubtest (the .pyi against the module).
+#   bindings-python/test.sh [PYTEST ARGS...]
+#   bindings-python/test.sh --build-only      only build the wheel and install it in the venv
+# Runs against LEASEQ_REDIS_URL; without it, re-runs itself under scripts/with-redis.sh.
+# Idempotent; needs python3 (with venv) and cargo.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+build_only=false
+if [[ "${1:-}" == "--build-only" ]]; then
+  build_only=true
+  shift
+elif [[ -z "${LEASEQ_REDIS_URL:-}" ]]; then
+  exec "$root/scripts/with-redis.sh" "$here/test.sh" "$@"
+fi
+
+step() { printf '\n== python: %s\n' "$*"; }
+
+venv="$here/.venv"
+if [[ ! -x "$venv/bin/python" ]]; then
+  step "venv"
+  python3 -m venv "$venv"
+fi
+py="$venv/bin/python"
+step "tools"
+"$py" -m pip install -q --disable-pip-version-check \
+  'maturin>=1.9,<2' pytest mypy ruff redis 'redis-work-queue==0.1.5'
+
+step "maturin build (abi3 wheel)"
+wheels="$(mktemp -d "${TMPDIR:-/tmp}/leaseq-wheels.XXXXXX")"
+trap 'rm -rf "$wheels"' EXIT
+(cd "$here" && "$venv/bin/maturin" build --release --quiet --out "$wheels")
+shopt -s nullglob
+built=("$wheels"/leaseq-*-cp39-abi3-*.whl)
+if ((${#built[@]} != 1)); then
+  echo "test.sh: expected one cp39-abi3 wheel, found: $(ls "$wheels")" >&2
+  exit 1
+fi
+"$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "${built[0]}"
+# `maturin develop` leaves the module beside the sources; the tests must use the installed wheel.
+rm -f "$here"/python/leaseq/_native*.so
+if $build_only; then
+  echo "python: built and installed ${built[0]##*/} in $venv"
+  exit 0
+fi
+
+cd "$here"
+step "ruff"
+bench="$root/bench/python_lease_complete.py"
+"$venv/bin/ruff" check python tests scripts
+"$venv/bin/ruff" check --config pyproject.toml "$bench"
+"$venv/bin/ruff" format --check python tests scripts
+"$venv/bin/ruff" format --check --config pyproject.toml "$bench"
+
+step "pytest"
+"$py" -m pytest -q "$@"
+
+step "mypy (strict: package, tests, typed sample, scripts, bench)"
+"$venv/bin/mypy" python/leaseq tests scripts "$bench"
+
+step "stubtest"
+# Checks the installed package: the compiled module against python/leaseq/_native.pyi.
+(cd "$venv" && "$py" -m mypy.stubtest leaseq)
+
+echo "python: all checks passed"
