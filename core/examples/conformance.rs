@@ -1,0 +1,250 @@
+//! The Rust runner of the language-neutral conformance cases in `spec/conformance/`.
+//!
+//! `spec/conformance/driver.py` starts it once and sends one case per line on stdin:
+//! `{"case": name, "url": redis_url, "prefix": p, "steps": [{"op", "args", "queue"?}, …]}`. It
+//! runs the steps through leaseq's public async API only and answers with one line,
+//! `{"results": [{"ok": value} | {"error": kind, "message": text}, …]}`, each result with the
+//! step's wall time in `"ms"`; the driver does the
+//! setup and checks the results and the keys left in Redis. See `spec/conformance/README.md`.
+//!
+//! `cargo run -q --release -p leaseq --example conformance` (the driver runs it this way).
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::time::{Duration, Instant};
+
+use leaseq::{CleanReport, Connection, ErrorKind, Item, WorkQueue};
+use serde_json::{json, Map, Value};
+
+/// Why a step did not return a value: an error from leaseq, or a case this runner cannot read
+/// (reported as kind `Harness`, which no case expects, so the driver shows it as a failure).
+enum StepError {
+    Leaseq(leaseq::Error),
+    Harness(String),
+}
+
+impl From<leaseq::Error> for StepError {
+    fn from(err: leaseq::Error) -> StepError {
+        StepError::Leaseq(err)
+    }
+}
+
+type StepResult = Result<Value, StepError>;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("cannot start a tokio runtime");
+    let mut stdout = std::io::stdout().lock();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.expect("cannot read stdin");
+        if line.trim().is_empty() {
+            continue;
+        }
+        let reply = match serde_json::from_str::<Value>(&line) {
+            Ok(case) => runtime.block_on(run_case(&case)),
+            Err(err) => json!({ "fatal": format!("cannot parse the case line: {err}") }),
+        };
+        writeln!(stdout, "{reply}").expect("cannot write stdout");
+        stdout.flush().expect("cannot flush stdout");
+    }
+}
+
+async fn run_case(case: &Value) -> Value {
+    let url = case["url"].as_str().unwrap_or_default();
+    let prefix = case["prefix"].as_str().unwrap_or_default();
+    let connection = match Connection::open(url).await {
+        Ok(connection) => connection,
+        Err(err) => return json!({ "fatal": format!("cannot open {url}: {err}") }),
+    };
+    let mut case_run = CaseRun {
+        connection: connection.clone(),
+        prefix: prefix.to_owned(),
+        queues: HashMap::new(),
+    };
+    let mut results = Vec::new();
+    for step in case["steps"].as_array().into_iter().flatten() {
+        let started = Instant::now();
+        let mut result = match case_run.step(step).await {
+            Ok(value) => json!({ "ok": value }),
+            Err(StepError::Leaseq(err)) => {
+                json!({ "error": kind_name(err.kind()), "message": err.message() })
+            }
+            Err(StepError::Harness(message)) => json!({ "error": "Harness", "message": message }),
+        };
+        result["ms"] = json!(started.elapsed().as_secs_f64() * 1000.0);
+        results.push(result);
+    }
+    connection.close();
+    json!({ "results": results })
+}
+
+/// The handles one case acts through: `"main"` and any other name (`"second"`, …) is a
+/// `WorkQueue` of its own (its own session) on the case's prefix, made on first use, unless a
+/// `new_queue` step registered that name for another prefix.
+struct CaseRun {
+    connection: Connection,
+    prefix: String,
+    queues: HashMap<String, WorkQueue>,
+}
+
+impl CaseRun {
+    fn queue(&mut self, name: &str) -> Result<WorkQueue, StepError> {
+        if let Some(queue) = self.queues.get(name) {
+            return Ok(queue.clone());
+        }
+        let queue = WorkQueue::new(&self.connection, &self.prefix)?;
+        self.queues.insert(name.to_owned(), queue.clone());
+        Ok(queue)
+    }
+
+    async fn step(&mut self, step: &Value) -> StepResult {
+        let op = step["op"].as_str().unwrap_or_default();
+        let empty = Map::new();
+        let args = step["args"].as_object().unwrap_or(&empty);
+        let handle = step["queue"].as_str().unwrap_or("main");
+        match op {
+            "sleep" => {
+                tokio::time::sleep(Duration::from_millis(uint(args, "ms")?)).await;
+                Ok(Value::Null)
+            }
+            "new_queue" => {
+                let queue = WorkQueue::new(&self.connection, string(args, "name")?)?;
+                if let Some(name) = args.get("as").and_then(Value::as_str) {
+                    self.queues.insert(name.to_owned(), queue);
+                }
+                Ok(Value::Null)
+            }
+            "open" => {
+                Connection::open(string(args, "url")?).await?.close();
+                Ok(Value::Null)
+            }
+            "close" => {
+                self.connection.close();
+                Ok(Value::Null)
+            }
+            _ => {
+                let queue = self.queue(handle)?;
+                queue_step(&queue, op, args).await
+            }
+        }
+    }
+}
+
+async fn queue_step(queue: &WorkQueue, op: &str, args: &Map<String, Value>) -> StepResult {
+    Ok(match op {
+        "add_item" => json!(queue.add_item(&item(args)?).await?),
+        "add_unique_item" => {
+            queue.add_unique_item(&item(args)?).await?;
+            Value::Null
+        }
+        "add_items" => {
+            let items = args
+                .get("items")
+                .and_then(Value::as_array)
+                .ok_or_else(|| harness("add_items needs args.items"))?
+                .iter()
+                .map(|entry| item(entry.as_object().unwrap_or(&Map::new())))
+                .collect::<Result<Vec<Item>, StepError>>()?;
+            json!(queue.add_items(&items).await?)
+        }
+        "lease" => {
+            let lease_duration = lease_duration(number(args, "lease_ms")?)?;
+            let block = args.get("block").and_then(Value::as_bool).unwrap_or(false);
+            let timeout = match args.get("timeout_ms") {
+                None | Some(Value::Null) => None,
+                Some(_) => Some(timeout(number(args, "timeout_ms")?)?),
+            };
+            match queue.lease(lease_duration, block, timeout).await? {
+                Some(item) => item_json(&item),
+                None => Value::Null,
+            }
+        }
+        "renew" => {
+            let lease_duration = lease_duration(number(args, "lease_ms")?)?;
+            json!(queue.renew(&id_only(args)?, lease_duration).await?)
+        }
+        "complete" => json!(queue.complete(&id_only(args)?).await?),
+        "light_clean" => report_json(queue.light_clean().await?),
+        "deep_clean" => report_json(queue.deep_clean().await?),
+        "queue_len" => json!(queue.queue_len().await?),
+        "processing" => json!(queue.processing().await?),
+        other => return Err(harness(format!("unknown op {other:?}"))),
+    })
+}
+
+/// A lease duration in milliseconds as a Rust caller would pass it. `Duration` cannot be
+/// negative, so a negative value goes through the core's own float-seconds check, which is what
+/// the other bindings call with the same number.
+fn lease_duration(millis: f64) -> Result<Duration, StepError> {
+    if millis < 0.0 {
+        return Ok(leaseq::lease_from_secs_f64(millis / 1000.0)?);
+    }
+    Ok(millis_duration(millis))
+}
+
+/// A lease timeout in milliseconds; a negative one goes through the core's float-seconds check.
+fn timeout(millis: f64) -> Result<Duration, StepError> {
+    if millis < 0.0 {
+        return Ok(leaseq::from_secs_f64("timeout", millis / 1000.0)?);
+    }
+    Ok(millis_duration(millis))
+}
+
+fn millis_duration(millis: f64) -> Duration {
+    Duration::from_nanos((millis * 1_000_000.0).round() as u64)
+}
+
+fn item(args: &Map<String, Value>) -> Result<Item, StepError> {
+    let data = string(args, "data")?.as_bytes().to_vec();
+    Ok(match args.get("id") {
+        None | Some(Value::Null) => Item::new(data),
+        Some(_) => Item::with_id(string(args, "id")?, data),
+    })
+}
+
+/// renew and complete need only the id; the data an item carries plays no part in them.
+fn id_only(args: &Map<String, Value>) -> Result<Item, StepError> {
+    Ok(Item::with_id(string(args, "id")?, Vec::new()))
+}
+
+fn item_json(item: &Item) -> Value {
+    json!({ "id": item.id, "data": String::from_utf8_lossy(&item.data) })
+}
+
+fn report_json(report: CleanReport) -> Value {
+    json!({ "requeued": report.requeued, "dropped": report.dropped })
+}
+
+fn kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Connection => "Connection",
+        ErrorKind::Timeout => "Timeout",
+        ErrorKind::InvalidArgument => "InvalidArgument",
+        ErrorKind::LeaseLost => "LeaseLost",
+        ErrorKind::Internal => "Internal",
+    }
+}
+
+fn harness(message: impl Into<String>) -> StepError {
+    StepError::Harness(message.into())
+}
+
+fn string<'a>(args: &'a Map<String, Value>, name: &str) -> Result<&'a str, StepError> {
+    args.get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| harness(format!("args.{name} must be a string")))
+}
+
+fn number(args: &Map<String, Value>, name: &str) -> Result<f64, StepError> {
+    args.get(name)
+        .and_then(Value::as_f64)
+        .ok_or_else(|| harness(format!("args.{name} must be a number")))
+}
+
+fn uint(args: &Map<String, Value>, name: &str) -> Result<u64, StepError> {
+    args.get(name)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| harness(format!("args.{name} must be a non-negative integer")))
+}

@@ -1,0 +1,154 @@
+// The Node runner of the conformance cases in spec/conformance/: drives the bindings-node package only.
+//
+// driver.py starts it once and sends one case per line on stdin:
+// {"case": name, "url": redis_url, "prefix": p, "steps": [{"op", "args", "queue"?}, ...]}.
+// It runs the steps through leaseq's public API and answers with one line,
+// {"results": [{"ok": value} | {"error": kind, "message": text}, ...]}, each result with the
+// step's wall time in "ms". The driver does the setup and checks the results and the keys.
+'use strict'
+
+const readline = require('node:readline')
+const { Connection, Item, WorkQueue } = require('../../../bindings-node')
+
+const KINDS = {
+  ECONNECTION: 'Connection',
+  ETIMEOUT: 'Timeout',
+  EINVAL: 'InvalidArgument',
+  ELEASE_LOST: 'LeaseLost',
+  EINTERNAL: 'Internal',
+}
+
+/** A case this runner cannot read; reported as kind "Harness", which no case expects. */
+class Harness extends Error {}
+
+function kindOf(err) {
+  if (err instanceof Harness) return 'Harness'
+  if (err && Object.prototype.hasOwnProperty.call(KINDS, err.code)) return KINDS[err.code]
+  // Not a leaseq error: the binding broke its error contract; the driver shows what it was.
+  return `Unexpected ${err && err.constructor ? err.constructor.name : typeof err} code=${err && err.code}`
+}
+
+function makeItem(args) {
+  const data = Buffer.from(args.data, 'utf8')
+  return args.id === undefined || args.id === null ? new Item(data) : new Item(data, args.id)
+}
+
+// renew and complete need only the id; the data an item carries plays no part in them.
+const idOnly = (args) => new Item(Buffer.alloc(0), args.id)
+
+// A negative value is passed on as is: the binding must refuse it, not the runner.
+const secs = (millis) => millis / 1000
+
+const itemJson = (item) => (item === null ? null : { id: item.id, data: item.data.toString('utf8') })
+const reportJson = (report) => ({ requeued: report.requeued, dropped: report.dropped })
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * The handles one case acts through: "main" and any other name ("second", ...) is a WorkQueue
+ * of its own (its own session) on the case's prefix, made on first use, unless a new_queue step
+ * registered that name for another prefix.
+ */
+class CaseRun {
+  constructor(connection, prefix) {
+    this.connection = connection
+    this.prefix = prefix
+    this.queues = new Map()
+  }
+
+  queue(name) {
+    if (!this.queues.has(name)) this.queues.set(name, new WorkQueue(this.connection, this.prefix))
+    return this.queues.get(name)
+  }
+
+  async step(step) {
+    const args = step.args || {}
+    switch (step.op) {
+      case 'sleep':
+        await sleep(args.ms)
+        return null
+      case 'new_queue': {
+        const queue = new WorkQueue(this.connection, args.name)
+        if (args.as) this.queues.set(args.as, queue)
+        return null
+      }
+      case 'open':
+        ;(await Connection.open(args.url)).close()
+        return null
+      case 'close':
+        this.connection.close()
+        return null
+    }
+    const queue = this.queue(step.queue || 'main')
+    switch (step.op) {
+      case 'add_item':
+        return await queue.addItem(makeItem(args))
+      case 'add_unique_item':
+        await queue.addUniqueItem(makeItem(args))
+        return null
+      case 'add_items':
+        return await queue.addItems(args.items.map(makeItem))
+      case 'lease': {
+        const options = { block: Boolean(args.block) }
+        if (args.timeout_ms !== undefined && args.timeout_ms !== null) options.timeout = secs(args.timeout_ms)
+        return itemJson(await queue.lease(secs(args.lease_ms), options))
+      }
+      case 'renew':
+        return await queue.renew(idOnly(args), secs(args.lease_ms))
+      case 'complete':
+        return await queue.complete(idOnly(args))
+      case 'light_clean':
+        return reportJson(await queue.lightClean())
+      case 'deep_clean':
+        return reportJson(await queue.deepClean())
+      case 'queue_len':
+        return await queue.queueLen()
+      case 'processing':
+        return await queue.processing()
+      default:
+        throw new Harness(`unknown op ${JSON.stringify(step.op)}`)
+    }
+  }
+}
+
+async function runCase(caseLine) {
+  let connection
+  try {
+    connection = await Connection.open(caseLine.url)
+  } catch (err) {
+    return { fatal: `cannot open ${caseLine.url}: ${err}` }
+  }
+  const run = new CaseRun(connection, caseLine.prefix)
+  const results = []
+  for (const step of caseLine.steps) {
+    const started = process.hrtime.bigint()
+    let result
+    try {
+      result = { ok: await run.step(step) }
+    } catch (err) {
+      result = { error: kindOf(err), message: String(err && err.message !== undefined ? err.message : err) }
+    }
+    result.ms = Number(process.hrtime.bigint() - started) / 1e6
+    results.push(result)
+  }
+  connection.close()
+  return { results }
+}
+
+async function main() {
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity })
+  for await (const line of lines) {
+    if (!line.trim()) continue
+    let reply
+    try {
+      reply = await runCase(JSON.parse(line))
+    } catch (err) {
+      reply = { fatal: `cannot run the case line: ${err}` }
+    }
+    process.stdout.write(JSON.stringify(reply) + '\n')
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -1,0 +1,213 @@
+"""The Python runner of the conformance cases in spec/conformance/: drives ``import leaseq`` only.
+
+    runner.py          the blocking API (leaseq.Connection, leaseq.WorkQueue)
+    runner.py --aio    the asyncio API (leaseq.aio), each call awaited on the runner's event loop
+
+``driver.py`` starts it once and sends one case per line on stdin:
+``{"case": name, "url": redis_url, "prefix": p, "steps": [{"op", "args", "queue"?}, ...]}``.
+It runs the steps through leaseq's public (blocking) API and answers with one line,
+``{"results": [{"ok": value} | {"error": kind, "message": text}, ...]}``, each result with the
+step's wall time in ``"ms"``. The driver does the setup and checks the results and the keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+import leaseq
+
+# Most specific first: each leaseq class also subclasses a builtin, and Error is the base.
+KINDS = [
+    (leaseq.ConnectionError, "Connection"),
+    (leaseq.TimeoutError, "Timeout"),
+    (leaseq.InvalidArgumentError, "InvalidArgument"),
+    (leaseq.LeaseLostError, "LeaseLost"),
+    (leaseq.Error, "Internal"),
+]
+
+
+class Harness(Exception):
+    """A case this runner cannot read; reported as kind "Harness", which no case expects."""
+
+
+def kind_of(err: BaseException) -> str:
+    for cls, kind in KINDS:
+        if isinstance(err, cls):
+            return kind
+    # Not a leaseq exception: the binding broke its error contract; the driver shows the type.
+    return f"Unexpected {type(err).__module__}.{type(err).__qualname__}"
+
+
+def make_item(args: dict[str, Any]) -> leaseq.Item:
+    data = args["data"].encode("utf-8")
+    if args.get("id") is None:
+        return leaseq.Item(data)
+    return leaseq.Item(data, id=args["id"])
+
+
+def id_only(args: dict[str, Any]) -> leaseq.Item:
+    # renew and complete need only the id; the data an item carries plays no part in them.
+    return leaseq.Item(b"", id=args["id"])
+
+
+def secs(millis: float) -> float:
+    # A negative value is passed on as is: the binding must refuse it, not the runner.
+    return millis / 1000.0
+
+
+def item_json(item: leaseq.Item | None) -> dict[str, str] | None:
+    if item is None:
+        return None
+    return {"id": item.id, "data": item.data.decode("utf-8", "replace")}
+
+
+def report_json(report: Any) -> dict[str, int]:
+    return {"requeued": report.requeued, "dropped": report.dropped}
+
+
+class Blocking:
+    """The blocking API."""
+
+    def connect(self, url: str) -> Any:
+        return leaseq.Connection(url)
+
+    def queue(self, connection: Any, name: str) -> Any:
+        return leaseq.WorkQueue(connection, name)
+
+
+class Aio:
+    """The asyncio API (leaseq.aio), each operation awaited to its end on one event loop, so the
+    steps read as with the blocking API."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+    def wait(self, awaitable: Awaitable[Any]) -> Any:
+        async def awaited() -> Any:
+            return await awaitable
+
+        return self.loop.run_until_complete(awaited())
+
+    def connect(self, url: str) -> Any:
+        return self.wait(leaseq.aio.Connection.open(url))
+
+    def queue(self, connection: Any, name: str) -> Any:
+        return AioQueue(self, leaseq.aio.WorkQueue(connection, name))
+
+
+class AioQueue:
+    """A leaseq.aio.WorkQueue whose operations return their result instead of an awaitable."""
+
+    def __init__(self, aio: Aio, queue: Any) -> None:
+        self.aio = aio
+        self.queue = queue
+
+    def __getattr__(self, name: str) -> Any:
+        operation = getattr(self.queue, name)
+        return lambda *args, **kwargs: self.aio.wait(operation(*args, **kwargs))
+
+
+class CaseRun:
+    """The handles one case acts through: ``main`` and any other name (``second``, ...) is a
+    WorkQueue of its own (its own session) on the case's prefix, made on first use, unless a
+    ``new_queue`` step registered that name for another prefix."""
+
+    def __init__(self, api: Blocking | Aio, url: str, prefix: str):
+        self.api = api
+        self.connection = api.connect(url)
+        self.prefix = prefix
+        self.queues: dict[str, Any] = {}
+
+    def queue(self, name: str) -> Any:
+        if name not in self.queues:
+            self.queues[name] = self.api.queue(self.connection, self.prefix)
+        return self.queues[name]
+
+    def step(self, step: dict[str, Any]) -> Any:
+        op = step["op"]
+        args = step.get("args") or {}
+        if op == "sleep":
+            time.sleep(args["ms"] / 1000.0)
+            return None
+        if op == "new_queue":
+            queue = self.api.queue(self.connection, args["name"])
+            if args.get("as"):
+                self.queues[args["as"]] = queue
+            return None
+        if op == "open":
+            self.api.connect(args["url"]).close()
+            return None
+        if op == "close":
+            self.connection.close()
+            return None
+        queue = self.queue(step.get("queue", "main"))
+        if op == "add_item":
+            return queue.add_item(make_item(args))
+        if op == "add_unique_item":
+            return queue.add_unique_item(make_item(args))
+        if op == "add_items":
+            return queue.add_items([make_item(entry) for entry in args["items"]])
+        if op == "lease":
+            timeout = args.get("timeout_ms")
+            return item_json(
+                queue.lease(
+                    secs(args["lease_ms"]),
+                    block=args.get("block", False),
+                    timeout=None if timeout is None else secs(timeout),
+                )
+            )
+        if op == "renew":
+            return queue.renew(id_only(args), secs(args["lease_ms"]))
+        if op == "complete":
+            return queue.complete(id_only(args))
+        if op == "light_clean":
+            return report_json(queue.light_clean())
+        if op == "deep_clean":
+            return report_json(queue.deep_clean())
+        if op == "queue_len":
+            return queue.queue_len()
+        if op == "processing":
+            return queue.processing()
+        raise Harness(f"unknown op {op!r}")
+
+
+def run_case(api: Blocking | Aio, case: dict[str, Any]) -> dict[str, Any]:
+    try:
+        run = CaseRun(api, case["url"], case["prefix"])
+    except Exception as err:  # reported to the driver, which fails the case
+        return {"fatal": f"cannot open {case['url']}: {err!r}"}
+    results = []
+    for step in case["steps"]:
+        started = time.monotonic()
+        try:
+            result: dict[str, Any] = {"ok": run.step(step)}
+        except Harness as err:
+            result = {"error": "Harness", "message": str(err)}
+        except Exception as err:  # every error is a result the driver compares
+            result = {"error": kind_of(err), "message": str(err)}
+        result["ms"] = (time.monotonic() - started) * 1000.0
+        results.append(result)
+    run.connection.close()
+    return {"results": results}
+
+
+def main() -> None:
+    api = Aio() if "--aio" in sys.argv[1:] else Blocking()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            reply = run_case(api, json.loads(line))
+        except (ValueError, KeyError) as err:
+            reply = {"fatal": f"cannot read the case line: {err!r}"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
