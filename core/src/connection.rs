@@ -36,7 +36,7 @@ struct State {
     /// The process that made `shared` and `idle_blocking`; another pid means we are a forked child.
     pid: u32,
     shared: Option<ConnectionManager>,
-    idle_blocking: Vec<MultiplexedConnection>,
+    idle_blocking: Vec<BlockingConnection>,
     closed: bool,
 }
 
@@ -124,7 +124,7 @@ impl Connection {
 
     /// A connection of its own for one blocking command; give it back with
     /// [`Connection::put_blocking`] only if that command finished.
-    pub(crate) async fn take_blocking(&self) -> Result<MultiplexedConnection> {
+    pub(crate) async fn take_blocking(&self) -> Result<BlockingConnection> {
         let pid = std::process::id();
         {
             let mut state = self.state();
@@ -141,14 +141,23 @@ impl Connection {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(None);
-        self.inner
+        let mut connection = self
+            .inner
             .client
             .get_multiplexed_async_connection_with_config(&config)
             .await
-            .map_err(connect_error)
+            .map_err(connect_error)?;
+        let client_id: i64 = redis::cmd("CLIENT")
+            .arg("ID")
+            .query_async(&mut connection)
+            .await?;
+        Ok(BlockingConnection {
+            connection,
+            client_id,
+        })
     }
 
-    pub(crate) fn put_blocking(&self, connection: MultiplexedConnection) {
+    pub(crate) fn put_blocking(&self, connection: BlockingConnection) {
         let mut state = self.state();
         if !state.closed
             && state.pid == std::process::id()
@@ -157,6 +166,13 @@ impl Connection {
             state.idle_blocking.push(connection);
         }
     }
+}
+
+/// A connection that runs one blocking command at a time, and its server-side id so another
+/// connection can end that command early with `CLIENT UNBLOCK`.
+pub(crate) struct BlockingConnection {
+    pub connection: MultiplexedConnection,
+    pub client_id: i64,
 }
 
 /// Drops, without running their destructors, connections a forked child inherited: their driver
