@@ -39,4 +39,5 @@ else
 end
 redis.call('LPUSH', KEYS[7], 1)
 redis.call('LTRIM', KEYS[7], 0, 0)
+redis.call('PEXPIRE', KEYS[7], 2000)
 return 1

@@ -61,4 +61,5 @@ else
 end
 redis.call('LPUSH', KEYS[11], 1)
 redis.call('LTRIM', KEYS[11], 0, 0)
+redis.call('PEXPIRE', KEYS[11], 2000)
 return {1, now + delay}

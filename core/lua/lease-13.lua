@@ -11,7 +11,7 @@
   KEYS[10] paused flag (<prefix>:paused)
   KEYS[11] dead letters, zset scored by time of death in ms (<prefix>:dead)
   KEYS[12] last error per id, hash (<prefix>:errors)
-  KEYS[13] wake-up flag, a list of at most one element (<prefix>:signal)
+  KEYS[13] wake-up flag, a list of at most one element that lives 2 s (<prefix>:signal)
   ARGV[1] lease duration (milliseconds, > 0)
   ARGV[2] session id of the leasing worker
   ARGV[3] maximum attempts (an item leased this many times and not completed is dead)

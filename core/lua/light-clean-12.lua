@@ -45,6 +45,7 @@ for i = #ids, 1, -1 do
         redis.call('ZADD', KEYS[11], string.format('%d', (10 - level) * 10000000000000 + now), id)
         redis.call('LPUSH', KEYS[12], 1)
         redis.call('LTRIM', KEYS[12], 0, 0)
+        redis.call('PEXPIRE', KEYS[12], 2000)
       else
         redis.call('LPUSH', KEYS[2], id)
       end

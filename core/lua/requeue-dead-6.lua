@@ -25,5 +25,6 @@ end
 if requeued > 0 then
   redis.call('LPUSH', KEYS[6], 1)
   redis.call('LTRIM', KEYS[6], 0, 0)
+  redis.call('PEXPIRE', KEYS[6], 2000)
 end
 return requeued

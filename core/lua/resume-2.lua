@@ -5,4 +5,5 @@
 local was_paused = redis.call('DEL', KEYS[1])
 redis.call('LPUSH', KEYS[2], 1)
 redis.call('LTRIM', KEYS[2], 0, 0)
+redis.call('PEXPIRE', KEYS[2], 2000)
 return was_paused

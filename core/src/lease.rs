@@ -102,49 +102,68 @@ impl WorkQueue {
     ///
     /// Two waits run at once, each a `BLMOVE key key RIGHT RIGHT` that puts back what it pops:
     /// one on the default list (so adds by `redis-work-queue` clients wake us too), one on the
-    /// wake-up flag leaseq raises for other levels, retries and resumes. The first to return
-    /// ends the other with `CLIENT UNBLOCK`. While paused, only the flag is watched.
+    /// wake-up flag leaseq raises for other levels, delays, retries and resumes. While paused,
+    /// both watch the flag. The time limit is kept here rather than by Redis, whose blocking
+    /// timeouts fire up to 100 ms late; whatever ends first, `CLIENT UNBLOCK` ends the rest.
     async fn wait_for_work(&self, wait: Option<Duration>, paused: bool) -> Result<()> {
-        // BLMOVE takes seconds with millisecond resolution; 0 would mean "for ever".
-        let timeout_secs = match wait {
+        // A server-side limit too, a little later, in case this process goes away.
+        let server_timeout = match wait {
             None => 0.0,
-            Some(wait) => wait.as_millis().max(1) as f64 / 1000.0,
+            Some(wait) => wait.as_millis() as f64 / 1000.0 + 1.0,
         };
         let mut flag = self.connection.take_blocking().await?;
-        if paused {
-            blmove_in_place(&mut flag, &self.keys.signal, timeout_secs).await?;
-            self.connection.put_blocking(flag);
-            return Ok(());
-        }
         let mut list = self.connection.take_blocking().await?;
-        let (flag_id, list_id) = (flag.client_id, list.client_id);
+        let list_key = if paused {
+            &self.keys.signal
+        } else {
+            &self.keys.queue
+        };
+        let ids = [flag.client_id, list.client_id];
         let waited = {
-            let on_flag = blmove_in_place(&mut flag, &self.keys.signal, timeout_secs);
-            let on_list = blmove_in_place(&mut list, &self.keys.queue, timeout_secs);
-            tokio::pin!(on_flag, on_list);
-            let (first, flag_first) = tokio::select! {
-                woke = &mut on_flag => (woke, true),
-                woke = &mut on_list => (woke, false),
-            };
-            let (mut other, other_id) = if flag_first {
-                (on_list, list_id)
-            } else {
-                (on_flag, flag_id)
-            };
-            let mut shared = self.connection.shared().await?;
-            // The other wait may not have reached the server yet: unblock until it returns.
-            let second = loop {
-                let _: i64 = redis::cmd("CLIENT")
-                    .arg("UNBLOCK")
-                    .arg(other_id)
-                    .query_async(&mut shared)
-                    .await?;
-                tokio::select! {
-                    woke = &mut other => break woke,
-                    _ = tokio::time::sleep(Duration::from_millis(2)) => {}
+            let on_flag = blmove_in_place(&mut flag, &self.keys.signal, server_timeout);
+            let on_list = blmove_in_place(&mut list, list_key, server_timeout);
+            let timer = async {
+                match wait {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => std::future::pending().await,
                 }
             };
-            first.and(second)
+            tokio::pin!(on_flag, on_list, timer);
+            let (mut flag_result, mut list_result) = (None, None);
+            tokio::select! {
+                woke = &mut on_flag => flag_result = Some(woke),
+                woke = &mut on_list => list_result = Some(woke),
+                () = &mut timer => {}
+            }
+            let mut shared = self.connection.shared().await?;
+            // A wait may not have reached the server yet: unblock until each has returned.
+            while flag_result.is_none() || list_result.is_none() {
+                let _: redis::Value = redis::pipe()
+                    .cmd("CLIENT")
+                    .arg("UNBLOCK")
+                    .arg(ids[0])
+                    .cmd("CLIENT")
+                    .arg("UNBLOCK")
+                    .arg(ids[1])
+                    .query_async(&mut shared)
+                    .await?;
+                let pause = tokio::time::sleep(Duration::from_millis(2));
+                tokio::pin!(pause);
+                loop {
+                    tokio::select! {
+                        woke = &mut on_flag, if flag_result.is_none() => flag_result = Some(woke),
+                        woke = &mut on_list, if list_result.is_none() => list_result = Some(woke),
+                        () = &mut pause => break,
+                    }
+                    if flag_result.is_some() && list_result.is_some() {
+                        break;
+                    }
+                }
+            }
+            flag_result
+                .into_iter()
+                .chain(list_result)
+                .collect::<Result<Vec<()>>>()
         };
         waited?;
         self.connection.put_blocking(flag);
