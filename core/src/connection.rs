@@ -30,6 +30,8 @@ pub struct Connection {
 struct Inner {
     client: redis::Client,
     state: Mutex<State>,
+    /// Turns true on close, so leases blocked at that moment end too.
+    closed: tokio::sync::watch::Sender<bool>,
 }
 
 struct State {
@@ -61,6 +63,7 @@ impl Connection {
                     idle_blocking: Vec::new(),
                     closed: false,
                 }),
+                closed: tokio::sync::watch::Sender::new(false),
             }),
         };
         connection.shared().await?;
@@ -68,12 +71,23 @@ impl Connection {
     }
 
     /// Closes the connection: every handle and queue using it fails with a connection error from
-    /// now on. Dropping the last handle closes it too.
+    /// now on, and blocking leases waiting on it end with that error at once. Dropping the last
+    /// handle closes it too.
     pub fn close(&self) {
-        let mut state = self.state();
-        state.closed = true;
-        state.shared = None;
-        state.idle_blocking.clear();
+        {
+            let mut state = self.state();
+            state.closed = true;
+            state.shared = None;
+            state.idle_blocking.clear();
+        }
+        self.inner.closed.send_replace(true);
+    }
+
+    /// Resolves when [`Connection::close`] is called.
+    pub(crate) async fn until_closed(&self) {
+        let mut closed = self.inner.closed.subscribe();
+        // An error means the sender is gone, which cannot happen while `self` holds it.
+        let _ = closed.wait_for(|closed| *closed).await;
     }
 
     /// True once [`Connection::close`] was called.
@@ -187,7 +201,7 @@ fn forget_inherited(state: &mut State, pid: u32) {
     }
 }
 
-fn closed_error() -> Error {
+pub(crate) fn closed_error() -> Error {
     Error::new(ErrorKind::Connection, "the connection is closed")
 }
 

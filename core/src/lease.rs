@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::connection::BlockingConnection;
+use crate::connection::{closed_error, BlockingConnection};
 use crate::duration::lease_millis;
 use crate::error::Result;
 use crate::item::{validate_id, Item};
@@ -33,7 +33,8 @@ impl WorkQueue {
     /// reclaims up to 10 expired leases and moves up to 100 due items, so no cleaner or scheduler
     /// process is needed. A blocking lease on an empty queue waits on connections of its own
     /// with `BLMOVE`s that move nothing; it wakes within milliseconds of an add, a due delayed
-    /// item or a resume. Dropping the future while it waits loses nothing.
+    /// item or a resume. Dropping the future while it waits loses nothing, and closing the
+    /// connection ends the wait with a connection error.
     pub async fn lease(
         &self,
         lease_duration: Duration,
@@ -61,7 +62,10 @@ impl WorkQueue {
                 (Some(remaining), Some(due)) => Some(remaining.min(due)),
                 (remaining, due) => remaining.or(due),
             };
-            self.wait_for_work(wait, paused).await?;
+            tokio::select! {
+                waited = self.wait_for_work(wait, paused) => waited?,
+                () = self.connection.until_closed() => return Err(closed_error()),
+            }
         }
     }
 

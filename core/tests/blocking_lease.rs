@@ -118,3 +118,19 @@ async fn a_blocking_lease_skips_ids_whose_data_is_gone() {
         vec!["real"]
     );
 }
+
+#[tokio::test]
+async fn closing_the_connection_ends_a_waiting_lease() {
+    let (connection, queue, _prefix) = queue("closewait").await;
+    let waiter = tokio::spawn(async move { queue.lease(LEASE, true, None).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    connection.close();
+    let err = waiter.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), leaseq::ErrorKind::Connection);
+    assert!(
+        started.elapsed() < Duration::from_millis(100),
+        "{:?}",
+        started.elapsed()
+    );
+}
