@@ -49,6 +49,13 @@ impl Connection {
     }
 }
 
+impl From<crate::Connection> for Connection {
+    /// The blocking handle on an async connection: both share one socket.
+    fn from(inner: crate::Connection) -> Connection {
+        Connection { inner }
+    }
+}
+
 /// A blocking handle on a [`crate::WorkQueue`]. Cheap to clone; safe to share between threads.
 #[derive(Clone)]
 pub struct WorkQueue {
