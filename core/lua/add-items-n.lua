@@ -1,6 +1,8 @@
---[[ Add a batch of items; each is added unless its id already exists.
+--[[ Add a batch of items at the default priority; each is added unless its id exists or was
+  completed recently.
   KEYS[1] queue list (<prefix>:queue)
   KEYS[2] .. KEYS[n+1] item data key of each item (<prefix>:item:<id>), in batch order
+  KEYS[n+2] .. KEYS[2n+1] recently-completed marker of each item (<prefix>:done:<id>)
   ARGV[1] .. ARGV[n] item ids, in the same order
   ARGV[n+1] .. ARGV[2n] item data, in the same order
   Returns: the number of items added (an id that already existed, or came twice, adds nothing).
@@ -9,7 +11,8 @@ local count = #ARGV / 2
 local added = 0
 local pending = {}
 for i = 1, count do
-  if redis.call('SET', KEYS[i + 1], ARGV[count + i], 'NX') then
+  if redis.call('EXISTS', KEYS[count + 1 + i]) == 0
+      and redis.call('SET', KEYS[i + 1], ARGV[count + i], 'NX') then
     added = added + 1
     pending[#pending + 1] = ARGV[i]
     if #pending == 1000 then

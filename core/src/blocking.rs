@@ -6,9 +6,12 @@
 use std::future::Future;
 use std::time::Duration;
 
+use crate::add::AddOptions;
+use crate::complete::FailOutcome;
+use crate::dead::DeadItem;
 use crate::error::{Error, ErrorKind, Result};
 use crate::item::Item;
-use crate::queue::CleanReport;
+use crate::queue::{CleanReport, QueueOptions};
 use crate::runtime::runtime;
 
 fn block_on<T>(future: impl Future<Output = Result<T>>) -> Result<T> {
@@ -46,6 +49,13 @@ impl Connection {
     }
 }
 
+impl From<crate::Connection> for Connection {
+    /// The blocking handle on an async connection: both share one socket.
+    fn from(inner: crate::Connection) -> Connection {
+        Connection { inner }
+    }
+}
+
 /// A blocking handle on a [`crate::WorkQueue`]. Cheap to clone; safe to share between threads.
 #[derive(Clone)]
 pub struct WorkQueue {
@@ -57,6 +67,17 @@ impl WorkQueue {
     pub fn new(connection: &Connection, name: &str) -> Result<WorkQueue> {
         Ok(WorkQueue {
             inner: crate::WorkQueue::new(&connection.inner, name)?,
+        })
+    }
+
+    /// See [`crate::WorkQueue::with_options`].
+    pub fn with_options(
+        connection: &Connection,
+        name: &str,
+        options: QueueOptions,
+    ) -> Result<WorkQueue> {
+        Ok(WorkQueue {
+            inner: crate::WorkQueue::with_options(&connection.inner, name, options)?,
         })
     }
 
@@ -80,6 +101,11 @@ impl WorkQueue {
         block_on(self.inner.add_items(items))
     }
 
+    /// See [`crate::WorkQueue::add_item_with`].
+    pub fn add_item_with(&self, item: &Item, options: &AddOptions) -> Result<bool> {
+        block_on(self.inner.add_item_with(item, options))
+    }
+
     /// See [`crate::WorkQueue::lease`].
     pub fn lease(
         &self,
@@ -100,6 +126,16 @@ impl WorkQueue {
         block_on(self.inner.complete(item))
     }
 
+    /// See [`crate::WorkQueue::fail`].
+    pub fn fail(
+        &self,
+        item: &Item,
+        error: &str,
+        retry_after: Option<Duration>,
+    ) -> Result<FailOutcome> {
+        block_on(self.inner.fail(item, error, retry_after))
+    }
+
     /// See [`crate::WorkQueue::light_clean`].
     pub fn light_clean(&self) -> Result<CleanReport> {
         block_on(self.inner.light_clean())
@@ -118,5 +154,60 @@ impl WorkQueue {
     /// See [`crate::WorkQueue::processing`].
     pub fn processing(&self) -> Result<u64> {
         block_on(self.inner.processing())
+    }
+
+    /// See [`crate::WorkQueue::prioritized_len`].
+    pub fn prioritized_len(&self) -> Result<u64> {
+        block_on(self.inner.prioritized_len())
+    }
+
+    /// See [`crate::WorkQueue::delayed_len`].
+    pub fn delayed_len(&self) -> Result<u64> {
+        block_on(self.inner.delayed_len())
+    }
+
+    /// See [`crate::WorkQueue::dead_len`].
+    pub fn dead_len(&self) -> Result<u64> {
+        block_on(self.inner.dead_len())
+    }
+
+    /// See [`crate::WorkQueue::dead_items`].
+    pub fn dead_items(&self, offset: u64, count: u64) -> Result<Vec<DeadItem>> {
+        block_on(self.inner.dead_items(offset, count))
+    }
+
+    /// See [`crate::WorkQueue::requeue_dead`].
+    pub fn requeue_dead(&self, ids: &[String]) -> Result<u64> {
+        block_on(self.inner.requeue_dead(ids))
+    }
+
+    /// See [`crate::WorkQueue::purge_dead`].
+    pub fn purge_dead(&self, ids: &[String]) -> Result<u64> {
+        block_on(self.inner.purge_dead(ids))
+    }
+
+    /// See [`crate::WorkQueue::requeue_all_dead`].
+    pub fn requeue_all_dead(&self) -> Result<u64> {
+        block_on(self.inner.requeue_all_dead())
+    }
+
+    /// See [`crate::WorkQueue::purge_all_dead`].
+    pub fn purge_all_dead(&self) -> Result<u64> {
+        block_on(self.inner.purge_all_dead())
+    }
+
+    /// See [`crate::WorkQueue::pause`].
+    pub fn pause(&self) -> Result<()> {
+        block_on(self.inner.pause())
+    }
+
+    /// See [`crate::WorkQueue::resume`].
+    pub fn resume(&self) -> Result<bool> {
+        block_on(self.inner.resume())
+    }
+
+    /// See [`crate::WorkQueue::is_paused`].
+    pub fn is_paused(&self) -> Result<bool> {
+        block_on(self.inner.is_paused())
     }
 }

@@ -1,6 +1,7 @@
 //! One shared, multiplexed, auto-reconnecting connection, and the dedicated connections blocking
 //! leases wait on.
 
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -29,15 +30,37 @@ pub struct Connection {
 
 struct Inner {
     client: redis::Client,
+    /// This process's connections. Found without a lock: a lock held by another thread at the
+    /// instant of a fork stays held for ever in the child, so a child makes a new cell instead.
+    cell: AtomicPtr<StateCell>,
+    closed: AtomicBool,
+    /// Turns true on close, so leases blocked at that moment end too.
+    closed_signal: tokio::sync::watch::Sender<bool>,
+}
+
+/// The connections of one process. A cell is freed with its `Inner` only if this process made
+/// it; a parent's cell is leaked in the child (its connections' tasks ran on threads the child
+/// does not have, so their destructors must not run).
+struct StateCell {
+    pid: u32,
     state: Mutex<State>,
 }
 
 struct State {
-    /// The process that made `shared` and `idle_blocking`; another pid means we are a forked child.
-    pid: u32,
     shared: Option<ConnectionManager>,
-    idle_blocking: Vec<MultiplexedConnection>,
-    closed: bool,
+    idle_blocking: Vec<BlockingConnection>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let cell = *self.cell.get_mut();
+        // SAFETY: the pointer comes from Box::into_raw and is only freed here, once.
+        if let Some(owned) = unsafe { cell.as_ref() } {
+            if owned.pid == std::process::id() {
+                drop(unsafe { Box::from_raw(cell) });
+            }
+        }
+    }
 }
 
 impl Connection {
@@ -55,12 +78,9 @@ impl Connection {
         let connection = Connection {
             inner: Arc::new(Inner {
                 client,
-                state: Mutex::new(State {
-                    pid: std::process::id(),
-                    shared: None,
-                    idle_blocking: Vec::new(),
-                    closed: false,
-                }),
+                cell: AtomicPtr::new(std::ptr::null_mut()),
+                closed: AtomicBool::new(false),
+                closed_signal: tokio::sync::watch::Sender::new(false),
             }),
         };
         connection.shared().await?;
@@ -68,42 +88,72 @@ impl Connection {
     }
 
     /// Closes the connection: every handle and queue using it fails with a connection error from
-    /// now on. Dropping the last handle closes it too.
+    /// now on, and blocking leases waiting on it end with that error at once. Dropping the last
+    /// handle closes it too.
     pub fn close(&self) {
-        let mut state = self.state();
-        state.closed = true;
-        state.shared = None;
-        state.idle_blocking.clear();
+        self.inner.closed.store(true, Ordering::Release);
+        {
+            let mut state = self.state();
+            state.shared = None;
+            state.idle_blocking.clear();
+        }
+        self.inner.closed_signal.send_replace(true);
+    }
+
+    /// Resolves when [`Connection::close`] is called.
+    pub(crate) async fn until_closed(&self) {
+        let mut closed = self.inner.closed_signal.subscribe();
+        // An error means the sender is gone, which cannot happen while `self` holds it.
+        let _ = closed.wait_for(|closed| *closed).await;
     }
 
     /// True once [`Connection::close`] was called.
     pub fn is_closed(&self) -> bool {
-        self.state().closed
+        self.inner.closed.load(Ordering::Acquire)
     }
 
+    /// This process's state, made on first use here (also in a forked child).
     fn state(&self) -> MutexGuard<'_, State> {
+        let pid = std::process::id();
+        let cell = loop {
+            let current = self.inner.cell.load(Ordering::Acquire);
+            // SAFETY: cells come from Box::into_raw and live as long as `Inner` (or for ever).
+            if let Some(cell) = unsafe { current.as_ref() } {
+                if cell.pid == pid {
+                    break cell;
+                }
+            }
+            let fresh = Box::into_raw(Box::new(StateCell {
+                pid,
+                state: Mutex::new(State {
+                    shared: None,
+                    idle_blocking: Vec::new(),
+                }),
+            }));
+            if self
+                .inner
+                .cell
+                .compare_exchange(current, fresh, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                // SAFETY: `fresh` was never shared.
+                drop(unsafe { Box::from_raw(fresh) });
+            }
+            // On success the parent's cell (if any) is leaked: see `StateCell`.
+        };
         // A panic while holding this lock cannot leave it inconsistent: every write is one field.
-        self.inner
-            .state
+        cell.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The shared multiplexed connection, (re)made on first use in this process.
     pub(crate) async fn shared(&self) -> Result<ConnectionManager> {
-        let pid = std::process::id();
-        {
-            let mut state = self.state();
-            if state.closed {
-                return Err(closed_error());
-            }
-            if state.pid == pid {
-                if let Some(shared) = &state.shared {
-                    return Ok(shared.clone());
-                }
-            } else {
-                forget_inherited(&mut state, pid);
-            }
+        if self.is_closed() {
+            return Err(closed_error());
+        }
+        if let Some(shared) = &self.state().shared {
+            return Ok(shared.clone());
         }
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
@@ -111,77 +161,74 @@ impl Connection {
             .set_number_of_retries(2);
         let manager = ConnectionManager::new_with_config(self.inner.client.clone(), config)
             .await
-            .map_err(connect_error)?;
-        let mut state = self.state();
-        if state.closed {
+            .map_err(|err| self.connect_error(err))?;
+        if self.is_closed() {
             return Err(closed_error());
         }
-        if state.pid != pid {
-            forget_inherited(&mut state, pid);
-        }
-        Ok(state.shared.get_or_insert(manager).clone())
+        Ok(self.state().shared.get_or_insert(manager).clone())
     }
 
     /// A connection of its own for one blocking command; give it back with
     /// [`Connection::put_blocking`] only if that command finished.
-    pub(crate) async fn take_blocking(&self) -> Result<MultiplexedConnection> {
-        let pid = std::process::id();
-        {
-            let mut state = self.state();
-            if state.closed {
-                return Err(closed_error());
-            }
-            if state.pid != pid {
-                forget_inherited(&mut state, pid);
-            }
-            if let Some(connection) = state.idle_blocking.pop() {
-                return Ok(connection);
-            }
+    pub(crate) async fn take_blocking(&self) -> Result<BlockingConnection> {
+        if self.is_closed() {
+            return Err(closed_error());
+        }
+        if let Some(connection) = self.state().idle_blocking.pop() {
+            return Ok(connection);
         }
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(None);
-        self.inner
+        let mut connection = self
+            .inner
             .client
             .get_multiplexed_async_connection_with_config(&config)
             .await
-            .map_err(connect_error)
+            .map_err(|err| self.connect_error(err))?;
+        let client_id: i64 = redis::cmd("CLIENT")
+            .arg("ID")
+            .query_async(&mut connection)
+            .await?;
+        Ok(BlockingConnection {
+            connection,
+            client_id,
+        })
     }
 
-    pub(crate) fn put_blocking(&self, connection: MultiplexedConnection) {
+    pub(crate) fn put_blocking(&self, connection: BlockingConnection) {
+        if self.is_closed() {
+            return;
+        }
         let mut state = self.state();
-        if !state.closed
-            && state.pid == std::process::id()
-            && state.idle_blocking.len() < MAX_IDLE_BLOCKING
-        {
+        if state.idle_blocking.len() < MAX_IDLE_BLOCKING {
             state.idle_blocking.push(connection);
         }
     }
 }
 
-/// Drops, without running their destructors, connections a forked child inherited: their driver
-/// tasks lived on the parent's runtime threads, which the child does not have.
-fn forget_inherited(state: &mut State, pid: u32) {
-    state.pid = pid;
-    if let Some(shared) = state.shared.take() {
-        std::mem::forget(shared);
-    }
-    for connection in state.idle_blocking.drain(..) {
-        std::mem::forget(connection);
-    }
+/// A connection that runs one blocking command at a time, and its server-side id so another
+/// connection can end that command early with `CLIENT UNBLOCK`.
+pub(crate) struct BlockingConnection {
+    pub connection: MultiplexedConnection,
+    pub client_id: i64,
 }
 
-fn closed_error() -> Error {
+pub(crate) fn closed_error() -> Error {
     Error::new(ErrorKind::Connection, "the connection is closed")
 }
 
-fn connect_error(err: redis::RedisError) -> Error {
-    let err = Error::from(err);
-    match err.kind() {
-        ErrorKind::Internal | ErrorKind::Timeout => Error::new(
-            ErrorKind::Connection,
-            format!("cannot connect to Redis: {}", err.message()),
-        ),
-        _ => err,
+impl Connection {
+    /// Any failure to connect is a connection error, and says where we tried (never the password).
+    fn connect_error(&self, err: redis::RedisError) -> Error {
+        let err = Error::from(err);
+        let address = self.inner.client.get_connection_info().addr();
+        match err.kind() {
+            ErrorKind::InvalidArgument => err,
+            _ => Error::new(
+                ErrorKind::Connection,
+                format!("cannot connect to Redis at {address}: {}", err.message()),
+            ),
+        }
     }
 }

@@ -100,11 +100,7 @@ impl From<redis::RedisError> for Error {
     fn from(err: redis::RedisError) -> Error {
         let kind = if err.is_timeout() {
             ErrorKind::Timeout
-        } else if err.is_io_error()
-            || err.is_connection_refusal()
-            || err.is_connection_dropped()
-            || err.is_unrecoverable_error()
-        {
+        } else if err.is_io_error() || err.is_connection_refusal() || err.is_connection_dropped() {
             ErrorKind::Connection
         } else if err.kind() == redis::ErrorKind::InvalidClientConfig {
             ErrorKind::InvalidArgument
@@ -112,6 +108,15 @@ impl From<redis::RedisError> for Error {
             ErrorKind::Internal
         };
         Error::new(kind, format!("redis: {err}"))
+    }
+}
+
+impl From<redis::ParsingError> for Error {
+    fn from(err: redis::ParsingError) -> Error {
+        Error::new(
+            ErrorKind::Internal,
+            format!("unexpected reply from Redis: {err}"),
+        )
     }
 }
 

@@ -16,6 +16,9 @@ pub struct Item {
     pub id: String,
     /// The item's data, stored as is.
     pub data: Vec<u8>,
+    /// How many times the item has been leased, this lease included (1 on the first delivery).
+    /// 0 for an item that did not come from [`crate::WorkQueue::lease`].
+    pub attempts: u32,
 }
 
 impl Item {
@@ -24,6 +27,7 @@ impl Item {
         Item {
             id: uuid::Uuid::new_v4().to_string(),
             data: data.into(),
+            attempts: 0,
         }
     }
 
@@ -32,6 +36,7 @@ impl Item {
         Item {
             id: id.into(),
             data: data.into(),
+            attempts: 0,
         }
     }
 

@@ -12,6 +12,16 @@ pub(crate) struct Keys {
     pub lease_prefix: String,
     pub old_lease_prefix: String,
     pub item_prefix: String,
+    pub prioritized: String,
+    pub delayed: String,
+    pub deadlines: String,
+    pub attempts: String,
+    pub errors: String,
+    pub priority: String,
+    pub dead: String,
+    pub paused: String,
+    pub signal: String,
+    pub done_prefix: String,
 }
 
 impl Keys {
@@ -29,6 +39,16 @@ impl Keys {
             lease_prefix: format!("{prefix}:lease:"),
             old_lease_prefix: format!("{prefix}:leased_by_session:"),
             item_prefix: format!("{prefix}:item:"),
+            prioritized: format!("{prefix}:prioritized"),
+            delayed: format!("{prefix}:delayed"),
+            deadlines: format!("{prefix}:deadlines"),
+            attempts: format!("{prefix}:attempts"),
+            errors: format!("{prefix}:errors"),
+            priority: format!("{prefix}:priority"),
+            dead: format!("{prefix}:dead"),
+            paused: format!("{prefix}:paused"),
+            signal: format!("{prefix}:signal"),
+            done_prefix: format!("{prefix}:done:"),
         })
     }
 
@@ -38,6 +58,10 @@ impl Keys {
 
     pub fn lease(&self, id: &str) -> String {
         format!("{}{id}", self.lease_prefix)
+    }
+
+    pub fn done(&self, id: &str) -> String {
+        format!("{}{id}", self.done_prefix)
     }
 
     pub fn old_lease(&self, id: &str) -> String {

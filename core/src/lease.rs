@@ -2,24 +2,39 @@
 
 use std::time::{Duration, Instant};
 
+use crate::connection::{closed_error, BlockingConnection};
 use crate::duration::lease_millis;
 use crate::error::Result;
 use crate::item::{validate_id, Item};
 use crate::queue::WorkQueue;
 use crate::scripts;
 
+/// What one run of the lease script found.
+enum Leased {
+    Item(Item),
+    /// Nothing leasable now; the next delayed item is due in this long, if any.
+    Nothing {
+        next_due: Option<Duration>,
+        paused: bool,
+    },
+}
+
 impl WorkQueue {
     /// Leases the next item for `lease_duration`, or returns `None`.
     ///
-    /// With `block` false, returns at once. With `block` true, waits until an item can be leased,
-    /// or until `timeout` has passed (`None` waits for ever). Durations keep millisecond precision.
-    /// Complete the item with [`WorkQueue::complete`] before the lease ends, or extend it with
-    /// [`WorkQueue::renew`]; otherwise a clean returns it to the queue for another worker.
+    /// Takes the highest priority level that has an item, oldest first; delayed items join when
+    /// due. With `block` false, returns at once. With `block` true, waits until an item can be
+    /// leased, or until `timeout` has passed (`None` waits for ever); durations keep millisecond
+    /// precision. Complete the item with [`WorkQueue::complete`] (or [`WorkQueue::fail`]) before
+    /// the lease ends, or extend it with [`WorkQueue::renew`]; an expired lease counts as a failed
+    /// attempt and the item goes back to the queue. A paused queue leases nothing.
     ///
-    /// One round trip when an item is there ([`lease-4.lua`](../lua/lease-4.lua)). A blocking
-    /// lease on an empty queue waits on a connection of its own with a `BLMOVE` that moves
-    /// nothing, then leases with the same script. Dropping the future while it waits loses
-    /// nothing.
+    /// One round trip when an item is there ([`lease-13.lua`](../lua/lease-13.lua)), which also
+    /// reclaims up to 10 expired leases and moves up to 100 due items, so no cleaner or scheduler
+    /// process is needed. A blocking lease on an empty queue waits on connections of its own
+    /// with `BLMOVE`s that move nothing; it wakes within milliseconds of an add, a due delayed
+    /// item or a resume. Dropping the future while it waits loses nothing, and closing the
+    /// connection ends the wait with a connection error.
     pub async fn lease(
         &self,
         lease_duration: Duration,
@@ -29,9 +44,10 @@ impl WorkQueue {
         let lease_ms = lease_millis(lease_duration)?;
         let deadline = timeout.map(|timeout| Instant::now() + timeout);
         loop {
-            if let Some(item) = self.try_lease(lease_ms).await? {
-                return Ok(Some(item));
-            }
+            let (next_due, paused) = match self.try_lease(lease_ms).await? {
+                Leased::Item(item) => return Ok(Some(item)),
+                Leased::Nothing { next_due, paused } => (next_due, paused),
+            };
             if !block {
                 return Ok(None);
             }
@@ -42,58 +58,155 @@ impl WorkQueue {
                     _ => return Ok(None),
                 },
             };
-            self.wait_for_item(remaining).await?;
+            let wait = match (remaining, next_due) {
+                (Some(remaining), Some(due)) => Some(remaining.min(due)),
+                (remaining, due) => remaining.or(due),
+            };
+            tokio::select! {
+                waited = self.wait_for_work(wait, paused) => waited?,
+                () = self.connection.until_closed() => return Err(closed_error()),
+            }
         }
     }
 
-    async fn try_lease(&self, lease_ms: u64) -> Result<Option<Item>> {
+    async fn try_lease(&self, lease_ms: u64) -> Result<Leased> {
         let mut connection = self.connection.shared().await?;
-        let leased: Option<(String, Vec<u8>)> = scripts::LEASE
+        let reply: redis::Value = scripts::LEASE
             .key(&self.keys.queue)
             .key(&self.keys.processing)
             .key(&self.keys.lease_prefix)
             .key(&self.keys.item_prefix)
+            .key(&self.keys.prioritized)
+            .key(&self.keys.delayed)
+            .key(&self.keys.deadlines)
+            .key(&self.keys.attempts)
+            .key(&self.keys.priority)
+            .key(&self.keys.paused)
+            .key(&self.keys.dead)
+            .key(&self.keys.errors)
+            .key(&self.keys.signal)
             .arg(lease_ms)
             .arg(&*self.session)
+            .arg(self.options.max_attempts)
             .invoke_async(&mut connection)
             .await?;
-        Ok(leased.map(|(id, data)| Item { id, data }))
+        if let Ok((1, id, data, attempts)) =
+            redis::from_redis_value::<(i64, String, Vec<u8>, u32)>(reply.clone())
+        {
+            return Ok(Leased::Item(Item { id, data, attempts }));
+        }
+        let (_, wait_ms, paused): (i64, i64, i64) = redis::from_redis_value(reply)?;
+        Ok(Leased::Nothing {
+            next_due: u64::try_from(wait_ms).ok().map(Duration::from_millis),
+            paused: paused == 1,
+        })
     }
 
-    /// Waits until the queue is not empty, or `remaining` passes, without taking anything:
-    /// `BLMOVE queue queue RIGHT RIGHT` pops the oldest id and puts it straight back in place.
-    async fn wait_for_item(&self, remaining: Option<Duration>) -> Result<()> {
-        // BLMOVE takes seconds with millisecond resolution; 0 would mean "for ever".
-        let timeout_secs = match remaining {
+    /// Waits until there may be work, or `wait` passes, without taking anything.
+    ///
+    /// Two waits run at once, each a `BLMOVE key key RIGHT RIGHT` that puts back what it pops:
+    /// one on the default list (so adds by `redis-work-queue` clients wake us too), one on the
+    /// wake-up flag leaseq raises for other levels, delays, retries and resumes. While paused,
+    /// both watch the flag. The time limit is kept here rather than by Redis, whose blocking
+    /// timeouts fire up to 100 ms late; whatever ends first, `CLIENT UNBLOCK` ends the rest.
+    async fn wait_for_work(&self, wait: Option<Duration>, paused: bool) -> Result<()> {
+        // A server-side limit too, a little later, in case this process goes away.
+        let server_timeout = match wait {
             None => 0.0,
-            Some(remaining) => remaining.as_millis().max(1) as f64 / 1000.0,
+            Some(wait) => wait.as_millis() as f64 / 1000.0 + 1.0,
         };
-        let mut connection = self.connection.take_blocking().await?;
-        let _: Option<String> = redis::cmd("BLMOVE")
-            .arg(&self.keys.queue)
-            .arg(&self.keys.queue)
-            .arg("RIGHT")
-            .arg("RIGHT")
-            .arg(timeout_secs)
-            .query_async(&mut connection)
-            .await?;
-        self.connection.put_blocking(connection);
+        let mut flag = self.connection.take_blocking().await?;
+        let mut list = self.connection.take_blocking().await?;
+        let list_key = if paused {
+            &self.keys.signal
+        } else {
+            &self.keys.queue
+        };
+        let ids = [flag.client_id, list.client_id];
+        let waited = {
+            let on_flag = blmove_in_place(&mut flag, &self.keys.signal, server_timeout);
+            let on_list = blmove_in_place(&mut list, list_key, server_timeout);
+            let timer = async {
+                match wait {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::pin!(on_flag, on_list, timer);
+            let (mut flag_result, mut list_result) = (None, None);
+            tokio::select! {
+                woke = &mut on_flag => flag_result = Some(woke),
+                woke = &mut on_list => list_result = Some(woke),
+                () = &mut timer => {}
+            }
+            let mut shared = self.connection.shared().await?;
+            // A wait may not have reached the server yet: unblock until each has returned.
+            while flag_result.is_none() || list_result.is_none() {
+                let _: redis::Value = redis::pipe()
+                    .cmd("CLIENT")
+                    .arg("UNBLOCK")
+                    .arg(ids[0])
+                    .cmd("CLIENT")
+                    .arg("UNBLOCK")
+                    .arg(ids[1])
+                    .query_async(&mut shared)
+                    .await?;
+                let pause = tokio::time::sleep(Duration::from_millis(2));
+                tokio::pin!(pause);
+                loop {
+                    tokio::select! {
+                        woke = &mut on_flag, if flag_result.is_none() => flag_result = Some(woke),
+                        woke = &mut on_list, if list_result.is_none() => list_result = Some(woke),
+                        () = &mut pause => break,
+                    }
+                    if flag_result.is_some() && list_result.is_some() {
+                        break;
+                    }
+                }
+            }
+            flag_result
+                .into_iter()
+                .chain(list_result)
+                .collect::<Result<Vec<()>>>()
+        };
+        waited?;
+        self.connection.put_blocking(flag);
+        self.connection.put_blocking(list);
         Ok(())
     }
 
     /// Extends the lease on `item` to `lease_duration` from now, only while this session still
     /// holds it. Returns `false` (changing nothing) if the lease expired, the item was completed,
-    /// or another session holds it. One round trip ([`renew-1.lua`](../lua/renew-1.lua)).
+    /// or another session holds it. One round trip ([`renew-2.lua`](../lua/renew-2.lua)).
     pub async fn renew(&self, item: &Item, lease_duration: Duration) -> Result<bool> {
         validate_id(&item.id)?;
         let lease_ms = lease_millis(lease_duration)?;
         let mut connection = self.connection.shared().await?;
         let renewed: i64 = scripts::RENEW
             .key(self.keys.lease(&item.id))
+            .key(&self.keys.deadlines)
             .arg(&*self.session)
             .arg(lease_ms)
+            .arg(&item.id)
             .invoke_async(&mut connection)
             .await?;
         Ok(renewed == 1)
     }
+}
+
+/// Blocks until `key` is not empty (or the timeout), moving its last element back in place.
+async fn blmove_in_place(
+    blocking: &mut BlockingConnection,
+    key: &str,
+    timeout_secs: f64,
+) -> Result<()> {
+    let _: Option<Vec<u8>> = redis::cmd("BLMOVE")
+        .arg(key)
+        .arg(key)
+        .arg("RIGHT")
+        .arg("RIGHT")
+        .arg(timeout_secs)
+        .query_async(&mut blocking.connection)
+        .await?;
+    Ok(())
 }

@@ -1,10 +1,64 @@
 //! The work queue handle and its counting operations.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::connection::Connection;
-use crate::error::Result;
+use crate::duration::MAX_LEASE;
+use crate::error::{Error, Result};
 use crate::keys::Keys;
+
+/// How a queue handle retries failed items and refuses recent duplicates.
+///
+/// These travel with each call (they are not stored in Redis), so every process working a queue
+/// should use the same options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueOptions {
+    /// Leases an item gets before a failure (an explicit [`WorkQueue::fail`] or an expired lease)
+    /// sends it to the dead letters instead of back to the queue. Default 25, as Sidekiq and asynq.
+    pub max_attempts: u32,
+    /// The first retry's backoff; each later one doubles, with jitter. Default 1 s.
+    pub backoff_base: Duration,
+    /// The longest backoff. Default 1 hour.
+    pub backoff_max: Duration,
+    /// How long after an item is completed [`WorkQueue::add_item`] refuses its id. Default 0 (off).
+    pub unique_window: Duration,
+}
+
+impl Default for QueueOptions {
+    fn default() -> QueueOptions {
+        QueueOptions {
+            max_attempts: 25,
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(3600),
+            unique_window: Duration::ZERO,
+        }
+    }
+}
+
+impl QueueOptions {
+    fn validate(&self) -> Result<()> {
+        if self.max_attempts == 0 {
+            return Err(Error::invalid_argument("max_attempts must be at least 1"));
+        }
+        if self.backoff_max < self.backoff_base {
+            return Err(Error::invalid_argument(
+                "backoff_max must not be shorter than backoff_base",
+            ));
+        }
+        for (name, value) in [
+            ("backoff_max", self.backoff_max),
+            ("unique_window", self.unique_window),
+        ] {
+            if value > MAX_LEASE {
+                return Err(Error::invalid_argument(format!(
+                    "{name} {value:?} is longer than the maximum of 365 days"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
 
 /// A work queue: the keys under one prefix, reached through a shared [`Connection`].
 ///
@@ -15,6 +69,7 @@ pub struct WorkQueue {
     pub(crate) connection: Connection,
     pub(crate) keys: Arc<Keys>,
     pub(crate) session: Arc<str>,
+    pub(crate) options: Arc<QueueOptions>,
 }
 
 /// What a clean did.
@@ -24,6 +79,8 @@ pub struct CleanReport {
     pub requeued: u64,
     /// Ids dropped from the lists because their item no longer exists.
     pub dropped: u64,
+    /// Items whose lease expired on their last attempt, moved to the dead letters.
+    pub dead: u64,
 }
 
 impl WorkQueue {
@@ -31,11 +88,27 @@ impl WorkQueue {
     ///
     /// Fails with [`crate::ErrorKind::InvalidArgument`] if `name` is empty.
     pub fn new(connection: &Connection, name: &str) -> Result<WorkQueue> {
+        WorkQueue::with_options(connection, name, QueueOptions::default())
+    }
+
+    /// A queue with retry and uniqueness options other than the defaults.
+    pub fn with_options(
+        connection: &Connection,
+        name: &str,
+        options: QueueOptions,
+    ) -> Result<WorkQueue> {
+        options.validate()?;
         Ok(WorkQueue {
             connection: connection.clone(),
             keys: Arc::new(Keys::new(name)?),
             session: uuid::Uuid::new_v4().simple().to_string().into(),
+            options: Arc::new(options),
         })
+    }
+
+    /// The options this handle was made with.
+    pub fn options(&self) -> &QueueOptions {
+        &self.options
     }
 
     /// The key prefix this queue was made with.
@@ -62,6 +135,24 @@ impl WorkQueue {
         let mut connection = self.connection.shared().await?;
         Ok(redis::cmd("LLEN")
             .arg(&self.keys.processing)
+            .query_async(&mut connection)
+            .await?)
+    }
+
+    /// The number of items waiting at a priority above the default.
+    pub async fn prioritized_len(&self) -> Result<u64> {
+        self.zcard(&self.keys.prioritized).await
+    }
+
+    /// The number of items added with a delay (or scheduled) or waiting to be retried, not yet due.
+    pub async fn delayed_len(&self) -> Result<u64> {
+        self.zcard(&self.keys.delayed).await
+    }
+
+    pub(crate) async fn zcard(&self, key: &str) -> Result<u64> {
+        let mut connection = self.connection.shared().await?;
+        Ok(redis::cmd("ZCARD")
+            .arg(key)
             .query_async(&mut connection)
             .await?)
     }

@@ -11,11 +11,18 @@ macro_rules! script {
     };
 }
 
-script!(ADD, "add-2.lua");
+script!(ADD, "add-3.lua");
 script!(ADD_UNIQUE, "add-unique-2.lua");
 script!(ADD_ITEMS, "add-items-n.lua");
-script!(LEASE, "lease-4.lua");
-script!(RENEW, "renew-1.lua");
-script!(COMPLETE, "complete-5.lua");
-script!(LIGHT_CLEAN, "light-clean-5.lua");
-script!(CLEAN_ORPHAN, "clean-orphan-6.lua");
+script!(ADD_SCHEDULED, "add-scheduled-7.lua");
+script!(LEASE, "lease-13.lua");
+script!(RENEW, "renew-2.lua");
+script!(COMPLETE, "complete-13.lua");
+script!(FAIL, "fail-12.lua");
+script!(LIGHT_CLEAN, "light-clean-12.lua");
+script!(CLEAN_ORPHAN, "clean-orphan-9.lua");
+script!(DEAD_ITEMS, "dead-items-4.lua");
+script!(REQUEUE_DEAD, "requeue-dead-6.lua");
+script!(PURGE_DEAD, "purge-dead-5.lua");
+script!(RESUME, "resume-2.lua");
+script!(PRUNE, "prune-2.lua");

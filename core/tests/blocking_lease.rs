@@ -34,7 +34,7 @@ async fn a_timeout_keeps_millisecond_precision() {
     let waited = started.elapsed();
     assert!(leased.is_none());
     assert!(
-        waited >= Duration::from_millis(490) && waited < Duration::from_millis(900),
+        waited >= Duration::from_millis(500) && waited < Duration::from_millis(560),
         "waited {waited:?}"
     );
     let started = Instant::now();
@@ -116,5 +116,21 @@ async fn a_blocking_lease_skips_ids_whose_data_is_gone() {
     assert_eq!(
         common::lrange(&format!("{prefix}:processing")),
         vec!["real"]
+    );
+}
+
+#[tokio::test]
+async fn closing_the_connection_ends_a_waiting_lease() {
+    let (connection, queue, _prefix) = queue("closewait").await;
+    let waiter = tokio::spawn(async move { queue.lease(LEASE, true, None).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    connection.close();
+    let err = waiter.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), leaseq::ErrorKind::Connection);
+    assert!(
+        started.elapsed() < Duration::from_millis(100),
+        "{:?}",
+        started.elapsed()
     );
 }

@@ -1,0 +1,33 @@
+--[[ Requeue one item if it is in no list or set and holds no lease (an orphan); used by the deep
+  clean and to finish the old-generation cleaner's leftovers.
+  KEYS[1] item data key (<prefix>:item:<id>)
+  KEYS[2] queue list (<prefix>:queue)
+  KEYS[3] processing list (<prefix>:processing)
+  KEYS[4] lease key (<prefix>:lease:<id>)
+  KEYS[5] old-generation lease key (<prefix>:leased_by_session:<id>)
+  KEYS[6] old-generation cleaning list (<prefix>:cleaning)
+  KEYS[7] prioritized ids (<prefix>:prioritized)
+  KEYS[8] delayed ids (<prefix>:delayed)
+  KEYS[9] dead letters (<prefix>:dead)
+  ARGV[1] item id
+  ARGV[2] 1 to also remove the id from the cleaning list, 0 otherwise
+  Returns: 1 when the item was requeued, 0 when it needed nothing.
+  LPOS is linear in the list, so the caller sends only ids it did not see in its own snapshot of
+  the lists; a live lease and the sets are checked first because they are O(1). An orphan goes
+  back at the default level. ]]
+local id = ARGV[1]
+local requeued = 0
+if redis.call('EXISTS', KEYS[1]) == 1
+    and redis.call('EXISTS', KEYS[4], KEYS[5]) == 0
+    and not redis.call('ZSCORE', KEYS[7], id)
+    and not redis.call('ZSCORE', KEYS[8], id)
+    and not redis.call('ZSCORE', KEYS[9], id)
+    and not redis.call('LPOS', KEYS[3], id)
+    and not redis.call('LPOS', KEYS[2], id) then
+  redis.call('LPUSH', KEYS[2], id)
+  requeued = 1
+end
+if ARGV[2] == '1' then
+  redis.call('LREM', KEYS[6], 1, id)
+end
+return requeued

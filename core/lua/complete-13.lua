@@ -1,0 +1,41 @@
+--[[ Complete an item: delete its data, every trace of it, and its lease.
+  KEYS[1]  item data key (<prefix>:item:<id>)
+  KEYS[2]  processing list (<prefix>:processing)
+  KEYS[3]  lease key (<prefix>:lease:<id>)
+  KEYS[4]  queue list (<prefix>:queue)
+  KEYS[5]  old-generation lease key (<prefix>:leased_by_session:<id>)
+  KEYS[6]  lease deadlines (<prefix>:deadlines)
+  KEYS[7]  attempts per id (<prefix>:attempts)
+  KEYS[8]  last error per id (<prefix>:errors)
+  KEYS[9]  priority level per id (<prefix>:priority)
+  KEYS[10] prioritized ids (<prefix>:prioritized)
+  KEYS[11] delayed ids (<prefix>:delayed)
+  KEYS[12] dead letters (<prefix>:dead)
+  KEYS[13] recently-completed marker (<prefix>:done:<id>)
+  ARGV[1] item id
+  ARGV[2] uniqueness window (milliseconds; 0 = none): how long add refuses this id afterwards
+  Returns: 1 for the one call that deleted the item's data, 0 for every other call.
+  The data key decides, as in redis-work-queue 0.3, so exactly one caller ever sees 1.
+  If the id was no longer in processing (its lease ran out and a cleaner requeued it), the queued
+  copy is removed too: otherwise an old-generation client (PyPI redis-work-queue 0.1.5) could lease
+  the empty id and report a second completion. The cleaner pushes at the head, so the LREM usually
+  stops early. ]]
+local id = ARGV[1]
+local deleted = redis.call('DEL', KEYS[1])
+local removed = redis.call('LREM', KEYS[2], 0, id)
+redis.call('DEL', KEYS[3], KEYS[5])
+redis.call('ZREM', KEYS[6], id)
+if deleted == 1 then
+  redis.call('HDEL', KEYS[7], id)
+  redis.call('HDEL', KEYS[8], id)
+  redis.call('HDEL', KEYS[9], id)
+  local unlisted = redis.call('ZREM', KEYS[10], id) + redis.call('ZREM', KEYS[11], id)
+      + redis.call('ZREM', KEYS[12], id)
+  if removed == 0 and unlisted == 0 then
+    redis.call('LREM', KEYS[4], 1, id)
+  end
+  if tonumber(ARGV[2]) > 0 then
+    redis.call('SET', KEYS[13], 1, 'PX', ARGV[2])
+  end
+end
+return deleted

@@ -1,0 +1,18 @@
+--[[ Read a page of dead letters, oldest death first.
+  KEYS[1] dead letters, zset scored by time of death in ms (<prefix>:dead)
+  KEYS[2] item key prefix (<prefix>:item:)
+  KEYS[3] attempts per id (<prefix>:attempts)
+  KEYS[4] last error per id (<prefix>:errors)
+  ARGV[1] offset   ARGV[2] count (at most 1000)
+  Returns: a flat list, five entries per dead item: id, data, attempts, error, died_at_ms. ]]
+local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], tonumber(ARGV[1]) + tonumber(ARGV[2]) - 1, 'WITHSCORES')
+local page = {}
+for i = 1, #ids, 2 do
+  local id = ids[i]
+  page[#page + 1] = id
+  page[#page + 1] = redis.call('GET', KEYS[2] .. id) or ''
+  page[#page + 1] = redis.call('HGET', KEYS[3], id) or '0'
+  page[#page + 1] = redis.call('HGET', KEYS[4], id) or ''
+  page[#page + 1] = ids[i + 1]
+end
+return page

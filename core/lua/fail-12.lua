@@ -1,0 +1,65 @@
+--[[ End a lease with a failure: retry the item after a backoff, or, at its last attempt, move it
+  to the dead letters with its error.
+  KEYS[1]  item data key (<prefix>:item:<id>)
+  KEYS[2]  processing list (<prefix>:processing)
+  KEYS[3]  lease key (<prefix>:lease:<id>)
+  KEYS[4]  lease deadlines (<prefix>:deadlines)
+  KEYS[5]  attempts per id (<prefix>:attempts)
+  KEYS[6]  last error per id (<prefix>:errors)
+  KEYS[7]  dead letters, zset scored by time of death in ms (<prefix>:dead)
+  KEYS[8]  delayed ids, zset scored by due time in ms (<prefix>:delayed)
+  KEYS[9]  priority level per id (<prefix>:priority)
+  KEYS[10] prioritized ids (<prefix>:prioritized)
+  KEYS[11] wake-up flag for blocked leases (<prefix>:signal)
+  KEYS[12] queue list, the default priority (<prefix>:queue)
+  ARGV[1] item id
+  ARGV[2] session id of the caller
+  ARGV[3] error text to keep with the item
+  ARGV[4] maximum attempts
+  ARGV[5] retry delay in ms chosen by the caller, or -1 for the backoff below
+  ARGV[6] backoff base (ms)   ARGV[7] backoff cap (ms)
+  ARGV[8] jitter draw in [0, 1) from the caller (Redis scripts have no usable randomness)
+  Returns: {1, due_ms} retry scheduled at due_ms (server time); {2, attempts} now dead;
+  {0, 0} the item no longer exists (already completed); {-1, 0} the caller's lease is lost
+  (another session holds it, or it was requeued).
+  Backoff: min(cap, base * 2^(attempts-1)), then "equal jitter": half of it fixed, half random. ]]
+local id = ARGV[1]
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {0, 0}
+end
+local holder = redis.call('GET', KEYS[3])
+if holder and holder ~= ARGV[2] then
+  return {-1, 0}
+end
+if redis.call('LREM', KEYS[2], -1, id) == 0 then
+  return {-1, 0}
+end
+redis.call('DEL', KEYS[3])
+redis.call('ZREM', KEYS[4], id)
+redis.call('HSET', KEYS[6], id, ARGV[3])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local attempts = tonumber(redis.call('HGET', KEYS[5], id) or '0')
+if attempts >= tonumber(ARGV[4]) then
+  redis.call('ZADD', KEYS[7], string.format('%d', now), id)
+  return {2, attempts}
+end
+local delay = tonumber(ARGV[5])
+if delay < 0 then
+  local backoff = math.min(tonumber(ARGV[7]), tonumber(ARGV[6]) * 2 ^ math.max(0, attempts - 1))
+  delay = math.floor(backoff / 2 + backoff / 2 * tonumber(ARGV[8]))
+end
+if delay > 0 then
+  redis.call('ZADD', KEYS[8], string.format('%d', now + delay), id)
+else
+  local level = tonumber(redis.call('HGET', KEYS[9], id) or '0')
+  if level > 0 then
+    redis.call('ZADD', KEYS[10], string.format('%d', (10 - level) * 10000000000000 + now), id)
+  else
+    redis.call('LPUSH', KEYS[12], id)
+  end
+end
+redis.call('LPUSH', KEYS[11], 1)
+redis.call('LTRIM', KEYS[11], 0, 0)
+redis.call('PEXPIRE', KEYS[11], 2000)
+return {1, now + delay}

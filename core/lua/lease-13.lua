@@ -1,0 +1,102 @@
+--[[ Lease the next due item of the highest priority, after bounded housekeeping.
+  KEYS[1]  queue list, the default priority (<prefix>:queue)
+  KEYS[2]  processing list (<prefix>:processing)
+  KEYS[3]  lease key prefix (<prefix>:lease:)
+  KEYS[4]  item key prefix (<prefix>:item:)
+  KEYS[5]  prioritized ids, zset scored by level then time (<prefix>:prioritized)
+  KEYS[6]  delayed ids, zset scored by due time in ms (<prefix>:delayed)
+  KEYS[7]  lease deadlines, zset scored by expiry in ms (<prefix>:deadlines)
+  KEYS[8]  attempts per id, hash (<prefix>:attempts)
+  KEYS[9]  priority level per id, hash (<prefix>:priority)
+  KEYS[10] paused flag (<prefix>:paused)
+  KEYS[11] dead letters, zset scored by time of death in ms (<prefix>:dead)
+  KEYS[12] last error per id, hash (<prefix>:errors)
+  KEYS[13] wake-up flag, a list of at most one element that lives 2 s (<prefix>:signal)
+  ARGV[1] lease duration (milliseconds, > 0)
+  ARGV[2] session id of the leasing worker
+  ARGV[3] maximum attempts (an item leased this many times and not completed is dead)
+  Returns: {1, id, data, attempt} when an item was leased (attempt counts from 1), or
+  {0, wait_ms, paused}: wait_ms is how long until the next delayed item is due (-1: none).
+  Housekeeping first, at most 10 expired leases and 100 due items per call: an expired lease
+  counts as a failed attempt (requeued, or dead at the maximum), due delayed items join their
+  level. All times are Redis server time, so client clocks do not matter. ]]
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local max_attempts = tonumber(ARGV[3])
+
+-- Higher levels sort first; within a level, older first. Formatted by hand because Lua's
+-- default number format would round a 14-digit score.
+local function score(level)
+  return string.format('%d', (10 - level) * 10000000000000 + now)
+end
+
+local function requeue(id)
+  local level = tonumber(redis.call('HGET', KEYS[9], id) or '0')
+  if level > 0 then
+    redis.call('ZADD', KEYS[5], score(level), id)
+  else
+    redis.call('LPUSH', KEYS[1], id)
+  end
+end
+
+-- Self-healing: leases this schema generation took and that have expired.
+local expired = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now, 'LIMIT', 0, 10)
+for _, id in ipairs(expired) do
+  redis.call('ZREM', KEYS[7], id)
+  if redis.call('EXISTS', KEYS[3] .. id) == 0
+      and redis.call('LREM', KEYS[2], -1, id) > 0
+      and redis.call('EXISTS', KEYS[4] .. id) == 1 then
+    if tonumber(redis.call('HGET', KEYS[8], id) or '0') >= max_attempts then
+      redis.call('ZADD', KEYS[11], string.format('%d', now), id)
+      redis.call('HSET', KEYS[12], id, 'lease expired')
+    else
+      requeue(id)
+    end
+  end
+end
+
+local due = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now, 'LIMIT', 0, 100)
+for _, id in ipairs(due) do
+  redis.call('ZREM', KEYS[6], id)
+  requeue(id)
+end
+
+local function wait_ms()
+  local next_due = redis.call('ZRANGE', KEYS[6], 0, 0, 'WITHSCORES')
+  if next_due[2] then
+    return math.max(1, tonumber(next_due[2]) - now)
+  end
+  return -1
+end
+
+-- Nothing to lease from here on clears the wake-up flag, in the same script that saw nothing,
+-- so a wake-up raised after this call is never missed.
+if redis.call('EXISTS', KEYS[10]) == 1 then
+  redis.call('DEL', KEYS[13])
+  return {0, wait_ms(), 1}
+end
+
+for _ = 1, 100 do
+  local id
+  local top = redis.call('ZPOPMIN', KEYS[5])
+  if top[1] then
+    id = top[1]
+    redis.call('LPUSH', KEYS[2], id)
+  else
+    id = redis.call('RPOPLPUSH', KEYS[1], KEYS[2])
+  end
+  if not id then
+    redis.call('DEL', KEYS[13])
+    return {0, wait_ms(), 0}
+  end
+  local data = redis.call('GET', KEYS[4] .. id)
+  if data then
+    redis.call('SET', KEYS[3] .. id, ARGV[2], 'PX', ARGV[1])
+    redis.call('ZADD', KEYS[7], string.format('%d', now + tonumber(ARGV[1])), id)
+    local attempt = redis.call('HINCRBY', KEYS[8], id, 1)
+    return {1, id, data, attempt}
+  end
+  -- The id was pushed at the head just above, so this LREM stops after one element.
+  redis.call('LREM', KEYS[2], 1, id)
+end
+return {0, 0, 0}

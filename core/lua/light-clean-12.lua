@@ -1,0 +1,60 @@
+--[[ One bounded step of a light clean: requeue expired leases (or bury them at their last
+  attempt), drop dangling ids.
+  KEYS[1]  processing list (<prefix>:processing)
+  KEYS[2]  queue list (<prefix>:queue)
+  KEYS[3]  lease key prefix (<prefix>:lease:)
+  KEYS[4]  old-generation lease key prefix (<prefix>:leased_by_session:)
+  KEYS[5]  item key prefix (<prefix>:item:)
+  KEYS[6]  lease deadlines (<prefix>:deadlines)
+  KEYS[7]  attempts per id (<prefix>:attempts)
+  KEYS[8]  last error per id (<prefix>:errors)
+  KEYS[9]  dead letters (<prefix>:dead)
+  KEYS[10] priority level per id (<prefix>:priority)
+  KEYS[11] prioritized ids (<prefix>:prioritized)
+  KEYS[12] wake-up flag for blocked leases (<prefix>:signal)
+  ARGV[1] offset from the tail of processing where this step starts (0 = the oldest lease)
+  ARGV[2] batch size (ids examined by this step)
+  ARGV[3] maximum attempts
+  Returns: {requeued, dropped, next_offset, done, dead}; done is 1 when the step reached the head.
+  Leases are pushed at the head, so the tail holds the oldest; walking from the tail with
+  negative indexes is stable while new leases arrive. A lease under either key generation counts
+  as live, so workers of PyPI redis-work-queue 0.1.5 are never robbed. ]]
+local offset = tonumber(ARGV[1])
+local batch = tonumber(ARGV[2])
+local max_attempts = tonumber(ARGV[3])
+local ids = redis.call('LRANGE', KEYS[1], -(offset + batch), -(offset + 1))
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local requeued, dropped, kept, dead = 0, 0, 0, 0
+for i = #ids, 1, -1 do
+  local id = ids[i]
+  if redis.call('EXISTS', KEYS[3] .. id, KEYS[4] .. id) > 0 then
+    kept = kept + 1
+  elseif redis.call('EXISTS', KEYS[5] .. id) == 0 then
+    dropped = dropped + redis.call('LREM', KEYS[1], -1, id)
+    redis.call('ZREM', KEYS[6], id)
+  elseif redis.call('LREM', KEYS[1], -1, id) > 0 then
+    redis.call('ZREM', KEYS[6], id)
+    if tonumber(redis.call('HGET', KEYS[7], id) or '0') >= max_attempts then
+      redis.call('ZADD', KEYS[9], string.format('%d', now), id)
+      redis.call('HSET', KEYS[8], id, 'lease expired')
+      dead = dead + 1
+    else
+      local level = tonumber(redis.call('HGET', KEYS[10], id) or '0')
+      if level > 0 then
+        redis.call('ZADD', KEYS[11], string.format('%d', (10 - level) * 10000000000000 + now), id)
+        redis.call('LPUSH', KEYS[12], 1)
+        redis.call('LTRIM', KEYS[12], 0, 0)
+        redis.call('PEXPIRE', KEYS[12], 2000)
+      else
+        redis.call('LPUSH', KEYS[2], id)
+      end
+      requeued = requeued + 1
+    end
+  end
+end
+local done = 0
+if #ids < batch then
+  done = 1
+end
+return {requeued, dropped, offset + kept, done, dead}

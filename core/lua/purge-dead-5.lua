@@ -1,0 +1,19 @@
+--[[ Delete dead items for good: their data, attempts, error and priority.
+  KEYS[1] dead letters (<prefix>:dead)
+  KEYS[2] item key prefix (<prefix>:item:)
+  KEYS[3] attempts per id (<prefix>:attempts)
+  KEYS[4] last error per id (<prefix>:errors)
+  KEYS[5] priority level per id (<prefix>:priority)
+  ARGV[1..n] ids (at most 1000)
+  Returns: how many dead items were deleted. ]]
+local purged = 0
+for _, id in ipairs(ARGV) do
+  if redis.call('ZREM', KEYS[1], id) == 1 then
+    redis.call('DEL', KEYS[2] .. id)
+    redis.call('HDEL', KEYS[3], id)
+    redis.call('HDEL', KEYS[4], id)
+    redis.call('HDEL', KEYS[5], id)
+    purged = purged + 1
+  end
+end
+return purged
