@@ -136,6 +136,11 @@ impl WorkQueue {
         block_on(self.inner.fail(item, error, retry_after))
     }
 
+    /// See [`crate::WorkQueue::release`].
+    pub fn release(&self, item: &Item) -> Result<bool> {
+        block_on(self.inner.release(item))
+    }
+
     /// See [`crate::WorkQueue::light_clean`].
     pub fn light_clean(&self) -> Result<CleanReport> {
         block_on(self.inner.light_clean())

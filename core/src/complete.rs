@@ -112,6 +112,31 @@ impl WorkQueue {
     }
 }
 
+impl WorkQueue {
+    /// Gives a leased item back at once, first in line at its level, without counting the
+    /// attempt: for work this worker will not do (it is shutting down). Returns `false` if this
+    /// session no longer holds the item. One round trip ([`release-9.lua`](../lua/release-9.lua)).
+    pub async fn release(&self, item: &Item) -> Result<bool> {
+        validate_id(&item.id)?;
+        let mut connection = self.connection.shared().await?;
+        let released: i64 = scripts::RELEASE
+            .key(self.keys.item(&item.id))
+            .key(&self.keys.processing)
+            .key(self.keys.lease(&item.id))
+            .key(&self.keys.deadlines)
+            .key(&self.keys.attempts)
+            .key(&self.keys.queue)
+            .key(&self.keys.priority)
+            .key(&self.keys.prioritized)
+            .key(&self.keys.signal)
+            .arg(&item.id)
+            .arg(&*self.session)
+            .invoke_async(&mut connection)
+            .await?;
+        Ok(released == 1)
+    }
+}
+
 /// A draw in [0, 1) for the backoff's jitter; a v4 UUID's random bits are enough for that.
 fn jitter() -> f64 {
     (uuid::Uuid::new_v4().as_u128() >> 75) as f64 / (1u64 << 53) as f64

@@ -41,6 +41,7 @@ mod lease;
 mod queue;
 mod runtime;
 mod scripts;
+mod worker;
 
 pub use add::{AddOptions, MAX_PRIORITY};
 pub use complete::FailOutcome;
@@ -51,3 +52,6 @@ pub use error::{Error, ErrorKind, Result};
 pub use item::{id_from_bytes, validate_id, Item, MAX_ITEM_BYTES};
 pub use queue::{CleanReport, QueueOptions, WorkQueue};
 pub use runtime::runtime;
+pub use worker::{
+    Handler, HandlerFuture, Hooks, JobOutcome, Worker, WorkerCounters, WorkerOptions,
+};

@@ -26,3 +26,4 @@ script!(REQUEUE_DEAD, "requeue-dead-6.lua");
 script!(PURGE_DEAD, "purge-dead-5.lua");
 script!(RESUME, "resume-2.lua");
 script!(PRUNE, "prune-2.lua");
+script!(RELEASE, "release-9.lua");

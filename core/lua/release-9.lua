@@ -1,0 +1,38 @@
+--[[ Give a leased item back at once, as if it had not been leased: the attempt is not counted
+  and it goes to the front of its level. A worker shutting down uses it for jobs it will not
+  finish.
+  KEYS[1] item data key (<prefix>:item:<id>)
+  KEYS[2] processing list (<prefix>:processing)
+  KEYS[3] lease key (<prefix>:lease:<id>)
+  KEYS[4] lease deadlines (<prefix>:deadlines)
+  KEYS[5] attempts per id (<prefix>:attempts)
+  KEYS[6] queue list, the default priority (<prefix>:queue)
+  KEYS[7] priority level per id (<prefix>:priority)
+  KEYS[8] prioritized ids (<prefix>:prioritized)
+  KEYS[9] wake-up flag for blocked leases (<prefix>:signal)
+  ARGV[1] item id
+  ARGV[2] session id of the caller
+  Returns: 1 when the item went back, 0 when the caller no longer held it (nothing changed). ]]
+local id = ARGV[1]
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('GET', KEYS[3]) ~= ARGV[2] then
+  return 0
+end
+if redis.call('LREM', KEYS[2], -1, id) == 0 then
+  return 0
+end
+redis.call('DEL', KEYS[3])
+redis.call('ZREM', KEYS[4], id)
+if tonumber(redis.call('HINCRBY', KEYS[5], id, -1)) <= 0 then
+  redis.call('HDEL', KEYS[5], id)
+end
+local level = tonumber(redis.call('HGET', KEYS[7], id) or '0')
+if level > 0 then
+  -- The lowest score of its level puts it first in line there.
+  redis.call('ZADD', KEYS[8], string.format('%d', (10 - level) * 10000000000000), id)
+  redis.call('LPUSH', KEYS[9], 1)
+  redis.call('LTRIM', KEYS[9], 0, 0)
+  redis.call('PEXPIRE', KEYS[9], 2000)
+else
+  redis.call('RPUSH', KEYS[6], id)
+end
+return 1

@@ -1,0 +1,327 @@
+//! The worker runtime: lease, run a handler with a concurrency limit, heartbeat, complete or
+//! fail, clean on a schedule, shut down gracefully. The loop lives here so it behaves the same
+//! in every language; bindings only supply the handler.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::complete::FailOutcome;
+use crate::duration::lease_millis;
+use crate::error::{Error, Result};
+use crate::item::Item;
+use crate::queue::WorkQueue;
+
+/// What a handler returns: `Ok(())` completes the item, `Err(message)` fails it with that error.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send>>;
+
+/// Runs one item. Implemented for every `Fn(Item) -> impl Future<Output = Result<(), String>>`.
+pub trait Handler: Send + Sync + 'static {
+    /// Starts the work on `item`.
+    fn handle(&self, item: Item) -> HandlerFuture;
+}
+
+impl<F, Fut> Handler for F
+where
+    F: Fn(Item) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = std::result::Result<(), String>> + Send + 'static,
+{
+    fn handle(&self, item: Item) -> HandlerFuture {
+        Box::pin(self(item))
+    }
+}
+
+/// How an item's run ended, as the `after` hook sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// The handler succeeded and the item was completed (`true` if this call completed it).
+    Completed(bool),
+    /// The handler failed (or timed out) with this error; the item was retried or buried.
+    Failed(String),
+    /// The worker shut down before the handler finished: the item went back to the queue.
+    Released,
+    /// The lease was lost (a renew failed): another worker may have the item.
+    LeaseLost,
+}
+
+/// Middleware: called before and after every item, e.g. for logging, metrics or tracing.
+pub trait Hooks: Send + Sync + 'static {
+    /// Before the handler runs.
+    fn before(&self, _item: &Item) {}
+    /// After the item's run ended.
+    fn after(&self, _item: &Item, _outcome: &JobOutcome) {}
+}
+
+/// How a [`Worker`] runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerOptions {
+    /// Items run at once. Default 1.
+    pub concurrency: usize,
+    /// The lease taken on each item; renewed every third of it while the handler runs.
+    /// Default 30 s.
+    pub lease_duration: Duration,
+    /// A handler running longer is abandoned and the item failed with a timeout. Default none.
+    pub job_timeout: Option<Duration>,
+    /// After [`Worker::stop`], how long running handlers may still finish; the rest are
+    /// released back to the queue at once. Default 10 s.
+    pub shutdown_timeout: Duration,
+    /// How often the worker runs a light clean (for leases of `redis-work-queue` clients and
+    /// dead workers); `None` never. Default 5 s.
+    pub clean_every: Option<Duration>,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> WorkerOptions {
+        WorkerOptions {
+            concurrency: 1,
+            lease_duration: Duration::from_secs(30),
+            job_timeout: None,
+            shutdown_timeout: Duration::from_secs(10),
+            clean_every: Some(Duration::from_secs(5)),
+        }
+    }
+}
+
+/// What a worker has done so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WorkerCounters {
+    /// Items leased.
+    pub leased: u64,
+    /// Items completed (handler succeeded and `complete` returned true).
+    pub completed: u64,
+    /// Handler failures and timeouts.
+    pub failed: u64,
+    /// Failures that were scheduled for a retry (the rest went to the dead letters).
+    pub retried: u64,
+    /// Successful lease renewals (heartbeats).
+    pub renewed: u64,
+    /// Items whose handler is running now.
+    pub in_flight: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    leased: AtomicU64,
+    completed: AtomicU64,
+    failed: AtomicU64,
+    retried: AtomicU64,
+    renewed: AtomicU64,
+    in_flight: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Runs a handler over a queue until stopped. Cheap to clone; clones control the same worker.
+#[derive(Clone)]
+pub struct Worker {
+    queue: WorkQueue,
+    options: Arc<WorkerOptions>,
+    handler: Arc<dyn Handler>,
+    hooks: Arc<Vec<Arc<dyn Hooks>>>,
+    stop: Arc<watch::Sender<bool>>,
+    counters: Arc<Counters>,
+}
+
+impl Worker {
+    /// A worker for `queue` that runs `handler` on every item.
+    pub fn new(queue: &WorkQueue, handler: impl Handler, options: WorkerOptions) -> Result<Worker> {
+        if options.concurrency == 0 {
+            return Err(Error::invalid_argument("concurrency must be at least 1"));
+        }
+        lease_millis(options.lease_duration)?;
+        if options.job_timeout == Some(Duration::ZERO) {
+            return Err(Error::invalid_argument("job timeout must be positive"));
+        }
+        if options.clean_every == Some(Duration::ZERO) {
+            return Err(Error::invalid_argument("clean interval must be positive"));
+        }
+        Ok(Worker {
+            queue: queue.clone(),
+            options: Arc::new(options),
+            handler: Arc::new(handler),
+            hooks: Arc::new(Vec::new()),
+            stop: Arc::new(watch::Sender::new(false)),
+            counters: Arc::default(),
+        })
+    }
+
+    /// Adds middleware, called in the order added.
+    pub fn with_hooks(mut self, hooks: impl Hooks) -> Worker {
+        Arc::make_mut(&mut self.hooks).push(Arc::new(hooks));
+        self
+    }
+
+    /// The counters so far.
+    pub fn counters(&self) -> WorkerCounters {
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        WorkerCounters {
+            leased: read(&self.counters.leased),
+            completed: read(&self.counters.completed),
+            failed: read(&self.counters.failed),
+            retried: read(&self.counters.retried),
+            renewed: read(&self.counters.renewed),
+            in_flight: read(&self.counters.in_flight),
+        }
+    }
+
+    /// Asks the worker to stop: it leases nothing more, lets running handlers finish within the
+    /// shutdown timeout, and releases the rest. [`Worker::run`] returns once that is done.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Runs until [`Worker::stop`] (or, with `stop_on_signals`, SIGTERM or SIGINT).
+    ///
+    /// Errors talking to Redis are retried after a short pause rather than ending the run.
+    pub async fn run(&self, stop_on_signals: bool) -> Result<()> {
+        if *self.stop.borrow() {
+            self.stop.send_replace(false);
+        }
+        let mut tasks = JoinSet::new();
+        for _ in 0..self.options.concurrency {
+            let worker = self.clone();
+            tasks.spawn(async move { worker.slot().await });
+        }
+        if let Some(every) = self.options.clean_every {
+            let worker = self.clone();
+            tasks.spawn(async move {
+                let mut stop = worker.stop.subscribe();
+                loop {
+                    tokio::select! {
+                        () = tokio::time::sleep(every) => { let _ = worker.queue.light_clean().await; }
+                        _ = stopped(&mut stop) => return,
+                    }
+                }
+            });
+        }
+        if stop_on_signals {
+            let worker = self.clone();
+            tasks.spawn(async move {
+                use tokio::signal::unix::{signal, SignalKind};
+                let (Ok(mut term), Ok(mut int)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                ) else {
+                    return;
+                };
+                let mut stop = worker.stop.subscribe();
+                tokio::select! {
+                    _ = term.recv() => worker.stop(),
+                    _ = int.recv() => worker.stop(),
+                    _ = stopped(&mut stop) => {}
+                }
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            if let Err(panic) = joined {
+                self.stop();
+                return Err(Error::new(
+                    crate::ErrorKind::Internal,
+                    format!("a worker task panicked: {panic}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// One unit of concurrency: lease, run, settle, again.
+    async fn slot(&self) {
+        let mut stop = self.stop.subscribe();
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let leased = tokio::select! {
+                leased = self.queue.lease(self.options.lease_duration, true, Some(Duration::from_secs(1))) => leased,
+                _ = stopped(&mut stop) => return,
+            };
+            let item = match leased {
+                Ok(Some(item)) => item,
+                Ok(None) => continue,
+                Err(_) => {
+                    // Redis unreachable: the connection reconnects by itself; wait a little.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+            };
+            bump(&self.counters.leased);
+            self.counters.in_flight.fetch_add(1, Ordering::Relaxed);
+            for hooks in self.hooks.iter() {
+                hooks.before(&item);
+            }
+            let outcome = self.run_one(&item, &mut stop).await;
+            self.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
+            for hooks in self.hooks.iter() {
+                hooks.after(&item, &outcome);
+            }
+        }
+    }
+
+    async fn run_one(&self, item: &Item, stop: &mut watch::Receiver<bool>) -> JobOutcome {
+        let lease = self.options.lease_duration;
+        let heartbeat = async {
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                match self.queue.renew(item, lease).await {
+                    Ok(true) => bump(&self.counters.renewed),
+                    Ok(false) => return,
+                    // A blip: the next beat tries again, well before the lease ends.
+                    Err(_) => {}
+                }
+            }
+        };
+        let job = async {
+            match self.options.job_timeout {
+                None => self.handler.handle(item.clone()).await,
+                Some(limit) => {
+                    match tokio::time::timeout(limit, self.handler.handle(item.clone())).await {
+                        Ok(result) => result,
+                        Err(_) => Err(format!("timed out after {limit:?}")),
+                    }
+                }
+            }
+        };
+        let shutdown = async {
+            stopped(stop).await;
+            tokio::time::sleep(self.options.shutdown_timeout).await;
+        };
+        let result = tokio::select! {
+            result = job => Some(result),
+            () = heartbeat => return JobOutcome::LeaseLost,
+            () = shutdown => None,
+        };
+        match result {
+            None => {
+                let _ = self.queue.release(item).await;
+                JobOutcome::Released
+            }
+            Some(Ok(())) => {
+                let completed = self.queue.complete(item).await.unwrap_or(false);
+                if completed {
+                    bump(&self.counters.completed);
+                }
+                JobOutcome::Completed(completed)
+            }
+            Some(Err(error)) => {
+                bump(&self.counters.failed);
+                if let Ok(FailOutcome::Retry { .. }) = self.queue.fail(item, &error, None).await {
+                    bump(&self.counters.retried);
+                }
+                JobOutcome::Failed(error)
+            }
+        }
+    }
+}
+
+/// Resolves once the worker is asked to stop.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    // An error means the sender is gone, which cannot happen while the worker holds it.
+    let _ = stop.wait_for(|stop| *stop).await;
+}
