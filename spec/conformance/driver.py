@@ -451,6 +451,11 @@ def snapshot(client: redis.Redis, prefix: str) -> dict[str, dict[str, Any]]:
             value = text_of(raw_value)
         elif kind == "list":
             value = [text_of(element) for element in client.lrange(raw_key, 0, -1)]
+        elif kind == "hash":
+            value = {text_of(f): text_of(v) for f, v in client.hgetall(raw_key).items()}
+        elif kind == "zset":
+            # Members in score order; scores hold times and vary from run to run.
+            value = [text_of(member) for member in client.zrange(raw_key, 0, -1)]
         pttl = client.pttl(raw_key)
         if kind == "none" or pttl == -2:
             continue
@@ -471,9 +476,11 @@ def check_key(key: str, expected: Any, actual: dict[str, Any] | None) -> list[st
     if isinstance(value, str) and (actual["type"] != "string" or actual["value"] != value):
         problems.append(f"key {key}: expected string {short(value)}, got {got}")
     if isinstance(value, list) and (
-        actual["type"] != "list" or not matches(value, actual["value"])
+        actual["type"] != expected.get("type", "list") or not matches(value, actual["value"])
     ):
         problems.append(f"key {key}: expected list {short(value)}, got {got}")
+    if isinstance(value, dict) and (actual["type"] != "hash" or not matches(value, actual["value"])):
+        problems.append(f"key {key}: expected hash {short(value)}, got {got}")
     if "regex" in expected and (
         actual["type"] != "string" or not re.fullmatch(expected["regex"], actual["value"])
     ):
@@ -560,6 +567,11 @@ def case_timeout(case: dict[str, Any]) -> float:
     return CASE_SLACK_SECS + waits / 1000
 
 
+# Set LEASEQ_CONFORMANCE_RECORD=file to write, per case, the hash and zset keys a run left that
+# its `after` does not name: a help when an operation starts keeping new bookkeeping.
+RECORD: dict[str, Any] | None = {} if os.environ.get("LEASEQ_CONFORMANCE_RECORD") else None
+
+
 def run_language(
     lang: str, cases: list[dict[str, Any]], url: str, run_id: str, keep: bool
 ) -> tuple[int, str]:
@@ -618,6 +630,12 @@ def run_language(
         keys = snapshot(client, prefix)
         if replied:
             problems += check_after(case["after"], keys)
+            if RECORD is not None:
+                RECORD[name] = {
+                    key.replace(prefix, "{p}"): {"type": entry["type"], "value": entry["value"]}
+                    for key, entry in keys.items()
+                    if entry["type"] in ("hash", "zset") and key not in case["after"]
+                }
         if not keep and keys:
             client.delete(*[entry["raw"] for entry in keys.values()])
         if problems:
@@ -635,6 +653,11 @@ def run_language(
         note = f"runner did not exit within {EXIT_GRACE_SECS} s of its stdin closing; killed"
         print(f"WARNING [{lang}] the {note}", flush=True)
     return passed, note
+
+
+def write_record() -> None:
+    if RECORD is not None:
+        Path(os.environ["LEASEQ_CONFORMANCE_RECORD"]).write_text(json.dumps(RECORD, indent=1))
 
 
 def main() -> int:
@@ -696,4 +719,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    write_record()
+    sys.exit(status)
