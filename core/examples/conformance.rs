@@ -13,7 +13,11 @@ use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
 
-use leaseq::{CleanReport, Connection, ErrorKind, Item, WorkQueue};
+use std::time::UNIX_EPOCH;
+
+use leaseq::{
+    AddOptions, CleanReport, Connection, ErrorKind, FailOutcome, Item, QueueOptions, WorkQueue,
+};
 use serde_json::{json, Map, Value};
 
 /// Why a step did not return a value: an error from leaseq, or a case this runner cannot read
@@ -58,9 +62,14 @@ async fn run_case(case: &Value) -> Value {
         Ok(connection) => connection,
         Err(err) => return json!({ "fatal": format!("cannot open {url}: {err}") }),
     };
+    let options = match queue_options(&case["queue_options"]) {
+        Ok(options) => options,
+        Err(message) => return json!({ "fatal": message }),
+    };
     let mut case_run = CaseRun {
         connection: connection.clone(),
         prefix: prefix.to_owned(),
+        options,
         queues: HashMap::new(),
     };
     let mut results = Vec::new();
@@ -86,7 +95,34 @@ async fn run_case(case: &Value) -> Value {
 struct CaseRun {
     connection: Connection,
     prefix: String,
+    options: QueueOptions,
     queues: HashMap<String, WorkQueue>,
+}
+
+/// The case's `queue_options` (all optional, milliseconds for durations) as core options.
+fn queue_options(value: &Value) -> Result<QueueOptions, String> {
+    let mut options = QueueOptions::default();
+    let Some(map) = value.as_object() else {
+        return Ok(options);
+    };
+    let millis = |name: &str| {
+        map.get(name)
+            .and_then(Value::as_u64)
+            .map(Duration::from_millis)
+    };
+    if let Some(max_attempts) = map.get("max_attempts").and_then(Value::as_u64) {
+        options.max_attempts = u32::try_from(max_attempts).map_err(|_| "max_attempts too large")?;
+    }
+    if let Some(base) = millis("backoff_base_ms") {
+        options.backoff_base = base;
+    }
+    if let Some(max) = millis("backoff_max_ms") {
+        options.backoff_max = max;
+    }
+    if let Some(window) = millis("unique_window_ms") {
+        options.unique_window = window;
+    }
+    Ok(options)
 }
 
 impl CaseRun {
@@ -94,7 +130,7 @@ impl CaseRun {
         if let Some(queue) = self.queues.get(name) {
             return Ok(queue.clone());
         }
-        let queue = WorkQueue::new(&self.connection, &self.prefix)?;
+        let queue = WorkQueue::with_options(&self.connection, &self.prefix, self.options.clone())?;
         self.queues.insert(name.to_owned(), queue.clone());
         Ok(queue)
     }
@@ -110,7 +146,11 @@ impl CaseRun {
                 Ok(Value::Null)
             }
             "new_queue" => {
-                let queue = WorkQueue::new(&self.connection, string(args, "name")?)?;
+                let queue = WorkQueue::with_options(
+                    &self.connection,
+                    string(args, "name")?,
+                    self.options.clone(),
+                )?;
                 if let Some(name) = args.get("as").and_then(Value::as_str) {
                     self.queues.insert(name.to_owned(), queue);
                 }
@@ -156,7 +196,13 @@ async fn queue_step(queue: &WorkQueue, op: &str, args: &Map<String, Value>) -> S
                 None | Some(Value::Null) => None,
                 Some(_) => Some(timeout(number(args, "timeout_ms")?)?),
             };
+            let with_attempts = args.get("with_attempts").and_then(Value::as_bool) == Some(true);
             match queue.lease(lease_duration, block, timeout).await? {
+                Some(item) if with_attempts => {
+                    let mut value = item_json(&item);
+                    value["attempts"] = json!(item.attempts);
+                    value
+                }
                 Some(item) => item_json(&item),
                 None => Value::Null,
             }
@@ -170,6 +216,68 @@ async fn queue_step(queue: &WorkQueue, op: &str, args: &Map<String, Value>) -> S
         "deep_clean" => report_json(queue.deep_clean().await?),
         "queue_len" => json!(queue.queue_len().await?),
         "processing" => json!(queue.processing().await?),
+        "add_item_with" => {
+            let options = AddOptions {
+                priority: match args.get("priority").and_then(Value::as_u64) {
+                    None => 0,
+                    Some(priority) => u8::try_from(priority).unwrap_or(u8::MAX),
+                },
+                delay: args
+                    .get("delay_ms")
+                    .and_then(Value::as_u64)
+                    .map(Duration::from_millis),
+                at: args
+                    .get("at_ms")
+                    .and_then(Value::as_u64)
+                    .map(|at| UNIX_EPOCH + Duration::from_millis(at)),
+            };
+            json!(queue.add_item_with(&item(args)?, &options).await?)
+        }
+        "fail" => {
+            let retry_after = args
+                .get("retry_after_ms")
+                .and_then(Value::as_u64)
+                .map(Duration::from_millis);
+            let error = string(args, "error")?;
+            json!(
+                match queue.fail(&id_only(args)?, error, retry_after).await? {
+                    FailOutcome::Retry { .. } => "retry",
+                    FailOutcome::Dead => "dead",
+                    FailOutcome::Gone => "gone",
+                }
+            )
+        }
+        "release" => json!(queue.release(&id_only(args)?).await?),
+        "dead_len" => json!(queue.dead_len().await?),
+        "dead_items" => {
+            let page = queue
+                .dead_items(uint(args, "offset")?, uint(args, "count")?)
+                .await?;
+            Value::Array(
+                page.iter()
+                    .map(|dead| {
+                        json!({
+                            "id": dead.item.id,
+                            "data": String::from_utf8_lossy(&dead.item.data),
+                            "attempts": dead.item.attempts,
+                            "error": dead.error,
+                        })
+                    })
+                    .collect(),
+            )
+        }
+        "requeue_dead" => json!(queue.requeue_dead(&ids(args)?).await?),
+        "purge_dead" => json!(queue.purge_dead(&ids(args)?).await?),
+        "requeue_all_dead" => json!(queue.requeue_all_dead().await?),
+        "purge_all_dead" => json!(queue.purge_all_dead().await?),
+        "pause" => {
+            queue.pause().await?;
+            Value::Null
+        }
+        "resume" => json!(queue.resume().await?),
+        "is_paused" => json!(queue.is_paused().await?),
+        "prioritized_len" => json!(queue.prioritized_len().await?),
+        "delayed_len" => json!(queue.delayed_len().await?),
         other => return Err(harness(format!("unknown op {other:?}"))),
     })
 }
@@ -214,7 +322,18 @@ fn item_json(item: &Item) -> Value {
 }
 
 fn report_json(report: CleanReport) -> Value {
-    json!({ "requeued": report.requeued, "dropped": report.dropped })
+    json!({ "requeued": report.requeued, "dropped": report.dropped, "dead": report.dead })
+}
+
+fn ids(args: &Map<String, Value>) -> Result<Vec<String>, StepError> {
+    args.get("ids")
+        .and_then(Value::as_array)
+        .and_then(|ids| {
+            ids.iter()
+                .map(|id| id.as_str().map(str::to_owned))
+                .collect()
+        })
+        .ok_or_else(|| harness("args.ids must be an array of strings"))
 }
 
 fn kind_name(kind: ErrorKind) -> &'static str {

@@ -42,6 +42,20 @@ LANGS = ["rust", "python", "node", "csharp"]
 FLAVOURS = ["python-aio", "csharp-async"]
 KINDS = {"Connection", "Timeout", "InvalidArgument", "LeaseLost", "Internal"}
 OPS = {
+    "add_item_with",
+    "fail",
+    "release",
+    "dead_len",
+    "dead_items",
+    "requeue_dead",
+    "purge_dead",
+    "requeue_all_dead",
+    "purge_all_dead",
+    "pause",
+    "resume",
+    "is_paused",
+    "prioritized_len",
+    "delayed_len",
     "add_item",
     "add_unique_item",
     "add_items",
@@ -107,7 +121,7 @@ def load_cases(cases_dir: Path) -> list[dict[str, Any]]:
 
 def lint(case: dict[str, Any]) -> list[str]:
     problems = []
-    unknown = set(case) - {"name", "about", "setup", "steps", "after"}
+    unknown = set(case) - {"name", "about", "setup", "steps", "after", "queue_options"}
     if unknown:
         problems.append(f"unknown fields {sorted(unknown)}")
     for command in case.get("setup", []):
@@ -610,6 +624,8 @@ def run_language(
                     for step in case["steps"]
                 ],
             }
+            if "queue_options" in case:
+                message["queue_options"] = case["queue_options"]
             reply = runner.run(message, case_timeout(case))
             deaths_in_a_row = 0
             replied = True
