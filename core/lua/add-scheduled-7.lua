@@ -15,6 +15,34 @@
   the uniqueness window (nothing changed).
   Due times are Redis server time. Raising the wake-up flag makes every blocked lease look again,
   so one waiting for a later item, or for the default list, sees this one. ]]
+-- Refuse keys of the wrong type before writing anything: Redis does not undo the writes a
+-- script made before an error.
+local function wrong_type(key, kind)
+  local found = redis.call('TYPE', key).ok
+  if found ~= 'none' and found ~= kind then
+    return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. found .. ', not a ' .. kind)
+  end
+end
+local refused = wrong_type(KEYS[1], 'list')
+if refused then
+  return refused
+end
+refused = wrong_type(KEYS[2], 'string')
+if refused then
+  return refused
+end
+refused = wrong_type(KEYS[4], 'zset')
+if refused then
+  return refused
+end
+refused = wrong_type(KEYS[5], 'zset')
+if refused then
+  return refused
+end
+refused = wrong_type(KEYS[6], 'hash')
+if refused then
+  return refused
+end
 if redis.call('EXISTS', KEYS[3]) == 1 or not redis.call('SET', KEYS[2], ARGV[2], 'NX') then
   return 0
 end

@@ -20,6 +20,38 @@
   Housekeeping first, at most 10 expired leases and 100 due items per call: an expired lease
   counts as a failed attempt (requeued, or dead at the maximum), due delayed items join their
   level. All times are Redis server time, so client clocks do not matter. ]]
+-- Refuse keys of the wrong type before writing anything: Redis does not undo the writes a
+-- script made before an error.
+local function wrong_type(key, kind)
+  local found = redis.call('TYPE', key).ok
+  if found ~= 'none' and found ~= kind then
+    return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. found .. ', not a ' .. kind)
+  end
+end
+local refused = wrong_type(KEYS[1], 'list')
+if refused then
+  return refused
+end
+refused = wrong_type(KEYS[2], 'list')
+if refused then
+  return refused
+end
+refused = wrong_type(KEYS[5], 'zset')
+if refused then
+  return refused
+end
+refused = wrong_type(KEYS[6], 'zset')
+if refused then
+  return refused
+end
+refused = wrong_type(KEYS[7], 'zset')
+if refused then
+  return refused
+end
+refused = wrong_type(KEYS[8], 'hash')
+if refused then
+  return refused
+end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local max_attempts = tonumber(ARGV[3])
@@ -89,7 +121,13 @@ for _ = 1, 100 do
     redis.call('DEL', KEYS[13])
     return {0, wait_ms(), 0}
   end
-  local data = redis.call('GET', KEYS[4] .. id)
+  local data = redis.pcall('GET', KEYS[4] .. id)
+  if type(data) == 'table' and data.err then
+    -- Not a string: undo the move, so the id is not left in processing without a lease.
+    redis.call('LREM', KEYS[2], 1, id)
+    redis.call('RPUSH', KEYS[1], id)
+    return data
+  end
   if data then
     redis.call('SET', KEYS[3] .. id, ARGV[2], 'PX', ARGV[1])
     redis.call('ZADD', KEYS[7], string.format('%d', now + tonumber(ARGV[1])), id)

@@ -626,7 +626,10 @@ def run_language(
             }
             if "queue_options" in case:
                 message["queue_options"] = case["queue_options"]
+            began = time.monotonic()
             reply = runner.run(message, case_timeout(case))
+            if os.environ.get("LEASEQ_CONFORMANCE_TIMES"):
+                print(f"{time.monotonic() - began:7.3f} s  {lang} {name}", flush=True)
             deaths_in_a_row = 0
             replied = True
             problems += check_results(case["steps"], reply.get("results", []))
