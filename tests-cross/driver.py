@@ -41,6 +41,9 @@ ACTORS = {
     "node": (["node", str(ROOT / "tests-cross/actor.js")], {"producer", "worker", "cleaner"}),
     "csharp": (["mono", str(ROOT / "tests-cross/out/Actor.exe")], {"producer", "worker"}),
 }
+# leaseq workers that `fail` poison items (data "poison", added at priority 1, which only leaseq
+# workers lease). Poison items are only added when every leaseq kind in the run does this.
+POISON_AWARE = {"rust", "crate", "pypi"}
 
 SIZES = {
     # items per producer, workers per kind, seconds between kills, time limit (s)
@@ -49,7 +52,8 @@ SIZES = {
 }
 
 # Odds per leased item; every item also takes --work-ms of "work" between lease and complete.
-MISBEHAVE = ["--skip", "0.01", "--outlive", "0.005", "--crash", "0.005", "--work-ms", "10"]
+MISBEHAVE = ["--skip", "0.01", "--outlive", "0.005", "--crash", "0.005", "--fail", "0.03",
+             "--work-ms", "10"]
 LEASE_MS = "1000"
 
 
@@ -94,7 +98,9 @@ def main() -> int:
     run = Run(options.redis_url, f"cross:{os.getpid()}", Path(tempfile.mkdtemp(prefix="leaseq-cross-")))
     print(f"cross run ({options.size}): {', '.join(kinds)} on {options.redis_url}, logs in {run.logs}")
 
-    producers = [run.start(kind, "producer", "--id-prefix", f"{kind}", "--count", str(size["items"]))
+    poison = 5 if set(kinds) <= POISON_AWARE else 0
+    producers = [run.start(kind, "producer", "--id-prefix", f"{kind}", "--count", str(size["items"]),
+                           *(["--delayed", "50", "--poison", str(poison)] if kind == "rust" else []))
                  for kind in kinds if "producer" in ACTORS[kind][1]]
     for kind in kinds:
         if "worker" in ACTORS[kind][1]:
@@ -103,7 +109,7 @@ def main() -> int:
     cleaners = [kind for kind in kinds if "cleaner" in ACTORS[kind][1]]
     for kind in cleaners:
         run.start(kind, "cleaner")
-    expected = size["items"] * len(producers)
+    expected = size["items"] * len(producers) + (50 if "rust" in kinds else 0)
 
     started = time.monotonic()
     kills = restarts = deep_requeued = 0
@@ -132,7 +138,9 @@ def main() -> int:
                 kills += 1
             next_kill = now + size["kill_every"] * random.uniform(0.5, 1.5)
         producers_done = all(p.process.poll() == 0 for p in producers)
-        if producers_done and db.llen(f"{run.prefix}:queue") == 0 and db.llen(f"{run.prefix}:processing") == 0:
+        waiting = sum(db.llen(f"{run.prefix}:{key}") for key in ("queue", "processing")) + sum(
+            db.zcard(f"{run.prefix}:{key}") for key in ("delayed", "prioritized"))
+        if producers_done and waiting == 0:
             # An old-generation client killed inside its non-atomic complete leaves its item in
             # no list: only a deep clean finds it. Workers finish what it requeues.
             requeued = int(subprocess.run(
@@ -155,6 +163,7 @@ def main() -> int:
     completed = collections.Counter()
     delivered = collections.Counter()
     completing_by_killed: set[str] = set()
+    poisoned: set[str] = set()
     ghosts = 0
     for actor in run.actors:
         if not actor.log.exists():
@@ -173,10 +182,20 @@ def main() -> int:
                 last_completing = None
             elif event == "ghost":
                 ghosts += 1
+            elif event == "poison":
+                poisoned.add(item_id)
         if last_completing is not None and actor.process.returncode in (-signal.SIGKILL, 3):
             completing_by_killed.add(last_completing)
 
-    leftover = sorted(k.decode() for k in db.scan_iter(match=f"{run.prefix}:*", count=1000))
+    # Poison items stay in the dead letters, with their data, attempts and error.
+    dead = {m.decode() for m in db.zrange(f"{run.prefix}:dead", 0, -1)}
+    errors = {k.decode(): v.decode() for k, v in db.hgetall(f"{run.prefix}:errors").items()}
+    unburied = sorted(i for i in poisoned if i not in dead or not errors.get(i, "").startswith("poison"))
+    poison_keys = {f"{run.prefix}:{name}" for name in ("dead", "errors", "attempts", "priority")} | {
+        f"{run.prefix}:item:{i}" for i in poisoned}
+    leftover = sorted(k.decode() for k in db.scan_iter(match=f"{run.prefix}:*", count=1000)
+                      if k.decode() not in poison_keys)
+    stray = sorted(i for i in dead | set(errors) if i not in poisoned)
     twice = sorted(i for i, n in completed.items() if n > 1)
     never = added - set(completed)
     # Completed in Redis, but the worker was killed before it could log it.
@@ -191,6 +210,7 @@ def main() -> int:
     print(f"  lost                 {len(lost)}")
     print(f"  completed true twice {len(twice)}")
     print(f"  delivered > once     {redelivered}")
+    print(f"  poison items buried  {len(poisoned) - len(unburied)} of {len(poisoned)} (in the dead letters with their error)")
     print(f"  ghost ids skipped    {ghosts} (PyPI 0.1.5 workers handed an id whose data was gone)")
     print(f"  kills                {kills} SIGKILL, {restarts} workers restarted")
     print(f"  deep clean requeued  {deep_requeued} (items an old-generation client left in no list)")
@@ -211,6 +231,13 @@ def main() -> int:
         problems.append(f"completed but never added: {sorted(unknown)[:10]}")
     if leftover:
         problems.append(f"keys left behind: {leftover[:10]}")
+    if unburied:
+        problems.append(f"poison items not in the dead letters with their error: {unburied[:10]}")
+    if stray:
+        problems.append(f"dead letters or errors for items that are not poison: {stray[:10]}")
+    poison_completed = sorted(i for i in poisoned if completed[i])
+    if poison_completed:
+        problems.append(f"poison items completed: {poison_completed[:10]}")
     for problem in problems:
         print(f"FAIL: {problem}")
     if problems:

@@ -29,7 +29,7 @@ def main() -> None:
             queue.add_item(db, item)
             line("added", item.id())
         return
-    skip, outlive, crash = (float(args.get(k, 0)) for k in ("skip", "outlive", "crash"))
+    skip, outlive, crash, fail = (float(args.get(k, 0)) for k in ("skip", "outlive", "crash", "fail"))
     while True:
         item = queue.lease(db, lease_secs, block=True, timeout=1)
         if item is None:
@@ -39,8 +39,10 @@ def main() -> None:
             # 0.1.5 hands out an id whose data is gone as empty data; a real worker must skip it.
             line("ghost", item.id())
             continue
+        if item.data() == b"poison":
+            continue  # this client cannot fail an item: a poison item never completes here
         roll = random.random()
-        if roll < skip:
+        if roll < skip or skip + outlive + crash <= roll < skip + outlive + crash + fail:
             continue
         if roll < skip + outlive:
             time.sleep(lease_secs * 1.5)

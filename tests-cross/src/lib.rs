@@ -65,6 +65,21 @@ impl Log {
     }
 }
 
+/// The data of an item no handler can finish: leaseq workers `fail` it every time, so it must
+/// end in the dead letters with its error.
+pub const POISON: &str = "poison";
+
+/// The options every leaseq actor uses: few attempts and short backoffs, so poison items die
+/// and flaky ones retry within the run.
+pub fn queue_options() -> leaseq::QueueOptions {
+    leaseq::QueueOptions {
+        max_attempts: 10,
+        backoff_base: std::time::Duration::from_millis(50),
+        backoff_max: std::time::Duration::from_millis(400),
+        ..leaseq::QueueOptions::default()
+    }
+}
+
 /// What a worker does with a leased item, drawn at random with the configured odds.
 pub enum Misbehaviour {
     /// Complete it.
@@ -75,6 +90,8 @@ pub enum Misbehaviour {
     OutliveLease,
     /// Exit at once, between lease and complete, as a crash would.
     Crash,
+    /// Report a failure (`fail`), so the item is retried after a backoff.
+    Fail,
 }
 
 pub fn misbehaviour(args: &Args) -> Misbehaviour {
@@ -82,12 +99,15 @@ pub fn misbehaviour(args: &Args) -> Misbehaviour {
     let skip = args.number("skip", 0.0);
     let outlive = args.number("outlive", 0.0);
     let crash = args.number("crash", 0.0);
+    let fail = args.number("fail", 0.0);
     if roll < skip {
         Misbehaviour::SkipComplete
     } else if roll < skip + outlive {
         Misbehaviour::OutliveLease
     } else if roll < skip + outlive + crash {
         Misbehaviour::Crash
+    } else if roll < skip + outlive + crash + fail {
+        Misbehaviour::Fail
     } else {
         Misbehaviour::None
     }

@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
-use leaseq::{Connection, Item, WorkQueue};
+use leaseq::{AddOptions, Connection, Item, WorkQueue};
 use leaseq_cross::{misbehaviour, Args, Log, Misbehaviour};
 
 #[tokio::main]
 async fn main() -> leaseq::Result<()> {
     let args = Args::parse();
     let connection = Connection::open(&args.get("url")).await?;
-    let queue = WorkQueue::new(&connection, &args.get("prefix"))?;
+    let queue = WorkQueue::with_options(&connection, &args.get("prefix"), leaseq_cross::queue_options())?;
     let mut log = Log::open(&args.get("log"));
     let lease = Duration::from_millis(args.number("lease-ms", 1000.0) as u64);
     match args.role.as_str() {
@@ -32,6 +32,22 @@ async fn main() -> leaseq::Result<()> {
                     log.line("added", &item.id);
                 }
             }
+            // Items that are not leasable for a while, and items no handler can ever finish.
+            for n in 0..args.number("delayed", 0.0) as usize {
+                let item = Item::with_id(format!("{id_prefix}-delayed-{n}"), format!("delayed {n}"));
+                let delay = Duration::from_millis(fastrand::u64(100..3000));
+                let options = AddOptions { delay: Some(delay), ..AddOptions::default() };
+                assert!(queue.add_item_with(&item, &options).await?);
+                log.line("added", &item.id);
+            }
+            // At priority 1, which only leaseq workers see: a redis-work-queue worker cannot
+            // fail an item, it could only hold it until its lease ran out, uncounted.
+            let poison = AddOptions { priority: 1, ..AddOptions::default() };
+            for n in 0..args.number("poison", 0.0) as usize {
+                let item = Item::with_id(format!("{id_prefix}-poison-{n}"), leaseq_cross::POISON);
+                assert!(queue.add_item_with(&item, &poison).await?);
+                log.line("poison", &item.id);
+            }
         }
         "worker" => loop {
             let Some(item) = queue
@@ -41,7 +57,15 @@ async fn main() -> leaseq::Result<()> {
                 continue;
             };
             log.line("delivered", &item.id);
+            if item.data == leaseq_cross::POISON.as_bytes() {
+                queue.fail(&item, "poison: this item kills every handler", None).await?;
+                continue;
+            }
             match misbehaviour(&args) {
+                Misbehaviour::Fail => {
+                    queue.fail(&item, "a flaky handler failed", None).await?;
+                    continue;
+                }
                 Misbehaviour::SkipComplete => continue,
                 Misbehaviour::Crash => std::process::exit(3),
                 Misbehaviour::OutliveLease => tokio::time::sleep(lease + lease / 2).await,

@@ -34,7 +34,12 @@ async fn main() -> redis026::RedisResult<()> {
                 continue;
             };
             log.line("delivered", &item.id);
+            // This client cannot fail an item: a poison item simply never completes here.
+            if &*item.data == leaseq_cross::POISON.as_bytes() {
+                continue;
+            }
             match misbehaviour(&args) {
+                Misbehaviour::Fail => continue,
                 Misbehaviour::SkipComplete => continue,
                 Misbehaviour::Crash => std::process::exit(3),
                 Misbehaviour::OutliveLease => tokio::time::sleep(lease + lease / 2).await,
