@@ -27,7 +27,8 @@ export declare class Connection {
   static open(url: string): Promise<Connection>
   /**
    * Closes the connection: every queue using it fails with an `ECONNECTION` error from now
-   * on. Dropping the last handle closes it too.
+   * on, and blocking leases waiting on it end with that error at once. Dropping the last
+   * handle closes it too.
    */
   close(): void
   /** True once {@link Connection.close} was called. */
@@ -53,6 +54,49 @@ export declare class Item {
   get id(): string
   /** The item's data, stored as is (a copy each time it is read). */
   get data(): Buffer
+  /**
+   * How many times the item has been leased, this lease included (1 on the first delivery).
+   * 0 for an item that did not come from {@link WorkQueue.lease} (or a {@link Worker}).
+   */
+  get attempts(): number
+}
+
+/**
+ * Runs a handler over a queue until stopped: leases items (up to `concurrency` at once), calls
+ * the handler on each, completes it when the handler's Promise resolves, and calls
+ * {@link WorkQueue.fail} with the error's message when it rejects, throws or times out. The
+ * lease of every running item is renewed before it expires (heartbeat), so a long job is never
+ * handed to a second worker.
+ *
+ * The handler runs on the JavaScript thread, never blocked by the worker; all the rest (leases,
+ * heartbeats, timeouts, cleans) runs in the core. A worker that is not running does not keep
+ * the process alive.
+ */
+export declare class Worker {
+  /**
+   * A worker for `queue` that runs `handler` on every item, with `options` other than the
+   * defaults if given. It does nothing until {@link Worker.run}.
+   *
+   * Throws an `EINVAL` error if an option is out of range (a `concurrency` of 0, a lease that
+   * is not positive, a `jobTimeout` or `cleanEvery` of 0, …).
+   */
+  constructor(queue: WorkQueue, handler: (item: Item) => Promise<void> | void, options?: WorkerOptions)
+  /**
+   * Runs until {@link Worker.stop} (or, with `stopOnSignals`, SIGTERM or SIGINT); resolves
+   * once stopped, in-flight items finished or released.
+   *
+   * Errors talking to Redis are retried after a short pause rather than ending the run. The
+   * process stays alive while the worker runs.
+   */
+  run(options?: RunOptions | undefined | null): Promise<void>
+  /**
+   * Asks the worker to stop: it leases nothing more, lets running handlers finish within the
+   * shutdown timeout, and releases the rest. The Promise {@link Worker.run} returned resolves
+   * once that is done.
+   */
+  stop(): void
+  /** The counters so far. */
+  counters(): WorkerCounters
 }
 
 /**
@@ -62,19 +106,22 @@ export declare class Item {
  */
 export declare class WorkQueue {
   /**
-   * A queue whose keys start with `name` (the key prefix, e.g. `"jobs"` or `"{jobs}"`).
+   * A queue whose keys start with `name` (the key prefix, e.g. `"jobs"` or `"{jobs}"`), with
+   * retry and uniqueness `options` other than the defaults if given.
    *
-   * Throws an `EINVAL` error if `name` is empty.
+   * Throws an `EINVAL` error if `name` is empty or an option is out of range (`maxAttempts`
+   * of 0, `backoffMax` shorter than `backoffBase`, a duration over 365 days, …).
    */
-  constructor(connection: Connection, name: string)
+  constructor(connection: Connection, name: string, options?: QueueOptions | undefined | null)
   /** The key prefix this queue was made with. */
   get name(): string
   /** The id this queue handle writes into the leases it takes. */
   get session(): string
   /**
-   * Adds an item. Returns `false`, changing nothing, if an item with this id already exists.
+   * Adds an item. Returns `false`, changing nothing, if an item with this id already exists
+   * (or was completed within the queue's uniqueness window).
    *
-   * One round trip (`add-2.lua`).
+   * One round trip (`add-3.lua`).
    */
   addItem(item: Item): Promise<boolean>
   /**
@@ -90,22 +137,36 @@ export declare class WorkQueue {
    */
   addItems(items: Array<Item>): Promise<number>
   /**
+   * Adds an item at a priority level, and/or not leasable before a delay or a time.
+   *
+   * Returns `false`, changing nothing, if the id exists (or was completed within the
+   * uniqueness window). Delayed items become leasable when due, in due order, moved by the
+   * lease operation itself: no scheduler process is needed. A priority over 9, or both
+   * `delay` and `at`, is an `EINVAL` error. One round trip (`add-scheduled-7.lua`).
+   */
+  addItemWith(item: Item, options?: AddOptions | undefined | null): Promise<boolean>
+  /**
    * Leases the next item for `leaseSecs` seconds, or resolves to `null`.
    *
-   * With `block: false`, returns at once. With `block: true` (the default), waits until an
-   * item can be leased, or until `timeout` seconds have passed (`undefined` waits for ever).
-   * Durations keep millisecond precision. Complete the item with {@link WorkQueue.complete}
-   * before the lease ends, or extend it with {@link WorkQueue.renew}; otherwise a clean
-   * returns it to the queue for another worker.
+   * Takes the highest priority level that has an item, oldest first; delayed items join when
+   * due. With `block: false`, returns at once. With `block: true` (the default), waits until an
+   * item can be leased, or until `timeout` seconds have passed (`undefined` waits for ever);
+   * durations keep millisecond precision. Complete the item with {@link WorkQueue.complete}
+   * (or {@link WorkQueue.fail}) before the lease ends, or extend it with
+   * {@link WorkQueue.renew}; an expired lease counts as a failed attempt and the item goes
+   * back to the queue. A paused queue leases nothing.
    *
-   * One round trip when an item is there (`lease-4.lua`). A blocking lease on an empty queue
-   * waits on a connection of its own, so other calls on the same connection go on meanwhile.
+   * One round trip when an item is there (`lease-13.lua`), which also reclaims up to 10
+   * expired leases and moves up to 100 due items, so no cleaner or scheduler process is
+   * needed. A blocking lease on an empty queue waits on connections of its own, so other calls
+   * on the same connection go on meanwhile; it wakes within milliseconds of an add, a due
+   * delayed item or a resume, and {@link Connection.close} ends the wait with `ECONNECTION`.
    */
   lease(leaseSecs: number, options?: LeaseOptions | undefined | null): Promise<Item | null>
   /**
    * Extends the lease on `item` to `leaseSecs` seconds from now, only while this queue's
    * session still holds it. Returns `false` (changing nothing) if the lease expired, the item
-   * was completed, or another session holds it. One round trip (`renew-1.lua`).
+   * was completed, or another session holds it. One round trip (`renew-2.lua`).
    */
   renew(item: Item, leaseSecs: number): Promise<boolean>
   /**
@@ -114,33 +175,113 @@ export declare class WorkQueue {
    * Returns `true` for exactly one call per item, the one that deleted its data; every other
    * call (a second worker that got the item after a lease expired, a repeated call) gets
    * `false`. Completing after the lease was lost still counts if nobody completed it first.
-   * One round trip (`complete-5.lua`).
+   * One round trip (`complete-13.lua`).
    */
   complete(item: Item): Promise<boolean>
   /**
-   * Returns to the queue every leased item whose lease has expired, and drops ids in
-   * processing whose item no longer exists.
+   * Ends the lease on `item` with a failure: it is retried after `retryAfter` seconds, or
+   * after the queue's exponential backoff with jitter when `undefined`, until its attempts
+   * reach the queue's `maxAttempts`; then it moves to the dead letters, keeping its data,
+   * attempts and `error`.
+   *
+   * Rejects with an `ELEASE_LOST` error if this session no longer holds the item (its lease
+   * expired and it was requeued or leased by another worker). One round trip (`fail-12.lua`).
+   */
+  fail(item: Item, error: string, retryAfter?: number | undefined | null): Promise<FailOutcome>
+  /**
+   * Gives a leased item back at once, first in line at its level, without counting the
+   * attempt: for work this worker will not do (it is shutting down). Returns `false` if this
+   * session no longer holds the item. One round trip (`release-9.lua`).
+   */
+  release(item: Item): Promise<boolean>
+  /**
+   * Returns to the queue every leased item whose lease has expired (or, on its last attempt,
+   * moves it to the dead letters), and drops ids in processing whose item no longer exists.
    *
    * Leases taken by either key generation (`lease:` and the older `leased_by_session:`) count
    * as live. Ids left in the old generation's `cleaning` list are finished. Runs as a series
-   * of short scripts (`light-clean-5.lua`), one per 200 leased ids, so Redis is never blocked
+   * of short scripts (`light-clean-12.lua`), one per 200 leased ids, so Redis is never blocked
    * for long; safe to run while workers lease and complete.
    */
   lightClean(): Promise<CleanReport>
   /**
-   * A light clean, then requeues every item that exists but is in no list and holds no lease
-   * (left so by a crashed client of an older generation, or by hand).
+   * A light clean, then requeues every item that exists but is in no list or set and holds no
+   * lease (left so by a crashed client of an older generation, or by hand), and drops
+   * bookkeeping (attempts, errors, priorities, deadlines, dead letters) of items that are gone.
    *
    * Walks the item keys with `SCAN` in batches (never `KEYS`), compares them against a
-   * snapshot of the lists, and checks each miss atomically (`clean-orphan-6.lua`) before
+   * snapshot of the lists, and checks each miss atomically (`clean-orphan-9.lua`) before
    * requeueing it. Its cost grows with the number of items, so run it rarely (at start-up,
    * or hourly), not per job.
    */
   deepClean(): Promise<CleanReport>
-  /** The number of items waiting to be leased (not counting those being processed). */
+  /**
+   * The number of items waiting to be leased at the default priority (not counting those
+   * being processed).
+   */
   queueLen(): Promise<number>
   /** The number of items currently leased (being processed, or waiting for a clean). */
   processing(): Promise<number>
+  /** The number of items waiting at a priority above the default. */
+  prioritizedLen(): Promise<number>
+  /**
+   * The number of items added with a delay (or scheduled) or waiting to be retried, not yet
+   * due.
+   */
+  delayedLen(): Promise<number>
+  /** The number of items in the dead letters. */
+  deadLen(): Promise<number>
+  /**
+   * A page of dead letters, oldest death first: `count` (1 to 1000, default 100) from
+   * `offset` (default 0). One round trip (`dead-items-4.lua`).
+   */
+  deadItems(offset?: number | undefined | null, count?: number | undefined | null): Promise<Array<DeadItem>>
+  /**
+   * Puts dead items back in the queue at their priority with their attempts reset; returns
+   * how many were dead. One round trip per 1000 ids (`requeue-dead-6.lua`).
+   */
+  requeueDead(ids: Array<string>): Promise<number>
+  /**
+   * Deletes dead items for good; returns how many were dead. One round trip per 1000 ids
+   * (`purge-dead-5.lua`).
+   */
+  purgeDead(ids: Array<string>): Promise<number>
+  /** Requeues every dead item, 1000 per round trip; returns how many. */
+  requeueAllDead(): Promise<number>
+  /** Deletes every dead item, 1000 per round trip; returns how many. */
+  purgeAllDead(): Promise<number>
+  /**
+   * Pauses the queue: leases return nothing (blocking ones wait) until
+   * {@link WorkQueue.resume}; adds still succeed. Clients of `redis-work-queue` do not know
+   * of pauses.
+   */
+  pause(): Promise<void>
+  /**
+   * Resumes a paused queue and wakes its blocked leases; returns whether it was paused.
+   * One round trip (`resume-2.lua`).
+   */
+  resume(): Promise<boolean>
+  /** Whether the queue is paused. */
+  isPaused(): Promise<boolean>
+}
+
+/**
+ * Where and when an item added with {@link WorkQueue.addItemWith} becomes leasable; each is
+ * optional.
+ */
+export interface AddOptions {
+  /**
+   * 0 (default) to {@link MAX_PRIORITY} (9); a lease always takes the highest level with a
+   * due item.
+   */
+  priority?: number
+  /** Seconds: not leasable until this long after the add (Redis server time). */
+  delay?: number
+  /**
+   * Not leasable before this time, a `Date` or milliseconds since the epoch (Redis server
+   * clock). Give `delay` or `at`, not both.
+   */
+  at?: Date | number
 }
 
 /** What a clean did. */
@@ -149,6 +290,18 @@ export interface CleanReport {
   requeued: number
   /** Ids dropped from the lists because their item no longer exists. */
   dropped: number
+  /** Items whose lease expired on their last attempt, moved to the dead letters. */
+  dead: number
+}
+
+/** An item in the dead letters. */
+export interface DeadItem {
+  /** The item, its data as added; `item.attempts` is how many leases it had. */
+  item: Item
+  /** The error of its last failure (`"lease expired"` when its last lease ran out). */
+  error: string
+  /** When it died (Redis server clock). */
+  diedAt: Date
 }
 
 /** The `code` of every error leaseq throws or rejects with: one per core error kind. */
@@ -176,10 +329,130 @@ export interface ErrorKindInfo {
 /** Every core error kind with its `code`: tests assert each has a member in {@link ErrorCode}. */
 export declare function errorKinds(): Array<ErrorKindInfo>
 
+/** What {@link WorkQueue.fail} did with the item. */
+export interface FailOutcome {
+  /**
+   * `'retry'`: it will be leased again, not before `retryAt`. `'dead'`: that was its last
+   * attempt, it is in the dead letters with the error. `'gone'`: the item no longer exists (it
+   * was completed); nothing changed.
+   */
+  outcome: 'retry' | 'dead' | 'gone'
+  /** For `'retry'` only: when the retry becomes due (Redis server clock). */
+  retryAt?: Date
+}
+
+/** How an item's run ended, as the `after` hook sees it. */
+export interface JobOutcome {
+  /**
+   * `'completed'`: the handler succeeded and the item was completed. `'failed'`: the handler
+   * threw, rejected or timed out; the item was retried or buried. `'released'`: the worker
+   * shut down before the handler finished: the item went back to the queue. `'leaseLost'`:
+   * the lease was lost (a renew failed): another worker may have the item.
+   */
+  outcome: 'completed' | 'failed' | 'released' | 'leaseLost'
+  /** For `'completed'` only: `true` if this worker's `complete` was the one that completed it. */
+  completed?: boolean
+  /** For `'failed'` only: the error the item was failed with. */
+  error?: string
+}
+
 /** How {@link WorkQueue.lease} waits. */
 export interface LeaseOptions {
   /** Wait until an item can be leased (the default), or return `null` at once. */
   block?: boolean
   /** Seconds to wait at most when blocking; `undefined` waits for ever. */
   timeout?: number
+}
+
+/**
+ * The highest priority level for {@link WorkQueue.addItemWith}; 0 is the default, where
+ * `redis-work-queue` clients add.
+ */
+export declare const MAX_PRIORITY: number
+
+/**
+ * How a queue handle retries failed items and refuses recent duplicates; each is optional.
+ *
+ * These travel with each call (they are not stored in Redis), so every process working a queue
+ * should use the same options.
+ */
+export interface QueueOptions {
+  /**
+   * Leases an item gets before a failure (an explicit {@link WorkQueue.fail} or an expired
+   * lease) sends it to the dead letters instead of back to the queue. Default 25, as Sidekiq
+   * and asynq.
+   */
+  maxAttempts?: number
+  /** Seconds: the first retry's backoff; each later one doubles, with jitter. Default 1. */
+  backoffBase?: number
+  /** Seconds: the longest backoff. Default 3600 (1 hour). */
+  backoffMax?: number
+  /**
+   * Seconds: how long after an item is completed {@link WorkQueue.addItem} refuses its id.
+   * Default 0 (off).
+   */
+  uniqueWindow?: number
+}
+
+/** How {@link Worker.run} runs. */
+export interface RunOptions {
+  /**
+   * Stop gracefully on SIGTERM or SIGINT (as {@link Worker.stop} does), listening with
+   * `process.once` until the run ends. Default false. A second signal during the shutdown
+   * finds no listener left, so Node's default (ending the process) applies.
+   */
+  stopOnSignals?: boolean
+}
+
+/** What a worker has done so far. */
+export interface WorkerCounters {
+  /** Items leased. */
+  leased: number
+  /** Items completed (handler succeeded and `complete` returned true). */
+  completed: number
+  /** Handler failures and timeouts. */
+  failed: number
+  /** Failures that were scheduled for a retry (the rest went to the dead letters). */
+  retried: number
+  /** Successful lease renewals (heartbeats). */
+  renewed: number
+  /** Items whose handler is running now. */
+  inFlight: number
+}
+
+/** How a {@link Worker} runs; each is optional. */
+export interface WorkerOptions {
+  /** Items run at once. Default 1. */
+  concurrency?: number
+  /**
+   * Seconds: the lease taken on each item; renewed every third of it while the handler runs.
+   * Default 30.
+   */
+  leaseSecs?: number
+  /**
+   * Seconds: a handler running longer is abandoned and the item failed with a timeout (the
+   * handler's Promise is not cancelled, only no longer awaited). Default none.
+   */
+  jobTimeout?: number
+  /**
+   * Seconds: after {@link Worker.stop}, how long running handlers may still finish; the rest
+   * are released back to the queue at once. Default 10.
+   */
+  shutdownTimeout?: number
+  /**
+   * Seconds: how often the worker runs a light clean (for leases of `redis-work-queue`
+   * clients and dead workers); `null` never. Default 5.
+   */
+  cleanEvery?: number | null
+  /**
+   * Middleware called before the handler runs on each item, e.g. for logging, metrics or
+   * tracing. Not awaited; an exception thrown in it is an uncaught exception, as in an event
+   * listener.
+   */
+  before?: (item: Item) => void
+  /**
+   * Middleware called after each item's run ended, with how it ended. Not awaited; an
+   * exception thrown in it is an uncaught exception, as in an event listener.
+   */
+  after?: (item: Item, outcome: JobOutcome) => void
 }
