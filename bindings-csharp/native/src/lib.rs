@@ -1,1 +1,30 @@
-//! C ABI for the .NET binding (placeholder).
+//! The C ABI of leaseq, for the .NET binding (`bindings-csharp/Leaseq`). Thin: every function
+//! converts its arguments, calls the core, and hands back the result or the error. No queue logic.
+//!
+//! Conventions every exported `leaseq_*` function follows:
+//! - **Errors.** A function that can fail returns `u32`: `0` on success, otherwise the core's
+//!   [`leaseq::ErrorKind`] number (`1` Connection … `5` Internal). If `out_error` is not null it then
+//!   receives a [`LeaseqError`] that the caller frees with [`leaseq_error_free`].
+//! - **No panic crosses the boundary.** Every entry runs under `catch_unwind`; a panic becomes an
+//!   Internal error (or, in an async operation, an Internal failure callback).
+//! - **Buffers.** Arguments are borrowed `(pointer, length)` pairs, copied before the call returns.
+//!   Everything Rust allocates for the caller has exactly one free function: [`leaseq_error_free`],
+//!   [`leaseq_item_free`], [`leaseq_connection_free`], [`leaseq_queue_free`].
+//! - **Async.** `…_async` functions take a caller-chosen callback `index`, spawn the operation on
+//!   [`leaseq::runtime`] and return at once. If they return `0`, exactly one of the callbacks given
+//!   to [`leaseq_init`] is later called with that index: success, failure, or failure with
+//!   [`LEASEQ_CANCELLED`] after [`leaseq_cancel`]. If they return an error, no callback follows.
+//!
+//! csbindgen turns these functions into `Leaseq/NativeMethods.g.cs` (see `build.rs`).
+
+mod async_ops;
+mod boundary;
+mod handles;
+mod item;
+mod sync_ops;
+
+pub use async_ops::*;
+pub use boundary::*;
+pub use handles::*;
+pub use item::*;
+pub use sync_ops::*;

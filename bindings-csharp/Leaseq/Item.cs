@@ -1,0 +1,119 @@
+using System;
+using Leaseq.Native;
+
+namespace Leaseq
+{
+    /// <summary>
+    /// An item of work: a unique id and opaque data.
+    ///
+    /// The id names the item's keys in Redis; two items with the same id are the same item.
+    /// </summary>
+    public sealed class Item
+    {
+        byte[] idUtf8;
+
+        /// <summary>
+        /// An item with <paramref name="data"/> and the given <paramref name="id"/>, or a new random UUID (v4)
+        /// for its id when <paramref name="id"/> is null; the id is checked when the item is added.
+        /// </summary>
+        /// <exception cref="ArgumentNullException"><paramref name="data"/> is null.</exception>
+        public Item(byte[] data, string id = null)
+        {
+            if (data == null)
+            {
+                throw new ArgumentNullException("data");
+            }
+            Data = data;
+            // Guid.NewGuid is a random (v4) UUID, formatted as the core's Item::new formats one.
+            Id = id ?? Guid.NewGuid().ToString("D");
+        }
+
+        internal Item(byte[] data, string id, byte[] idUtf8, int attempts) : this(data, id)
+        {
+            this.idUtf8 = idUtf8;
+            Attempts = attempts;
+        }
+
+        /// <summary>The item's id; the constructor makes a random UUID when none is given.</summary>
+        public string Id { get; }
+
+        /// <summary>The item's data, stored as is (not copied: do not change it while an add runs).</summary>
+        public byte[] Data { get; }
+
+        /// <summary>
+        /// How many times the item has been leased, this lease included (1 on the first delivery).
+        /// 0 for an item that did not come from <see cref="WorkQueue.Lease"/>.
+        /// </summary>
+        public int Attempts { get; }
+
+        /// <summary>
+        /// An item whose data is <paramref name="json"/> (already serialized, by any JSON library) as UTF-8,
+        /// with a new random id unless <paramref name="id"/> is given. The core checks it is one JSON document.
+        /// </summary>
+        /// <exception cref="ArgumentNullException"><paramref name="json"/> is null.</exception>
+        /// <exception cref="LeaseqArgumentException"><paramref name="json"/> is not JSON.</exception>
+        public static unsafe Item FromJson(string json, string id = null)
+        {
+            if (json == null)
+            {
+                throw new ArgumentNullException("json");
+            }
+            var data = Interop.Encode(json, "json");
+            CheckJson(data);
+            return new Item(data, id);
+        }
+
+        /// <summary>The item's data parsed as JSON, returned as its UTF-8 text for any JSON library to read.</summary>
+        /// <exception cref="LeaseqArgumentException">The data is not JSON.</exception>
+        public unsafe string Json()
+        {
+            CheckJson(Data);
+            fixed (byte* data = Data)
+            {
+                return Interop.Decode(data, Interop.Length(Data));
+            }
+        }
+
+        static unsafe void CheckJson(byte[] data)
+        {
+            LeaseqError* error = null;
+            fixed (byte* bytes = data)
+            {
+                Interop.Check(NativeMethods.leaseq_json_check(bytes, Interop.Length(data), &error), error);
+            }
+        }
+
+        /// <summary>The id as UTF-8, encoded once.</summary>
+        internal byte[] IdUtf8
+        {
+            get { return idUtf8 ?? (idUtf8 = Interop.Encode(Id, "item id")); }
+        }
+    }
+
+    /// <summary>What a clean did.</summary>
+    public sealed class CleanReport
+    {
+        /// <summary>A report of <paramref name="requeued"/>, <paramref name="dropped"/> and <paramref name="dead"/> items.</summary>
+        public CleanReport(long requeued, long dropped, long dead)
+        {
+            Requeued = requeued;
+            Dropped = dropped;
+            Dead = dead;
+        }
+
+        /// <summary>Items whose lease had expired (or was never taken), returned to the queue.</summary>
+        public long Requeued { get; }
+
+        /// <summary>Ids dropped from the lists because their item no longer exists.</summary>
+        public long Dropped { get; }
+
+        /// <summary>Items whose lease expired on their last attempt, moved to the dead letters.</summary>
+        public long Dead { get; }
+
+        /// <inheritdoc />
+        public override string ToString()
+        {
+            return "CleanReport(Requeued=" + Requeued + ", Dropped=" + Dropped + ", Dead=" + Dead + ")";
+        }
+    }
+}

@@ -1,0 +1,500 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Leaseq.Native;
+
+namespace Leaseq
+{
+    /// <summary>
+    /// A work queue: the keys under one prefix, reached through a shared <see cref="Connection"/>.
+    ///
+    /// Each <see cref="WorkQueue"/> gets a fresh session id, written into the leases it takes. Safe to
+    /// share between threads. Every operation has a synchronous form, which blocks the calling thread,
+    /// and an <c>…Async</c> form, which runs on the core's runtime and completes its task from there
+    /// (no .NET thread waits). Argument errors of an <c>…Async</c> form are reported through its task.
+    /// </summary>
+    public sealed class WorkQueue : IDisposable
+    {
+        readonly QueueHandle handle;
+
+        /// <summary>
+        /// A queue whose keys start with <paramref name="name"/> (the key prefix, e.g. <c>"jobs"</c> or
+        /// <c>"{jobs}"</c>).
+        /// </summary>
+        /// <exception cref="ArgumentNullException">An argument is null.</exception>
+        /// <exception cref="LeaseqArgumentException"><paramref name="name"/> is empty.</exception>
+        public unsafe WorkQueue(Connection connection, string name)
+        {
+            if (connection == null)
+            {
+                throw new ArgumentNullException("connection");
+            }
+            if (name == null)
+            {
+                throw new ArgumentNullException("name");
+            }
+            var nameBytes = Interop.Encode(name, "queue name");
+            LeaseqQueue* queue = null;
+            LeaseqError* error = null;
+            uint code;
+            using (var use = new HandleUse(connection.Handle))
+            fixed (byte* nameStart = nameBytes)
+            {
+                code = NativeMethods.leaseq_queue_new((LeaseqConnection*)use.Pointer, nameStart, Interop.Length(nameBytes), &queue, &error);
+            }
+            Interop.Check(code, error);
+            handle = new QueueHandle((IntPtr)queue);
+            Name = name;
+        }
+
+        internal QueueHandle Handle
+        {
+            get { return handle; }
+        }
+
+        /// <summary>The key prefix this queue was made with.</summary>
+        public string Name { get; }
+
+        /// <summary>
+        /// Adds an item. Returns <c>false</c>, changing nothing, if an item with this id already exists
+        /// (or was completed within the queue's uniqueness window).
+        ///
+        /// One round trip (<c>add-3.lua</c>).
+        /// </summary>
+        public unsafe bool AddItem(Item item)
+        {
+            var id = IdOf(item);
+            var data = item.Data;
+            bool added;
+            LeaseqError* error = null;
+            uint code;
+            using (var use = new HandleUse(handle))
+            fixed (byte* idStart = id)
+            fixed (byte* dataStart = data)
+            {
+                code = NativeMethods.leaseq_queue_add_item(Queue(use), idStart, Interop.Length(id), dataStart, Interop.Length(data), &added, &error);
+            }
+            Interop.Check(code, error);
+            return added;
+        }
+
+        /// <summary><see cref="AddItem"/>, asynchronously.</summary>
+        public unsafe Task<bool> AddItemAsync(Item item, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Calls.Start(Readers.Flag, cancellationToken, (index, error) =>
+            {
+                var id = IdOf(item);
+                using (var use = new HandleUse(handle))
+                fixed (byte* idStart = id)
+                fixed (byte* dataStart = item.Data)
+                {
+                    return NativeMethods.leaseq_queue_add_item_async(Queue(use), index, idStart, Interop.Length(id), dataStart, Interop.Length(item.Data), error);
+                }
+            });
+        }
+
+        /// <summary>
+        /// Adds an item whose id the caller knows is new, skipping the existence check.
+        ///
+        /// If the id did exist, its data is replaced and it is queued again. One round trip.
+        /// </summary>
+        public unsafe void AddUniqueItem(Item item)
+        {
+            var id = IdOf(item);
+            var data = item.Data;
+            LeaseqError* error = null;
+            uint code;
+            using (var use = new HandleUse(handle))
+            fixed (byte* idStart = id)
+            fixed (byte* dataStart = data)
+            {
+                code = NativeMethods.leaseq_queue_add_unique_item(Queue(use), idStart, Interop.Length(id), dataStart, Interop.Length(data), &error);
+            }
+            Interop.Check(code, error);
+        }
+
+        /// <summary><see cref="AddUniqueItem"/>, asynchronously.</summary>
+        public unsafe Task AddUniqueItemAsync(Item item, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Calls.Start(Readers.Nothing, cancellationToken, (index, error) =>
+            {
+                var id = IdOf(item);
+                using (var use = new HandleUse(handle))
+                fixed (byte* idStart = id)
+                fixed (byte* dataStart = item.Data)
+                {
+                    return NativeMethods.leaseq_queue_add_unique_item_async(Queue(use), index, idStart, Interop.Length(id), dataStart, Interop.Length(item.Data), error);
+                }
+            });
+        }
+
+        /// <summary>
+        /// Adds a batch of items atomically, in one round trip; each is added unless its id exists.
+        ///
+        /// Returns how many were added. The batch as a whole must stay under 512 MB.
+        /// </summary>
+        public unsafe long AddItems(IEnumerable<Item> items)
+        {
+            ulong added;
+            LeaseqError* error = null;
+            uint code;
+            using (var pinned = new PinnedItems(items))
+            using (var use = new HandleUse(handle))
+            fixed (LeaseqItem* raw = pinned.Raw)
+            {
+                code = NativeMethods.leaseq_queue_add_items(Queue(use), raw, pinned.Count, &added, &error);
+            }
+            Interop.Check(code, error);
+            return checked((long)added);
+        }
+
+        /// <summary><see cref="AddItems"/>, asynchronously.</summary>
+        public unsafe Task<long> AddItemsAsync(IEnumerable<Item> items, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Calls.Start(Readers.Count, cancellationToken, (index, error) =>
+            {
+                using (var pinned = new PinnedItems(items))
+                using (var use = new HandleUse(handle))
+                fixed (LeaseqItem* raw = pinned.Raw)
+                {
+                    return NativeMethods.leaseq_queue_add_items_async(Queue(use), index, raw, pinned.Count, error);
+                }
+            });
+        }
+
+        /// <summary>
+        /// Leases the next item for <paramref name="leaseDuration"/>, or returns <c>null</c>.
+        ///
+        /// Takes the highest priority level that has an item, oldest first; delayed items join when due.
+        /// With <paramref name="block"/> false, returns at once. With <paramref name="block"/> true, waits until
+        /// an item can be leased, or until <paramref name="timeout"/> has passed (<c>null</c> waits for ever);
+        /// durations keep millisecond precision. Complete the item with <see cref="Complete"/> (or <c>fail</c>)
+        /// before the lease ends, or extend it with <see cref="Renew"/>; an expired lease counts as a failed
+        /// attempt and the item goes back to the queue. A paused queue leases nothing.
+        ///
+        /// One round trip when an item is there (<c>lease-13.lua</c>), which also reclaims up to 10 expired
+        /// leases and moves up to 100 due items, so no cleaner or scheduler process is needed. A blocking lease
+        /// on an empty queue waits on connections of its own with <c>BLMOVE</c>s that move nothing; it wakes
+        /// within milliseconds of an add, a due delayed item or a resume. Cancelling <see cref="LeaseAsync"/>
+        /// while it waits loses nothing, and closing the connection ends the wait with a connection error.
+        /// </summary>
+        /// <remarks>
+        /// A blocking call holds its thread until it returns, and on Mono a thread blocked in native code
+        /// holds up process exit too: give it a <paramref name="timeout"/>, or use <see cref="LeaseAsync"/>,
+        /// which holds no thread and can be cancelled.
+        /// </remarks>
+        /// <exception cref="LeaseqArgumentException">The lease duration is not positive or over 365 days, or the timeout is negative.</exception>
+        public unsafe Item Lease(TimeSpan leaseDuration, bool block = true, TimeSpan? timeout = null)
+        {
+            LeaseqItem* leased = null;
+            LeaseqError* error = null;
+            uint code;
+            using (var use = new HandleUse(handle))
+            {
+                code = NativeMethods.leaseq_queue_lease(Queue(use), leaseDuration.TotalSeconds, block, timeout.HasValue, timeout.GetValueOrDefault().TotalSeconds, &leased, &error);
+            }
+            Interop.Check(code, error);
+            if (leased == null)
+            {
+                return null;
+            }
+            try
+            {
+                return Interop.ItemFrom(leased);
+            }
+            finally
+            {
+                NativeMethods.leaseq_item_free(leased);
+            }
+        }
+
+        /// <summary>
+        /// <see cref="Lease"/>, asynchronously. Cancelling <paramref name="cancellationToken"/> stops a blocking
+        /// wait (the task is then cancelled) without losing any item.
+        /// </summary>
+        public unsafe Task<Item> LeaseAsync(TimeSpan leaseDuration, bool block = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Calls.Start(Readers.Leased, cancellationToken, (index, error) =>
+            {
+                using (var use = new HandleUse(handle))
+                {
+                    return NativeMethods.leaseq_queue_lease_async(Queue(use), index, leaseDuration.TotalSeconds, block, timeout.HasValue, timeout.GetValueOrDefault().TotalSeconds, error);
+                }
+            });
+        }
+
+        /// <summary>
+        /// Extends the lease on <paramref name="item"/> to <paramref name="leaseDuration"/> from now, only while
+        /// this session still holds it. Returns <c>false</c> (changing nothing) if the lease expired, the item
+        /// was completed, or another session holds it. One round trip (<c>renew-2.lua</c>).
+        /// </summary>
+        public unsafe bool Renew(Item item, TimeSpan leaseDuration)
+        {
+            var id = IdOf(item);
+            bool renewed;
+            LeaseqError* error = null;
+            uint code;
+            using (var use = new HandleUse(handle))
+            fixed (byte* idStart = id)
+            {
+                code = NativeMethods.leaseq_queue_renew(Queue(use), idStart, Interop.Length(id), leaseDuration.TotalSeconds, &renewed, &error);
+            }
+            Interop.Check(code, error);
+            return renewed;
+        }
+
+        /// <summary><see cref="Renew"/>, asynchronously.</summary>
+        public unsafe Task<bool> RenewAsync(Item item, TimeSpan leaseDuration, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Calls.Start(Readers.Flag, cancellationToken, (index, error) =>
+            {
+                var id = IdOf(item);
+                using (var use = new HandleUse(handle))
+                fixed (byte* idStart = id)
+                {
+                    return NativeMethods.leaseq_queue_renew_async(Queue(use), index, idStart, Interop.Length(id), leaseDuration.TotalSeconds, error);
+                }
+            });
+        }
+
+        /// <summary>
+        /// Marks <paramref name="item"/> done and removes it from the queue for good.
+        ///
+        /// Returns <c>true</c> for exactly one call per item, the one that deleted its data; every other call
+        /// (a second worker that got the item after a lease expired, a repeated call) gets <c>false</c>.
+        /// Completing after the lease was lost still counts if nobody completed it first.
+        /// One round trip (<c>complete-13.lua</c>).
+        /// </summary>
+        public unsafe bool Complete(Item item)
+        {
+            var id = IdOf(item);
+            bool completed;
+            LeaseqError* error = null;
+            uint code;
+            using (var use = new HandleUse(handle))
+            fixed (byte* idStart = id)
+            {
+                code = NativeMethods.leaseq_queue_complete(Queue(use), idStart, Interop.Length(id), &completed, &error);
+            }
+            Interop.Check(code, error);
+            return completed;
+        }
+
+        /// <summary><see cref="Complete"/>, asynchronously.</summary>
+        public unsafe Task<bool> CompleteAsync(Item item, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Calls.Start(Readers.Flag, cancellationToken, (index, error) =>
+            {
+                var id = IdOf(item);
+                using (var use = new HandleUse(handle))
+                fixed (byte* idStart = id)
+                {
+                    return NativeMethods.leaseq_queue_complete_async(Queue(use), index, idStart, Interop.Length(id), error);
+                }
+            });
+        }
+
+        /// <summary>
+        /// Returns to the queue every leased item whose lease has expired (or, on its last attempt, moves it to
+        /// the dead letters), and drops ids in processing whose item no longer exists.
+        ///
+        /// Leases taken by either key generation (<c>lease:</c> and the older <c>leased_by_session:</c>) count
+        /// as live. Ids left in the old generation's <c>cleaning</c> list are finished. Runs as a series of short
+        /// scripts (<c>light-clean-12.lua</c>), one per 200 leased ids, so Redis is never blocked for long; safe
+        /// to run while workers lease and complete.
+        /// </summary>
+        public unsafe CleanReport LightClean()
+        {
+            LeaseqCleanReport report;
+            LeaseqError* error = null;
+            uint code;
+            using (var use = new HandleUse(handle))
+            {
+                code = NativeMethods.leaseq_queue_light_clean(Queue(use), &report, &error);
+            }
+            Interop.Check(code, error);
+            return Readers.ReportFrom(report);
+        }
+
+        /// <summary><see cref="LightClean"/>, asynchronously.</summary>
+        public unsafe Task<CleanReport> LightCleanAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Calls.Start(Readers.Report, cancellationToken, (index, error) =>
+            {
+                using (var use = new HandleUse(handle))
+                {
+                    return NativeMethods.leaseq_queue_light_clean_async(Queue(use), index, error);
+                }
+            });
+        }
+
+        /// <summary>
+        /// A light clean, then requeues every item that exists but is in no list or set and holds no lease (left
+        /// so by a crashed client of an older generation, or by hand), and drops bookkeeping (attempts, errors,
+        /// priorities, deadlines, dead letters) of items that are gone.
+        ///
+        /// Walks the item keys with <c>SCAN</c> in batches (never <c>KEYS</c>), compares them against a
+        /// snapshot of the lists, and checks each miss atomically (<c>clean-orphan-9.lua</c>) before requeueing
+        /// it. Its cost grows with the number of items, so run it rarely (at start-up, or hourly), not per job.
+        /// </summary>
+        public unsafe CleanReport DeepClean()
+        {
+            LeaseqCleanReport report;
+            LeaseqError* error = null;
+            uint code;
+            using (var use = new HandleUse(handle))
+            {
+                code = NativeMethods.leaseq_queue_deep_clean(Queue(use), &report, &error);
+            }
+            Interop.Check(code, error);
+            return Readers.ReportFrom(report);
+        }
+
+        /// <summary><see cref="DeepClean"/>, asynchronously.</summary>
+        public unsafe Task<CleanReport> DeepCleanAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Calls.Start(Readers.Report, cancellationToken, (index, error) =>
+            {
+                using (var use = new HandleUse(handle))
+                {
+                    return NativeMethods.leaseq_queue_deep_clean_async(Queue(use), index, error);
+                }
+            });
+        }
+
+        /// <summary>The number of items waiting to be leased (not counting those being processed).</summary>
+        public unsafe long QueueLength()
+        {
+            ulong length;
+            LeaseqError* error = null;
+            uint code;
+            using (var use = new HandleUse(handle))
+            {
+                code = NativeMethods.leaseq_queue_len(Queue(use), &length, &error);
+            }
+            Interop.Check(code, error);
+            return checked((long)length);
+        }
+
+        /// <summary><see cref="QueueLength"/>, asynchronously.</summary>
+        public unsafe Task<long> QueueLengthAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Calls.Start(Readers.Count, cancellationToken, (index, error) =>
+            {
+                using (var use = new HandleUse(handle))
+                {
+                    return NativeMethods.leaseq_queue_len_async(Queue(use), index, error);
+                }
+            });
+        }
+
+        /// <summary>The number of items currently leased (being processed, or waiting for a clean).</summary>
+        public unsafe long Processing()
+        {
+            ulong count;
+            LeaseqError* error = null;
+            uint code;
+            using (var use = new HandleUse(handle))
+            {
+                code = NativeMethods.leaseq_queue_processing(Queue(use), &count, &error);
+            }
+            Interop.Check(code, error);
+            return checked((long)count);
+        }
+
+        /// <summary><see cref="Processing"/>, asynchronously.</summary>
+        public unsafe Task<long> ProcessingAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Calls.Start(Readers.Count, cancellationToken, (index, error) =>
+            {
+                using (var use = new HandleUse(handle))
+                {
+                    return NativeMethods.leaseq_queue_processing_async(Queue(use), index, error);
+                }
+            });
+        }
+
+        /// <summary>
+        /// Frees the queue's handle (the connection stays open). Operations already started asynchronously
+        /// finish normally; a queue that is never disposed is freed by the finalizer.
+        /// </summary>
+        public void Dispose()
+        {
+            handle.Dispose();
+        }
+
+        static unsafe LeaseqQueue* Queue(HandleUse use)
+        {
+            return (LeaseqQueue*)use.Pointer;
+        }
+
+        static byte[] IdOf(Item item)
+        {
+            if (item == null)
+            {
+                throw new ArgumentNullException("item");
+            }
+            return item.IdUtf8;
+        }
+
+        /// <summary>Items pinned as an array of native views, for one <c>add_items</c> call.</summary>
+        sealed unsafe class PinnedItems : IDisposable
+        {
+            readonly List<GCHandle> pins = new List<GCHandle>();
+
+            internal PinnedItems(IEnumerable<Item> items)
+            {
+                if (items == null)
+                {
+                    throw new ArgumentNullException("items");
+                }
+                var list = new List<Item>(items);
+                Raw = new LeaseqItem[list.Count];
+                try
+                {
+                    for (int i = 0; i < list.Count; i++)
+                    {
+                        if (list[i] == null)
+                        {
+                            throw new ArgumentNullException("items", "items[" + i + "] is null");
+                        }
+                        Raw[i].id = Pin(list[i].IdUtf8);
+                        Raw[i].id_len = Interop.Length(list[i].IdUtf8);
+                        Raw[i].data = Pin(list[i].Data);
+                        Raw[i].data_len = Interop.Length(list[i].Data);
+                    }
+                }
+                catch
+                {
+                    Dispose();
+                    throw;
+                }
+            }
+
+            internal LeaseqItem[] Raw { get; }
+
+            internal UIntPtr Count
+            {
+                get { return (UIntPtr)(uint)Raw.Length; }
+            }
+
+            byte* Pin(byte[] bytes)
+            {
+                var pin = GCHandle.Alloc(bytes, GCHandleType.Pinned);
+                pins.Add(pin);
+                return (byte*)pin.AddrOfPinnedObject();
+            }
+
+            public void Dispose()
+            {
+                foreach (var pin in pins)
+                {
+                    pin.Free();
+                }
+                pins.Clear();
+            }
+        }
+    }
+}

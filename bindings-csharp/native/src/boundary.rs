@@ -1,0 +1,250 @@
+//! The boundary itself: errors handed to the caller, the panic guard, and borrowed arguments.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use leaseq::{Error, ErrorKind, Result};
+
+/// An error handed to the caller: the core's kind number and a UTF-8 message (not NUL-terminated).
+#[repr(C)]
+pub struct LeaseqError {
+    /// The core's `ErrorKind` number (1 Connection, 2 Timeout, 3 InvalidArgument, 4 LeaseLost,
+    /// 5 Internal), or [`crate::LEASEQ_CANCELLED`] in a failure callback.
+    pub kind: u32,
+    /// The message bytes, owned by this error.
+    pub message: *const u8,
+    /// The message length in bytes.
+    pub message_len: usize,
+}
+
+/// Frees an error written to an `out_error` parameter. Null is ignored.
+///
+/// # Safety
+/// The caller that received `error` from an `out_error` parameter frees it, once, with this
+/// function; `error` must not be used afterwards. Errors passed to the failure callback are not
+/// this kind: they are borrowed for the callback's duration and freed by Rust.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_error_free(error: *mut LeaseqError) {
+    if error.is_null() {
+        return;
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: made by `write_error` with Box::into_raw, and the message with it.
+        let error = unsafe { Box::from_raw(error) };
+        unsafe { free_bytes(error.message, error.message_len) };
+    }));
+}
+
+/// Writes the core's error kind numbers, in number order, into `out_codes` (room for `capacity`),
+/// and returns how many kinds there are. Lets the binding's tests check that every kind maps to
+/// an exception class.
+///
+/// # Safety
+/// `out_codes` must point to `capacity` writable `u32`s, or be null with `capacity` 0.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_error_kinds(out_codes: *mut u32, capacity: usize) -> usize {
+    catch_unwind(|| {
+        for (slot, kind) in ErrorKind::ALL.iter().take(capacity).enumerate() {
+            // SAFETY: slot < capacity, which the caller vouches for.
+            unsafe { *out_codes.add(slot) = kind.code() };
+        }
+        ErrorKind::ALL.len()
+    })
+    .unwrap_or(0)
+}
+
+/// The core's stable name of error kind `code` (`"ECONNECTION"`, `"EINVAL"`, …) as static
+/// UTF-8 bytes, with their length in `out_len`; null (and length 0) for an unknown code.
+///
+/// # Safety
+/// `out_len` must be writable. The returned bytes are static: never free them.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_error_kind_name(code: u32, out_len: *mut usize) -> *const u8 {
+    let name = ErrorKind::from_code(code)
+        .map(ErrorKind::name)
+        .unwrap_or("");
+    if !out_len.is_null() {
+        // SAFETY: checked non-null; writable per the contract.
+        unsafe { *out_len = name.len() };
+    }
+    if name.is_empty() {
+        std::ptr::null()
+    } else {
+        name.as_ptr()
+    }
+}
+
+/// Runs one synchronous entry: catches panics, reports the error, returns the status code.
+pub(crate) fn call(out_error: *mut *mut LeaseqError, body: impl FnOnce() -> Result<()>) -> u32 {
+    let outcome =
+        catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| Err(panic_error(panic)));
+    match outcome {
+        Ok(()) => 0,
+        Err(err) => {
+            let code = err.kind().code();
+            // SAFETY: `out_error` is null or writable, per every entry's contract.
+            unsafe { write_error(out_error, err) };
+            code
+        }
+    }
+}
+
+/// An Internal error carrying what a caught panic said.
+pub(crate) fn panic_error(panic: Box<dyn Any + Send>) -> Error {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|message| message.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    Error::new(
+        ErrorKind::Internal,
+        format!("panic in leaseq's native library: {detail}"),
+    )
+}
+
+unsafe fn write_error(out_error: *mut *mut LeaseqError, err: Error) {
+    if out_error.is_null() {
+        return;
+    }
+    let (message, message_len) = into_raw_bytes(err.message().as_bytes().to_vec());
+    let error = Box::new(LeaseqError {
+        kind: err.kind().code(),
+        message,
+        message_len,
+    });
+    // SAFETY: checked non-null; writable per the contract.
+    unsafe { *out_error = Box::into_raw(error) };
+}
+
+/// Hands a byte buffer to the caller; [`free_bytes`] takes it back.
+pub(crate) fn into_raw_bytes(bytes: Vec<u8>) -> (*const u8, usize) {
+    let bytes = bytes.into_boxed_slice();
+    let len = bytes.len();
+    (Box::into_raw(bytes) as *const u8, len)
+}
+
+/// # Safety
+/// `(ptr, len)` came from [`into_raw_bytes`] and is freed once.
+pub(crate) unsafe fn free_bytes(ptr: *const u8, len: usize) {
+    if !ptr.is_null() {
+        // SAFETY: the same pointer and length Box::into_raw gave.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr as *mut u8, len)) });
+    }
+}
+
+/// Borrows `len` bytes at `ptr`. Null is accepted only with length 0.
+///
+/// # Safety
+/// A non-null `ptr` must point to `len` readable bytes that outlive the returned slice.
+pub(crate) unsafe fn borrow_bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(Error::invalid_argument(format!("{what} must not be null")));
+    }
+    // SAFETY: non-null, and `len` readable bytes per the contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Borrows a UTF-8 string argument.
+///
+/// # Safety
+/// As [`borrow_bytes`].
+pub(crate) unsafe fn borrow_str<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a str> {
+    let bytes = unsafe { borrow_bytes(ptr, len, what)? };
+    std::str::from_utf8(bytes)
+        .map_err(|_| Error::invalid_argument(format!("{what} must be valid UTF-8")))
+}
+
+/// Writes `value` to an out parameter the entry needs.
+///
+/// # Safety
+/// A non-null `out` must be writable.
+pub(crate) unsafe fn write_out<T>(out: *mut T, value: T, what: &str) -> Result<()> {
+    if out.is_null() {
+        return Err(Error::invalid_argument(format!("{what} must not be null")));
+    }
+    // SAFETY: checked non-null; writable per the contract.
+    unsafe { out.write(value) };
+    Ok(())
+}
+
+/// Runs a core future to completion on the calling thread, for the synchronous entries.
+///
+/// Mirrors `leaseq::blocking`'s guard (that module cannot wrap a connection opened asynchronously):
+/// on one of the runtime's own threads, blocking would stall it, so that is an error.
+pub(crate) fn block_on<T>(future: impl Future<Output = Result<T>>) -> Result<T> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::new(
+            ErrorKind::Internal,
+            "a synchronous leaseq method was called on leaseq's runtime thread; use the Async method",
+        ));
+    }
+    leaseq::runtime().block_on(future)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        let mut error: *mut LeaseqError = std::ptr::null_mut();
+        let code = call(&mut error, || panic!("boom"));
+        assert_eq!(code, ErrorKind::Internal.code());
+        let message = unsafe {
+            std::str::from_utf8(std::slice::from_raw_parts(
+                (*error).message,
+                (*error).message_len,
+            ))
+            .unwrap()
+            .to_owned()
+        };
+        assert!(message.contains("boom"), "{message}");
+        unsafe { leaseq_error_free(error) };
+    }
+
+    #[test]
+    fn errors_keep_the_core_kind() {
+        let mut error: *mut LeaseqError = std::ptr::null_mut();
+        let code = call(&mut error, || Err(Error::invalid_argument("nope")));
+        assert_eq!(code, 3);
+        assert_eq!(unsafe { (*error).kind }, 3);
+        unsafe { leaseq_error_free(error) };
+        // A caller may pass no out_error and still get the code.
+        assert_eq!(
+            call(std::ptr::null_mut(), || Err(Error::invalid_argument("x"))),
+            3
+        );
+    }
+
+    #[test]
+    fn every_core_kind_is_listed_with_its_name() {
+        let mut codes = [0u32; 16];
+        let count = unsafe { leaseq_error_kinds(codes.as_mut_ptr(), codes.len()) };
+        assert_eq!(count, ErrorKind::ALL.len());
+        for (code, kind) in codes.iter().zip(ErrorKind::ALL) {
+            assert_eq!(*code, kind.code());
+            let mut len = 0usize;
+            let name = unsafe { leaseq_error_kind_name(*code, &mut len) };
+            let name =
+                unsafe { std::str::from_utf8(std::slice::from_raw_parts(name, len)).unwrap() };
+            assert_eq!(name, kind.name());
+        }
+        let mut len = 7usize;
+        assert!(unsafe { leaseq_error_kind_name(0, &mut len) }.is_null());
+        assert_eq!(len, 0);
+    }
+
+    #[test]
+    fn null_arguments_are_invalid_not_undefined() {
+        assert!(unsafe { borrow_bytes(std::ptr::null(), 3, "id") }.is_err());
+        assert_eq!(
+            unsafe { borrow_bytes(std::ptr::null(), 0, "id") }.unwrap(),
+            b""
+        );
+        assert!(unsafe { borrow_str(b"\xff".as_ptr(), 1, "name") }.is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! Handles: a connection and a queue, each an owned box the caller frees once.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use leaseq::{Connection, Error, Result, WorkQueue};
+
+use crate::boundary::{block_on, borrow_str, call, write_out, LeaseqError};
+
+/// A handle on a `leaseq::Connection` (opaque to the caller).
+pub struct LeaseqConnection {
+    pub(crate) inner: Connection,
+}
+
+/// A handle on a `leaseq::WorkQueue` (opaque to the caller).
+pub struct LeaseqQueue {
+    pub(crate) inner: WorkQueue,
+}
+
+/// Borrows the connection behind a handle.
+///
+/// # Safety
+/// A non-null `handle` must be live (not yet freed).
+pub(crate) unsafe fn connection<'a>(handle: *const LeaseqConnection) -> Result<&'a Connection> {
+    // SAFETY: null or live per the contract.
+    unsafe { handle.as_ref() }
+        .map(|handle| &handle.inner)
+        .ok_or_else(|| Error::invalid_argument("connection handle must not be null"))
+}
+
+/// Borrows the queue behind a handle.
+///
+/// # Safety
+/// A non-null `handle` must be live (not yet freed).
+pub(crate) unsafe fn queue<'a>(handle: *const LeaseqQueue) -> Result<&'a WorkQueue> {
+    // SAFETY: null or live per the contract.
+    unsafe { handle.as_ref() }
+        .map(|handle| &handle.inner)
+        .ok_or_else(|| Error::invalid_argument("queue handle must not be null"))
+}
+
+pub(crate) fn connection_into_raw(connection: Connection) -> *mut LeaseqConnection {
+    Box::into_raw(Box::new(LeaseqConnection { inner: connection }))
+}
+
+/// Opens a connection from a URL (`redis://[user:password@]host:port[/db]`, `rediss://…` or
+/// `unix:///path`), connecting at once, and writes its handle to `out_connection`.
+///
+/// # Safety
+/// `url` must point to `url_len` readable bytes; `out_connection` must be writable; `out_error`
+/// must be null or writable. The caller frees the handle with [`leaseq_connection_free`] and an
+/// error with [`crate::leaseq_error_free`].
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_connection_open(
+    url: *const u8,
+    url_len: usize,
+    out_connection: *mut *mut LeaseqConnection,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let url = unsafe { borrow_str(url, url_len, "url")? };
+        let opened = block_on(Connection::open(url))?;
+        unsafe {
+            write_out(
+                out_connection,
+                connection_into_raw(opened),
+                "out_connection",
+            )
+        }
+    })
+}
+
+/// Closes the connection for every handle and queue that uses it (they fail with a Connection
+/// error from then on). The handle itself stays valid until [`leaseq_connection_free`]. Null is
+/// ignored.
+///
+/// # Safety
+/// A non-null `connection` must be live.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_connection_close(connection: *const LeaseqConnection) {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        if let Ok(connection) = unsafe { self::connection(connection) } {
+            connection.close();
+        }
+    }));
+}
+
+/// Frees a connection handle. Queues made from it keep working: they hold the connection too,
+/// and it closes when the last of them is freed. Null is ignored.
+///
+/// # Safety
+/// The caller that received `connection` from [`leaseq_connection_open`] or the success callback
+/// of [`crate::leaseq_connection_open_async`] frees it, once, with this function, when no call
+/// using it is running.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_connection_free(connection: *mut LeaseqConnection) {
+    if connection.is_null() {
+        return;
+    }
+    // SAFETY: made by Box::into_raw in `connection_into_raw`, freed once per the contract.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        drop(unsafe { Box::from_raw(connection) })
+    }));
+}
+
+/// Makes a queue whose keys start with `name` on `connection`, and writes its handle to
+/// `out_queue`. Each queue handle gets a fresh session id.
+///
+/// # Safety
+/// `connection` must be live; `name` must point to `name_len` readable bytes; `out_queue` must be
+/// writable; `out_error` must be null or writable. The caller frees the handle with
+/// [`leaseq_queue_free`] and an error with [`crate::leaseq_error_free`].
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_new(
+    connection: *const LeaseqConnection,
+    name: *const u8,
+    name_len: usize,
+    out_queue: *mut *mut LeaseqQueue,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let connection = unsafe { self::connection(connection)? };
+        let name = unsafe { borrow_str(name, name_len, "queue name")? };
+        let queue = Box::new(LeaseqQueue {
+            inner: WorkQueue::new(connection, name)?,
+        });
+        unsafe { write_out(out_queue, Box::into_raw(queue), "out_queue") }
+    })
+}
+
+/// Frees a queue handle. Async operations already started on it finish normally. Null is ignored.
+///
+/// # Safety
+/// The caller that received `queue` from [`leaseq_queue_new`] frees it, once, with this function,
+/// when no synchronous call using it is running.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_free(queue: *mut LeaseqQueue) {
+    if queue.is_null() {
+        return;
+    }
+    // SAFETY: made by Box::into_raw in `leaseq_queue_new`, freed once per the contract.
+    let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(queue) })));
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The .NET binding's tests, from a fresh clone or again (idempotent):
+#   1. build libleaseq_native (csbindgen regenerates Leaseq/NativeMethods.g.cs) and run its Rust tests;
+#   2. compile Leaseq.dll and Leaseq.Tests.dll with Mono's mcs into out/, run NUnit against Redis and
+#      print "N passed, N failed" from TestResult.xml;
+#   3. nuget pack Leaseq.<version>.nupkg, unpack it into a fresh folder, build sample/Sample.cs against
+#      its lib/ with the native library from runtimes/, and run it on Mono and on .NET Core 3.1 (PyPI
+#      dotnetcore2, in .venv/).
+# Needs LEASEQ_REDIS_URL; without it, re-runs itself under scripts/with-redis.sh.
+#   bindings-csharp/test.sh --build-only   only out/Leaseq.dll and out/libleaseq_native.so (no Redis),
+#                                          for spec/conformance/run-all.sh
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+build_only=false
+[[ "${1:-}" == "--build-only" ]] && build_only=true
+if [[ $build_only == false && -z "${LEASEQ_REDIS_URL:-}" ]]; then
+  exec "$root/scripts/with-redis.sh" "$here/test.sh" "$@"
+fi
+
+"$root/scripts/setup.sh" --all
+out="$here/out"
+nunit_framework=/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
+version=$(sed -n 's:.*<version>\(.*\)</version>.*:\1:p' "$here/Leaseq.nuspec")
+step() { printf '\n== csharp: %s\n' "$*"; }
+
+step "native library (cargo build --release -p leaseq_native)"
+cd "$root"
+cargo build --release -q -p leaseq_native
+native_lib="$(cargo metadata -q --format-version 1 --no-deps \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/libleaseq_native.so"
+$build_only || cargo test -q -p leaseq_native --lib
+generated=bindings-csharp/Leaseq/NativeMethods.g.cs
+if git ls-files --error-unmatch "$generated" >/dev/null 2>&1 && ! git diff --quiet -- "$generated"; then
+  if [[ -n "${CI:-}" ]]; then
+    git diff --stat -- "$generated"
+    echo "csharp: $generated differs from what build.rs generates: commit the regenerated file" >&2
+    exit 1
+  fi
+  echo "csharp: note: $generated was regenerated; commit it with your change" >&2
+fi
+
+step "C# library and tests (mcs -langversion:7.2)"
+rm -rf "$out"
+mkdir -p "$out"
+# The SDK-style Leaseq.csproj compiles the same files: its default glob, without bin/ and obj/.
+mapfile -t sources < <(find "$here/Leaseq" -name '*.cs' -not -path '*/bin/*' -not -path '*/obj/*' | sort)
+mcs -langversion:7.2 -unsafe -optimize+ -warnaserror+ -t:library \
+  -doc:"$out/Leaseq.xml" -out:"$out/Leaseq.dll" "${sources[@]}"
+cp "$native_lib" "$out/"
+if $build_only; then
+  echo "csharp: built $out/Leaseq.dll and libleaseq_native.so"
+  exit 0
+fi
+cp "$nunit_framework" "$out/"
+mcs -langversion:7.2 -unsafe -t:library -r:"$out/Leaseq.dll" -r:"$nunit_framework" \
+  -r:System.Core -r:System.Xml.Linq -out:"$out/Leaseq.Tests.dll" "$here"/Leaseq.Tests/*.cs
+
+step "NUnit (nunit-console under Mono, Redis at $LEASEQ_REDIS_URL)"
+nunit_status=0
+(cd "$out" && LEASEQ_CSHARP_DIR="$here" nunit-console -nologo -noshadow -labels \
+  -xml="$out/TestResult.xml" Leaseq.Tests.dll) || nunit_status=$?
+read -r passed failed < <(python3 - "$out/TestResult.xml" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+
+cases = ET.parse(sys.argv[1]).getroot().iter("test-case")
+results = [case.get("result") for case in cases if case.get("executed") == "True"]
+passed = sum(result == "Success" for result in results)
+print(passed, len(results) - passed)
+EOF
+)
+echo "nunit: $passed passed, $failed failed"
+if ((nunit_status != 0 || failed != 0 || passed == 0)); then
+  echo "csharp: NUnit failed (exit $nunit_status)" >&2
+  exit 1
+fi
+
+step "package (nuget pack Leaseq.nuspec)"
+nuget pack "$here/Leaseq.nuspec" -BasePath "$out" -OutputDirectory "$out" -NonInteractive -NoPackageAnalysis 2>&1 \
+  | grep -v "netstandard2.0" || true
+package="$out/Leaseq.$version.nupkg"
+[[ -s "$package" ]] || { echo "csharp: $package was not made" >&2; exit 1; }
+
+step "consume $(basename "$package") as a user would"
+consumer=$(mktemp -d "${TMPDIR:-/tmp}/leaseq-nupkg.XXXXXX")
+trap 'rm -rf "$consumer"' EXIT
+python3 -m zipfile -e "$package" "$consumer/package"
+for expected in lib/netstandard2.0/Leaseq.dll runtimes/linux-x64/native/libleaseq_native.so; do
+  [[ -s "$consumer/package/$expected" ]] || { echo "csharp: the package lacks $expected" >&2; exit 1; }
+done
+mkdir "$consumer/app"
+cp "$consumer/package/lib/netstandard2.0/Leaseq.dll" "$consumer/package/runtimes/linux-x64/native/libleaseq_native.so" \
+  "$consumer/app/"
+mcs -langversion:7.2 -r:"$consumer/app/Leaseq.dll" -out:"$consumer/app/Sample.exe" "$here/sample/Sample.cs"
+mono "$consumer/app/Sample.exe"
+
+step ".NET Core 3.1 smoke run (PyPI dotnetcore2)"
+venv="$here/.venv"
+[[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
+"$venv/bin/python" -c 'import dotnetcore2' 2>/dev/null || "$venv/bin/pip" install -q --disable-pip-version-check dotnetcore2
+dotnet=$("$venv/bin/python" -c 'import dotnetcore2, os; print(os.path.join(os.path.dirname(dotnetcore2.__file__), "bin", "dotnet"))')
+cat > "$consumer/app/Sample.runtimeconfig.json" <<'EOF'
+{
+  "runtimeOptions": {
+    "tfm": "netcoreapp3.1",
+    "framework": { "name": "Microsoft.NETCore.App", "version": "3.1.0" },
+    "configProperties": { "System.Globalization.Invariant": true }
+  }
+}
+EOF
+DOTNET_CLI_TELEMETRY_OPTOUT=1 "$dotnet" "$consumer/app/Sample.exe"
+
+# NUnit's tests, plus the package run on Mono and on .NET Core.
+echo
+echo "csharp: $((passed + 2)) passed, 0 failed"
