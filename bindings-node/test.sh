@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Node binding's tests, from a fresh clone or again and again:
 #   build with napi, check the committed generated files, node --test, tsc, then npm pack and run
-#   the README quick start from the tarball in a fresh project, as ESM and as CommonJS.
+#   the README quick start (a worker) from the tarball in a fresh project, as ESM and as
+#   CommonJS, each stopped with SIGTERM.
 # Needs LEASEQ_REDIS_URL; without it, re-runs itself under scripts/with-redis.sh.
 #   test.sh --build-only   install and build only (what tests-cross and the conformance runner need)
 set -euo pipefail
@@ -50,7 +51,7 @@ node --test test/*.test.mjs test/*.test.cjs
 step "tsc --noEmit on the TypeScript sample"
 npx tsc --noEmit -p test/types
 
-step "npm pack, install the tarball into a fresh project, run the README quick start"
+step "npm pack, install the tarball into a fresh project, run the README quick start, SIGTERM it"
 npm pack --silent --pack-destination "$scratch" >/dev/null
 tarball=$(ls "$scratch"/leaseq-*.tgz)
 contents=$(tar -tzf "$tarball")
@@ -74,12 +75,43 @@ awk '/<!-- quick-start/ { found = 1; next }
   echo "})()"
 } > "$project/quick-start.cjs"
 
+# The quick start is a worker that runs until SIGTERM: wait for its item, then stop it with
+# SIGTERM; it must exit by itself, with status 0, within 5 s.
+run_quick_start() {
+  local script=$1 out="$scratch/$1.out" pid status=0 tries=0
+  (cd "$project" && REDIS_URL=$LEASEQ_REDIS_URL exec node "$script") >"$out" 2>&1 &
+  pid=$!
+  until grep -q '^completed: true$' "$out"; do
+    if ! kill -0 "$pid" 2>/dev/null || ((++tries > 300)); then
+      kill -KILL "$pid" 2>/dev/null || true
+      cat "$out"
+      echo "test.sh: $script did not complete its item" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  kill -TERM "$pid"
+  for ((tries = 0; tries < 50; tries++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null || true
+    cat "$out"
+    echo "test.sh: $script did not exit within 5 s of SIGTERM" >&2
+    return 1
+  fi
+  wait "$pid" || status=$?
+  cat "$out"
+  if ((status != 0)); then
+    echo "test.sh: $script exited with status $status after SIGTERM" >&2
+    return 1
+  fi
+}
+
 for script in quick-start.mjs quick-start.cjs; do
   echo "-- $script"
-  output=$(cd "$project" && REDIS_URL=$LEASEQ_REDIS_URL timeout 30 node "$script")
-  echo "$output"
-  grep -q '^completed: true$' <<<"$output" \
-    || { echo "test.sh: $script did not complete its item" >&2; exit 1; }
+  run_quick_start "$script"
 done
 
 step "bindings-node: all tests passed"

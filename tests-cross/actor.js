@@ -1,15 +1,22 @@
 // A leaseq producer, worker or cleaner for the cross-language run (Node).
-// Same arguments and log lines as every actor: see tests-cross/src/lib.rs.
+// Same arguments and log lines as every actor: see tests-cross/src/lib.rs. The worker is the
+// binding's Worker (the core's runtime) with a misbehaving handler.
 'use strict'
 const fs = require('node:fs')
-const { Connection, WorkQueue, Item } = require('../bindings-node')
+const { Connection, WorkQueue, Item, Worker } = require('../bindings-node')
+
+// As leaseq_cross::queue_options(): few attempts and short backoffs, so poison items die and
+// flaky ones retry within the run.
+const QUEUE_OPTIONS = { maxAttempts: 10, backoffBase: 0.05, backoffMax: 0.4 }
+// As leaseq_cross::POISON: no handler can finish an item with this data.
+const POISON = 'poison'
 
 async function main() {
   const [role, ...rest] = process.argv.slice(2)
   const args = {}
   for (let i = 0; i < rest.length; i += 2) args[rest[i].replace(/^--/, '')] = rest[i + 1]
   const connection = await Connection.open(args.url)
-  const queue = new WorkQueue(connection, args.prefix)
+  const queue = new WorkQueue(connection, args.prefix, QUEUE_OPTIONS)
   const log = fs.openSync(args.log, 'a')
   const line = (event, id) => fs.writeSync(log, `${event} ${id}\n`)
   const leaseSecs = Number(args['lease-ms'] ?? 1000) / 1000
@@ -32,19 +39,32 @@ async function main() {
     }
     connection.close()
   } else if (role === 'worker') {
-    for (;;) {
-      const item = await queue.lease(leaseSecs, { block: true, timeout: 0.5 })
-      if (item === null) continue
+    const [skip, outlive, crash, fail] = ['skip', 'outlive', 'crash', 'fail'].map(number)
+    const handler = async (item) => {
       line('delivered', item.id)
+      if (item.data.toString() === POISON) throw new Error('poison: this item kills every handler')
       const roll = Math.random()
-      const [skip, outlive, crash] = [number('skip'), number('outlive'), number('crash')]
-      if (roll < skip) continue
-      if (roll < skip + outlive) await sleep(leaseSecs * 1500)
-      else if (roll < skip + outlive + crash) process.exit(3)
+      if (roll < skip) {
+        // Never finishes: the job timeout fails it (a Worker never just drops a lease).
+        await new Promise(() => {})
+      } else if (roll < skip + outlive) {
+        await sleep(leaseSecs * 1500) // the heartbeat keeps the lease meanwhile
+      } else if (roll < skip + outlive + crash) {
+        process.exit(3)
+      } else if (roll < skip + outlive + crash + fail) {
+        throw new Error('a flaky handler failed')
+      }
       await sleep(number('work-ms'))
       line('completing', item.id)
-      if (await queue.complete(item)) line('completed', item.id)
     }
+    const worker = new Worker(queue, handler, {
+      leaseSecs,
+      jobTimeout: leaseSecs * 3,
+      after: (item, outcome) => {
+        if (outcome.outcome === 'completed' && outcome.completed) line('completed', item.id)
+      },
+    })
+    await worker.run() // until killed
   } else if (role === 'cleaner') {
     for (;;) {
       await queue.lightClean()

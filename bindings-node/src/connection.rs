@@ -1,9 +1,6 @@
 //! One shared connection to a Redis server.
 
-use std::sync::Arc;
-
 use napi_derive::napi;
-use tokio::sync::watch;
 
 use crate::error::{settle, Settled};
 
@@ -15,9 +12,6 @@ use crate::error::{settle, Settled};
 #[napi]
 pub struct Connection {
     pub(crate) inner: leaseq::Connection,
-    /// Set by `close()`, so that blocking leases in progress end too (the core's close only
-    /// fails the calls that start after it): a pending Promise keeps Node running.
-    pub(crate) closed: Arc<watch::Sender<bool>>,
 }
 
 #[napi]
@@ -31,18 +25,17 @@ impl Connection {
     pub async fn open(url: String) -> Settled<Connection> {
         settle(async move {
             let inner = leaseq::Connection::open(&url).await?;
-            let closed = Arc::new(watch::Sender::new(false));
-            Ok(Connection { inner, closed })
+            Ok(Connection { inner })
         })
         .await
     }
 
     /// Closes the connection: every queue using it fails with an `ECONNECTION` error from now
-    /// on. Dropping the last handle closes it too.
+    /// on, and blocking leases waiting on it end with that error at once. Dropping the last
+    /// handle closes it too.
     #[napi(catch_unwind)]
     pub fn close(&self) {
         self.inner.close();
-        self.closed.send_replace(true);
     }
 
     /// True once {@link Connection.close} was called.
@@ -50,10 +43,4 @@ impl Connection {
     pub fn is_closed(&self) -> bool {
         self.inner.is_closed()
     }
-}
-
-/// Resolves once `close()` was called on the connection `closed` belongs to.
-pub(crate) async fn until_closed(closed: &watch::Sender<bool>) {
-    // The sender is borrowed, so it outlives the wait: `wait_for` only ends on `true`.
-    let _ = closed.subscribe().wait_for(|closed| *closed).await;
 }

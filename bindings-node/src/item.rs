@@ -60,6 +60,13 @@ impl Item {
     pub fn data(&self) -> Buffer {
         self.inner.data.clone().into()
     }
+
+    /// How many times the item has been leased, this lease included (1 on the first delivery).
+    /// 0 for an item that did not come from {@link WorkQueue.lease} (or a {@link Worker}).
+    #[napi(getter, catch_unwind)]
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts
+    }
 }
 
 impl From<leaseq::Item> for Item {

@@ -5,11 +5,17 @@
 #![deny(clippy::all)]
 
 mod connection;
+mod convert;
 mod error;
 mod item;
 mod queue;
+mod worker;
 
 pub use connection::Connection;
 pub use error::{error_kinds, testing, ErrorCode, ErrorKindInfo};
 pub use item::Item;
-pub use queue::{CleanReport, LeaseOptions, WorkQueue};
+pub use queue::{
+    AddOptions, CleanReport, DeadItem, FailOutcome, LeaseOptions, QueueOptions, WorkQueue,
+    MAX_PRIORITY,
+};
+pub use worker::{JobOutcome, RunOptions, Worker, WorkerCounters, WorkerOptions};

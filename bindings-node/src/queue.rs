@@ -1,14 +1,54 @@
 //! The work queue and its operations, in the core's order, each a thin call into the core.
 
-use std::sync::Arc;
+use std::time::Duration;
 
-use leaseq::ErrorKind;
 use napi_derive::napi;
-use tokio::sync::watch;
 
-use crate::connection::{until_closed, Connection};
+use crate::connection::Connection;
+use crate::convert::{whole, JsDate, Timestamp, MAX_SAFE_INTEGER};
 use crate::error::{guard, settle, Result, Settled};
 use crate::item::Item;
+
+/// The highest priority level for {@link WorkQueue.addItemWith}; 0 is the default, where
+/// `redis-work-queue` clients add.
+#[napi]
+pub const MAX_PRIORITY: u32 = leaseq::MAX_PRIORITY as u32;
+
+/// How a queue handle retries failed items and refuses recent duplicates; each is optional.
+///
+/// These travel with each call (they are not stored in Redis), so every process working a queue
+/// should use the same options.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct QueueOptions {
+    /// Leases an item gets before a failure (an explicit {@link WorkQueue.fail} or an expired
+    /// lease) sends it to the dead letters instead of back to the queue. Default 25, as Sidekiq
+    /// and asynq.
+    pub max_attempts: Option<f64>,
+    /// Seconds: the first retry's backoff; each later one doubles, with jitter. Default 1.
+    pub backoff_base: Option<f64>,
+    /// Seconds: the longest backoff. Default 3600 (1 hour).
+    pub backoff_max: Option<f64>,
+    /// Seconds: how long after an item is completed {@link WorkQueue.addItem} refuses its id.
+    /// Default 0 (off).
+    pub unique_window: Option<f64>,
+}
+
+impl QueueOptions {
+    fn to_core(&self) -> leaseq::Result<leaseq::QueueOptions> {
+        let mut options = leaseq::QueueOptions::default();
+        if let Some(max_attempts) = self.max_attempts {
+            options.max_attempts = whole("maxAttempts", max_attempts, u32::MAX.into())? as u32;
+        }
+        let secs = |what, value: Option<f64>, default: Duration| {
+            value.map_or(Ok(default), |secs| leaseq::from_secs_f64(what, secs))
+        };
+        options.backoff_base = secs("backoffBase", self.backoff_base, options.backoff_base)?;
+        options.backoff_max = secs("backoffMax", self.backoff_max, options.backoff_max)?;
+        options.unique_window = secs("uniqueWindow", self.unique_window, options.unique_window)?;
+        Ok(options)
+    }
+}
 
 /// How {@link WorkQueue.lease} waits.
 #[napi(object)]
@@ -20,6 +60,43 @@ pub struct LeaseOptions {
     pub timeout: Option<f64>,
 }
 
+/// Where and when an item added with {@link WorkQueue.addItemWith} becomes leasable; each is
+/// optional.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct AddOptions {
+    /// 0 (default) to {@link MAX_PRIORITY} (9); a lease always takes the highest level with a
+    /// due item.
+    pub priority: Option<f64>,
+    /// Seconds: not leasable until this long after the add (Redis server time).
+    pub delay: Option<f64>,
+    /// Not leasable before this time, a `Date` or milliseconds since the epoch (Redis server
+    /// clock). Give `delay` or `at`, not both.
+    #[napi(ts_type = "Date | number")]
+    pub at: Option<Timestamp>,
+}
+
+impl AddOptions {
+    fn to_core(&self) -> leaseq::Result<leaseq::AddOptions> {
+        Ok(leaseq::AddOptions {
+            // Any whole number up to 255 goes to the core, which says why it refuses one over 9.
+            priority: match self.priority {
+                None => 0,
+                Some(priority) => whole("priority", priority, u8::MAX.into())? as u8,
+            },
+            delay: self
+                .delay
+                .map(|secs| leaseq::from_secs_f64("delay", secs))
+                .transpose()?,
+            at: self
+                .at
+                .as_ref()
+                .map(|at| at.system_time("at"))
+                .transpose()?,
+        })
+    }
+}
+
 /// What a clean did.
 #[napi(object)]
 pub struct CleanReport {
@@ -27,6 +104,8 @@ pub struct CleanReport {
     pub requeued: f64,
     /// Ids dropped from the lists because their item no longer exists.
     pub dropped: f64,
+    /// Items whose lease expired on their last attempt, moved to the dead letters.
+    pub dead: f64,
 }
 
 impl From<leaseq::CleanReport> for CleanReport {
@@ -34,8 +113,48 @@ impl From<leaseq::CleanReport> for CleanReport {
         CleanReport {
             requeued: report.requeued as f64,
             dropped: report.dropped as f64,
+            dead: report.dead as f64,
         }
     }
+}
+
+/// What {@link WorkQueue.fail} did with the item.
+#[napi(object, object_from_js = false)]
+pub struct FailOutcome {
+    /// `'retry'`: it will be leased again, not before `retryAt`. `'dead'`: that was its last
+    /// attempt, it is in the dead letters with the error. `'gone'`: the item no longer exists (it
+    /// was completed); nothing changed.
+    #[napi(ts_type = "'retry' | 'dead' | 'gone'")]
+    pub outcome: String,
+    /// For `'retry'` only: when the retry becomes due (Redis server clock).
+    #[napi(ts_type = "Date")]
+    pub retry_at: Option<JsDate>,
+}
+
+impl From<leaseq::FailOutcome> for FailOutcome {
+    fn from(outcome: leaseq::FailOutcome) -> FailOutcome {
+        let (outcome, retry_at) = match outcome {
+            leaseq::FailOutcome::Retry { at } => ("retry", Some(JsDate(at))),
+            leaseq::FailOutcome::Dead => ("dead", None),
+            leaseq::FailOutcome::Gone => ("gone", None),
+        };
+        FailOutcome {
+            outcome: outcome.to_owned(),
+            retry_at,
+        }
+    }
+}
+
+/// An item in the dead letters.
+#[napi(object, object_from_js = false)]
+pub struct DeadItem {
+    /// The item, its data as added; `item.attempts` is how many leases it had.
+    pub item: Item,
+    /// The error of its last failure (`"lease expired"` when its last lease ran out).
+    pub error: String,
+    /// When it died (Redis server clock).
+    #[napi(ts_type = "Date")]
+    pub died_at: JsDate,
 }
 
 /// A work queue: the keys under one prefix, reached through a shared {@link Connection}.
@@ -43,20 +162,27 @@ impl From<leaseq::CleanReport> for CleanReport {
 /// Each `new WorkQueue` gets a fresh session id, written into the leases it takes.
 #[napi]
 pub struct WorkQueue {
-    inner: leaseq::WorkQueue,
-    closed: Arc<watch::Sender<bool>>,
+    pub(crate) inner: leaseq::WorkQueue,
 }
 
 #[napi]
 impl WorkQueue {
-    /// A queue whose keys start with `name` (the key prefix, e.g. `"jobs"` or `"{jobs}"`).
+    /// A queue whose keys start with `name` (the key prefix, e.g. `"jobs"` or `"{jobs}"`), with
+    /// retry and uniqueness `options` other than the defaults if given.
     ///
-    /// Throws an `EINVAL` error if `name` is empty.
+    /// Throws an `EINVAL` error if `name` is empty or an option is out of range (`maxAttempts`
+    /// of 0, `backoffMax` shorter than `backoffBase`, a duration over 365 days, …).
     #[napi(constructor, catch_unwind)]
-    pub fn new(connection: &Connection, name: String) -> Result<WorkQueue> {
-        let inner = guard(|| leaseq::WorkQueue::new(&connection.inner, &name))?;
-        let closed = connection.closed.clone();
-        Ok(WorkQueue { inner, closed })
+    pub fn new(
+        connection: &Connection,
+        name: String,
+        options: Option<QueueOptions>,
+    ) -> Result<WorkQueue> {
+        let options = options.unwrap_or_default();
+        let inner = guard(|| {
+            leaseq::WorkQueue::with_options(&connection.inner, &name, options.to_core()?)
+        })?;
+        Ok(WorkQueue { inner })
     }
 
     /// The key prefix this queue was made with.
@@ -71,9 +197,10 @@ impl WorkQueue {
         self.inner.session().to_owned()
     }
 
-    /// Adds an item. Returns `false`, changing nothing, if an item with this id already exists.
+    /// Adds an item. Returns `false`, changing nothing, if an item with this id already exists
+    /// (or was completed within the queue's uniqueness window).
     ///
-    /// One round trip (`add-2.lua`).
+    /// One round trip (`add-3.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub async fn add_item(&self, item: &Item) -> Settled<bool> {
         settle(self.inner.add_item(&item.inner)).await
@@ -96,16 +223,37 @@ impl WorkQueue {
         settle(async { Ok(self.inner.add_items(&items).await? as f64) }).await
     }
 
+    /// Adds an item at a priority level, and/or not leasable before a delay or a time.
+    ///
+    /// Returns `false`, changing nothing, if the id exists (or was completed within the
+    /// uniqueness window). Delayed items become leasable when due, in due order, moved by the
+    /// lease operation itself: no scheduler process is needed. A priority over 9, or both
+    /// `delay` and `at`, is an `EINVAL` error. One round trip (`add-scheduled-7.lua`).
+    #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
+    pub async fn add_item_with(&self, item: &Item, options: Option<AddOptions>) -> Settled<bool> {
+        let options = options.unwrap_or_default();
+        settle(async {
+            let options = options.to_core()?;
+            self.inner.add_item_with(&item.inner, &options).await
+        })
+        .await
+    }
+
     /// Leases the next item for `leaseSecs` seconds, or resolves to `null`.
     ///
-    /// With `block: false`, returns at once. With `block: true` (the default), waits until an
-    /// item can be leased, or until `timeout` seconds have passed (`undefined` waits for ever).
-    /// Durations keep millisecond precision. Complete the item with {@link WorkQueue.complete}
-    /// before the lease ends, or extend it with {@link WorkQueue.renew}; otherwise a clean
-    /// returns it to the queue for another worker.
+    /// Takes the highest priority level that has an item, oldest first; delayed items join when
+    /// due. With `block: false`, returns at once. With `block: true` (the default), waits until an
+    /// item can be leased, or until `timeout` seconds have passed (`undefined` waits for ever);
+    /// durations keep millisecond precision. Complete the item with {@link WorkQueue.complete}
+    /// (or {@link WorkQueue.fail}) before the lease ends, or extend it with
+    /// {@link WorkQueue.renew}; an expired lease counts as a failed attempt and the item goes
+    /// back to the queue. A paused queue leases nothing.
     ///
-    /// One round trip when an item is there (`lease-4.lua`). A blocking lease on an empty queue
-    /// waits on a connection of its own, so other calls on the same connection go on meanwhile.
+    /// One round trip when an item is there (`lease-13.lua`), which also reclaims up to 10
+    /// expired leases and moves up to 100 due items, so no cleaner or scheduler process is
+    /// needed. A blocking lease on an empty queue waits on connections of its own, so other calls
+    /// on the same connection go on meanwhile; it wakes within milliseconds of an add, a due
+    /// delayed item or a resume, and {@link Connection.close} ends the wait with `ECONNECTION`.
     #[napi(catch_unwind, ts_return_type = "Promise<Item | null>")]
     pub async fn lease(
         &self,
@@ -120,21 +268,15 @@ impl WorkQueue {
                 .map(|secs| leaseq::from_secs_f64("timeout", secs))
                 .transpose()?;
             let block = options.block.unwrap_or(true);
-            // Dropping the core's lease while it waits loses nothing (see its docs).
-            tokio::select! {
-                item = self.inner.lease(lease_duration, block, timeout) => Ok(item?.map(Item::from)),
-                () = until_closed(&self.closed) => Err(leaseq::Error::new(
-                    ErrorKind::Connection,
-                    "the connection was closed while the lease waited",
-                )),
-            }
+            let item = self.inner.lease(lease_duration, block, timeout).await?;
+            Ok(item.map(Item::from))
         })
         .await
     }
 
     /// Extends the lease on `item` to `leaseSecs` seconds from now, only while this queue's
     /// session still holds it. Returns `false` (changing nothing) if the lease expired, the item
-    /// was completed, or another session holds it. One round trip (`renew-1.lua`).
+    /// was completed, or another session holds it. One round trip (`renew-2.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub async fn renew(&self, item: &Item, lease_secs: f64) -> Settled<bool> {
         settle(async {
@@ -149,29 +291,62 @@ impl WorkQueue {
     /// Returns `true` for exactly one call per item, the one that deleted its data; every other
     /// call (a second worker that got the item after a lease expired, a repeated call) gets
     /// `false`. Completing after the lease was lost still counts if nobody completed it first.
-    /// One round trip (`complete-5.lua`).
+    /// One round trip (`complete-13.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub async fn complete(&self, item: &Item) -> Settled<bool> {
         settle(self.inner.complete(&item.inner)).await
     }
 
-    /// Returns to the queue every leased item whose lease has expired, and drops ids in
-    /// processing whose item no longer exists.
+    /// Ends the lease on `item` with a failure: it is retried after `retryAfter` seconds, or
+    /// after the queue's exponential backoff with jitter when `undefined`, until its attempts
+    /// reach the queue's `maxAttempts`; then it moves to the dead letters, keeping its data,
+    /// attempts and `error`.
+    ///
+    /// Rejects with an `ELEASE_LOST` error if this session no longer holds the item (its lease
+    /// expired and it was requeued or leased by another worker). One round trip (`fail-12.lua`).
+    #[napi(catch_unwind, ts_return_type = "Promise<FailOutcome>")]
+    pub async fn fail(
+        &self,
+        item: &Item,
+        error: String,
+        retry_after: Option<f64>,
+    ) -> Settled<FailOutcome> {
+        settle(async {
+            let retry_after = retry_after
+                .map(|secs| leaseq::from_secs_f64("retryAfter", secs))
+                .transpose()?;
+            let outcome = self.inner.fail(&item.inner, &error, retry_after).await?;
+            Ok(outcome.into())
+        })
+        .await
+    }
+
+    /// Gives a leased item back at once, first in line at its level, without counting the
+    /// attempt: for work this worker will not do (it is shutting down). Returns `false` if this
+    /// session no longer holds the item. One round trip (`release-9.lua`).
+    #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
+    pub async fn release(&self, item: &Item) -> Settled<bool> {
+        settle(self.inner.release(&item.inner)).await
+    }
+
+    /// Returns to the queue every leased item whose lease has expired (or, on its last attempt,
+    /// moves it to the dead letters), and drops ids in processing whose item no longer exists.
     ///
     /// Leases taken by either key generation (`lease:` and the older `leased_by_session:`) count
     /// as live. Ids left in the old generation's `cleaning` list are finished. Runs as a series
-    /// of short scripts (`light-clean-5.lua`), one per 200 leased ids, so Redis is never blocked
+    /// of short scripts (`light-clean-12.lua`), one per 200 leased ids, so Redis is never blocked
     /// for long; safe to run while workers lease and complete.
     #[napi(catch_unwind, ts_return_type = "Promise<CleanReport>")]
     pub async fn light_clean(&self) -> Settled<CleanReport> {
         settle(async { Ok(self.inner.light_clean().await?.into()) }).await
     }
 
-    /// A light clean, then requeues every item that exists but is in no list and holds no lease
-    /// (left so by a crashed client of an older generation, or by hand).
+    /// A light clean, then requeues every item that exists but is in no list or set and holds no
+    /// lease (left so by a crashed client of an older generation, or by hand), and drops
+    /// bookkeeping (attempts, errors, priorities, deadlines, dead letters) of items that are gone.
     ///
     /// Walks the item keys with `SCAN` in batches (never `KEYS`), compares them against a
-    /// snapshot of the lists, and checks each miss atomically (`clean-orphan-6.lua`) before
+    /// snapshot of the lists, and checks each miss atomically (`clean-orphan-9.lua`) before
     /// requeueing it. Its cost grows with the number of items, so run it rarely (at start-up,
     /// or hourly), not per job.
     #[napi(catch_unwind, ts_return_type = "Promise<CleanReport>")]
@@ -179,7 +354,8 @@ impl WorkQueue {
         settle(async { Ok(self.inner.deep_clean().await?.into()) }).await
     }
 
-    /// The number of items waiting to be leased (not counting those being processed).
+    /// The number of items waiting to be leased at the default priority (not counting those
+    /// being processed).
     #[napi(catch_unwind, ts_return_type = "Promise<number>")]
     pub async fn queue_len(&self) -> Settled<f64> {
         settle(async { Ok(self.inner.queue_len().await? as f64) }).await
@@ -189,5 +365,95 @@ impl WorkQueue {
     #[napi(catch_unwind, ts_return_type = "Promise<number>")]
     pub async fn processing(&self) -> Settled<f64> {
         settle(async { Ok(self.inner.processing().await? as f64) }).await
+    }
+
+    /// The number of items waiting at a priority above the default.
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub async fn prioritized_len(&self) -> Settled<f64> {
+        settle(async { Ok(self.inner.prioritized_len().await? as f64) }).await
+    }
+
+    /// The number of items added with a delay (or scheduled) or waiting to be retried, not yet
+    /// due.
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub async fn delayed_len(&self) -> Settled<f64> {
+        settle(async { Ok(self.inner.delayed_len().await? as f64) }).await
+    }
+
+    /// The number of items in the dead letters.
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub async fn dead_len(&self) -> Settled<f64> {
+        settle(async { Ok(self.inner.dead_len().await? as f64) }).await
+    }
+
+    /// A page of dead letters, oldest death first: `count` (1 to 1000, default 100) from
+    /// `offset` (default 0). One round trip (`dead-items-4.lua`).
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<DeadItem>>")]
+    pub async fn dead_items(
+        &self,
+        offset: Option<f64>,
+        count: Option<f64>,
+    ) -> Settled<Vec<DeadItem>> {
+        settle(async {
+            let offset = whole("offset", offset.unwrap_or(0.0), MAX_SAFE_INTEGER)?;
+            let count = whole("count", count.unwrap_or(100.0), MAX_SAFE_INTEGER)?;
+            let page = self.inner.dead_items(offset, count).await?;
+            Ok(page
+                .into_iter()
+                .map(|dead| DeadItem {
+                    item: dead.item.into(),
+                    error: dead.error,
+                    died_at: JsDate(dead.died_at),
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Puts dead items back in the queue at their priority with their attempts reset; returns
+    /// how many were dead. One round trip per 1000 ids (`requeue-dead-6.lua`).
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub async fn requeue_dead(&self, ids: Vec<String>) -> Settled<f64> {
+        settle(async { Ok(self.inner.requeue_dead(&ids).await? as f64) }).await
+    }
+
+    /// Deletes dead items for good; returns how many were dead. One round trip per 1000 ids
+    /// (`purge-dead-5.lua`).
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub async fn purge_dead(&self, ids: Vec<String>) -> Settled<f64> {
+        settle(async { Ok(self.inner.purge_dead(&ids).await? as f64) }).await
+    }
+
+    /// Requeues every dead item, 1000 per round trip; returns how many.
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub async fn requeue_all_dead(&self) -> Settled<f64> {
+        settle(async { Ok(self.inner.requeue_all_dead().await? as f64) }).await
+    }
+
+    /// Deletes every dead item, 1000 per round trip; returns how many.
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub async fn purge_all_dead(&self) -> Settled<f64> {
+        settle(async { Ok(self.inner.purge_all_dead().await? as f64) }).await
+    }
+
+    /// Pauses the queue: leases return nothing (blocking ones wait) until
+    /// {@link WorkQueue.resume}; adds still succeed. Clients of `redis-work-queue` do not know
+    /// of pauses.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub async fn pause(&self) -> Settled<()> {
+        settle(self.inner.pause()).await
+    }
+
+    /// Resumes a paused queue and wakes its blocked leases; returns whether it was paused.
+    /// One round trip (`resume-2.lua`).
+    #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
+    pub async fn resume(&self) -> Settled<bool> {
+        settle(self.inner.resume()).await
+    }
+
+    /// Whether the queue is paused.
+    #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
+    pub async fn is_paused(&self) -> Settled<bool> {
+        settle(self.inner.is_paused()).await
     }
 }

@@ -96,19 +96,19 @@ test('lightClean requeues an item whose lease expired', async (t) => {
   await queue.addItem(new Item('work'))
   await queue.lease(0.05, { block: false })
   await sleep(150)
-  assert.deepEqual(await queue.lightClean(), { requeued: 1, dropped: 0 })
+  assert.deepEqual(await queue.lightClean(), { requeued: 1, dropped: 0, dead: 0 })
   assert.equal(await queue.queueLen(), 1)
   assert.equal(await queue.processing(), 0)
-  assert.deepEqual(await queue.lightClean(), { requeued: 0, dropped: 0 })
+  assert.deepEqual(await queue.lightClean(), { requeued: 0, dropped: 0, dead: 0 })
 })
 
 test('deepClean reports what it did, light clean included', async (t) => {
   const { queue } = await openQueue(t, 'deep-clean')
-  assert.deepEqual(await queue.deepClean(), { requeued: 0, dropped: 0 })
+  assert.deepEqual(await queue.deepClean(), { requeued: 0, dropped: 0, dead: 0 })
   await queue.addItems([new Item('1'), new Item('2')])
   await queue.lease(0.05, { block: false })
   await sleep(150)
-  assert.deepEqual(await queue.deepClean(), { requeued: 1, dropped: 0 })
+  assert.deepEqual(await queue.deepClean(), { requeued: 1, dropped: 0, dead: 0 })
   assert.equal(await queue.queueLen(), 2)
 })
 

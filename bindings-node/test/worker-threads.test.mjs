@@ -1,5 +1,5 @@
-// The module works in worker threads, and a thread terminated with a lease still waiting takes
-// nothing down with it.
+// The module works in worker threads, and a thread terminated with a lease still waiting (or a
+// leaseq Worker still running) takes nothing down with it and leaves nothing running.
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
@@ -36,4 +36,38 @@ test('worker threads use leaseq and can be terminated mid-lease', async () => {
     await sleep(50)
     await worker.terminate()
   }
+})
+
+const workerThreadCode = `
+const { Connection, WorkQueue, Worker } = require('leaseq')
+const { parentPort, workerData } = require('node:worker_threads')
+;(async () => {
+  const connection = await Connection.open(process.env.LEASEQ_REDIS_URL)
+  const queue = new WorkQueue(connection, workerData.prefix)
+  const worker = new Worker(queue, (item) => {
+    parentPort.postMessage(item.id)
+    return new Promise(() => {}) // still running when the thread is terminated
+  }, { shutdownTimeout: 0.1 })
+  await worker.run()
+})()
+`
+
+test('a leaseq Worker in a terminated thread stops: nothing is leased for it afterwards', async (t) => {
+  const { Connection, Item, WorkQueue } = await import('leaseq')
+  const connection = await Connection.open(process.env.LEASEQ_REDIS_URL)
+  t.after(() => connection.close())
+  const prefix = uniquePrefix('worker-thread-runtime')
+  const queue = new WorkQueue(connection, prefix)
+  await queue.addItem(new Item('first', 'first'))
+  const thread = new Worker(workerThreadCode, { eval: true, env: process.env, workerData: { prefix } })
+  const started = await new Promise((resolve, reject) => {
+    thread.once('message', resolve)
+    thread.once('error', reject)
+  })
+  assert.equal(started, 'first')
+  await thread.terminate()
+  await queue.addItems([new Item('a'), new Item('b'), new Item('c')])
+  await sleep(1500) // a run loop left behind would lease (and fail) these within milliseconds
+  assert.ok((await queue.queueLen()) >= 3, 'the new items are still waiting')
+  assert.ok((await queue.processing()) <= 1, 'only the item that was running may still be leased')
 })

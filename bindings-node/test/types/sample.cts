@@ -5,7 +5,9 @@ export async function addOne(url: string): Promise<boolean> {
   const connection = await leaseq.Connection.open(url)
   try {
     const queue = new leaseq.WorkQueue(connection, 'jobs')
-    return await queue.addItem(new leaseq.Item('hello'))
+    const worker = new leaseq.Worker(queue, async (item: leaseq.Item) => void item.id, { concurrency: 2 })
+    worker.stop()
+    return await queue.addItemWith(new leaseq.Item('hello'), { priority: leaseq.MAX_PRIORITY })
   } finally {
     connection.close()
   }

@@ -1,7 +1,19 @@
 // Type-checked by `tsc --noEmit -p test/types` (run by test.sh), never run: the generated
 // index.d.ts must describe the API as written here, and refuse what is marked @ts-expect-error.
-import { Connection, ErrorCode, Item, WorkQueue, errorKinds } from 'leaseq'
-import type { CleanReport, ErrorKindInfo, LeaseOptions } from 'leaseq'
+import { Connection, ErrorCode, Item, MAX_PRIORITY, WorkQueue, Worker, errorKinds } from 'leaseq'
+import type {
+  AddOptions,
+  CleanReport,
+  DeadItem,
+  ErrorKindInfo,
+  FailOutcome,
+  JobOutcome,
+  LeaseOptions,
+  QueueOptions,
+  RunOptions,
+  WorkerCounters,
+  WorkerOptions,
+} from 'leaseq'
 
 export async function worker(url: string): Promise<number> {
   const connection: Connection = await Connection.open(url)
@@ -26,6 +38,7 @@ export async function worker(url: string): Promise<number> {
     void [id, data, value, renewed, completed]
   }
   const light: CleanReport = await queue.lightClean()
+  const buried: number = light.dead
   const deep: CleanReport = await queue.deepClean()
   const waiting: number = await queue.queueLen()
   const leased: number = await queue.processing()
@@ -49,6 +62,108 @@ export async function worker(url: string): Promise<number> {
   // @ts-expect-error data is bytes or a string
   new Item(42)
 
-  void [name, session, added, nothing, count, light, deep, kinds, closed, notNull]
+  void [name, session, added, nothing, count, light, buried, deep, kinds, closed, notNull]
   return waiting + leased
+}
+
+export async function lifecycle(connection: Connection): Promise<void> {
+  const options: QueueOptions = { maxAttempts: 5, backoffBase: 0.5, backoffMax: 60, uniqueWindow: 3600 }
+  const queue = new WorkQueue(connection, 'jobs', options)
+  new WorkQueue(connection, 'jobs', {})
+
+  const when: AddOptions = { priority: MAX_PRIORITY, delay: 1.5 }
+  const added: boolean = await queue.addItemWith(new Item('x'), when)
+  await queue.addItemWith(new Item('y'), { at: new Date(Date.now() + 60_000) })
+  await queue.addItemWith(new Item('z'), { at: Date.now() + 60_000 })
+  await queue.addItemWith(new Item('plain'))
+
+  const item = await queue.lease(30)
+  if (item !== null) {
+    const attempts: number = item.attempts
+    const result: FailOutcome = await queue.fail(item, 'boom', 5)
+    if (result.outcome === 'retry') {
+      const due: Date | undefined = result.retryAt
+      void due
+    } else if (result.outcome === 'dead' || result.outcome === 'gone') {
+      // the only three outcomes
+    }
+    await queue.fail(item, 'boom')
+    const released: boolean = await queue.release(item)
+    void [attempts, released]
+  }
+
+  const counts: number[] = [
+    await queue.prioritizedLen(),
+    await queue.delayedLen(),
+    await queue.deadLen(),
+    await queue.requeueDead(['a', 'b']),
+    await queue.purgeDead(['c']),
+    await queue.requeueAllDead(),
+    await queue.purgeAllDead(),
+  ]
+  const page: DeadItem[] = await queue.deadItems()
+  await queue.deadItems(10)
+  for (const dead of await queue.deadItems(0, 50)) {
+    const [id, attempts, error, diedAt]: [string, number, string, Date] = [
+      dead.item.id,
+      dead.item.attempts,
+      dead.error,
+      dead.diedAt,
+    ]
+    void [id, attempts, error, diedAt]
+  }
+  const nothing: void = await queue.pause()
+  const wasPaused: boolean = await queue.resume()
+  const paused: boolean = await queue.isPaused()
+
+  // @ts-expect-error at is a Date or epoch milliseconds, not a string
+  await queue.addItemWith(new Item('x'), { at: '2030-01-01' })
+  // @ts-expect-error the error is a message string
+  await queue.fail(new Item('x'), new Error('boom'))
+  // @ts-expect-error outcome is one of three strings
+  const impossible: FailOutcome = { outcome: 'maybe' }
+  // @ts-expect-error the ids are strings
+  await queue.requeueDead([1, 2])
+
+  void [added, counts, page, nothing, wasPaused, paused, impossible]
+}
+
+export async function work(queue: WorkQueue): Promise<WorkerCounters> {
+  const seen: string[] = []
+  const options: WorkerOptions = {
+    concurrency: 4,
+    leaseSecs: 30,
+    jobTimeout: 60,
+    shutdownTimeout: 10,
+    cleanEvery: 5,
+    before: (item: Item) => seen.push(item.id),
+    after: (item: Item, outcome: JobOutcome) => {
+      if (outcome.outcome === 'failed') seen.push(`${item.id}: ${outcome.error ?? ''}`)
+      if (outcome.outcome === 'completed' && outcome.completed === true) seen.push(item.id)
+    },
+  }
+  const worker = new Worker(queue, async (item: Item) => {
+    seen.push(item.id)
+  }, options)
+  new Worker(queue, (item) => void item.json()) // a handler may return nothing
+  new Worker(queue, async () => {}, { cleanEvery: null })
+
+  const run: RunOptions = { stopOnSignals: true }
+  const done: Promise<void> = worker.run(run)
+  await worker.run()
+  worker.stop()
+  await done
+  const counters: WorkerCounters = worker.counters()
+  const total: number =
+    counters.leased + counters.completed + counters.failed + counters.retried + counters.renewed + counters.inFlight
+
+  // @ts-expect-error the handler takes an Item
+  new Worker(queue, async (item: string) => void item)
+  // @ts-expect-error concurrency is a number
+  new Worker(queue, async () => {}, { concurrency: '4' })
+  // @ts-expect-error the outcome names are fixed
+  const bad: JobOutcome['outcome'] = 'succeeded'
+
+  void [total, bad]
+  return counters
 }

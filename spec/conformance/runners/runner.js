@@ -1,7 +1,8 @@
 // The Node runner of the conformance cases in spec/conformance/: drives the bindings-node package only.
 //
 // driver.py starts it once and sends one case per line on stdin:
-// {"case": name, "url": redis_url, "prefix": p, "steps": [{"op", "args", "queue"?}, ...]}.
+// {"case": name, "url": redis_url, "prefix": p, "queue_options"?: {...},
+//  "steps": [{"op", "args", "queue"?}, ...]}.
 // It runs the steps through leaseq's public API and answers with one line,
 // {"results": [{"ok": value} | {"error": kind, "message": text}, ...]}, each result with the
 // step's wall time in "ms". The driver does the setup and checks the results and the keys.
@@ -33,14 +34,33 @@ function makeItem(args) {
   return args.id === undefined || args.id === null ? new Item(data) : new Item(data, args.id)
 }
 
-// renew and complete need only the id; the data an item carries plays no part in them.
+// renew, complete, fail and release need only the id; the data an item carries plays no part in them.
 const idOnly = (args) => new Item(Buffer.alloc(0), args.id)
 
 // A negative value is passed on as is: the binding must refuse it, not the runner.
 const secs = (millis) => millis / 1000
 
 const itemJson = (item) => (item === null ? null : { id: item.id, data: item.data.toString('utf8') })
-const reportJson = (report) => ({ requeued: report.requeued, dropped: report.dropped })
+const reportJson = (report) => ({ requeued: report.requeued, dropped: report.dropped, dead: report.dead })
+const deadJson = (dead) => ({
+  id: dead.item.id,
+  data: dead.item.data.toString('utf8'),
+  attempts: dead.item.attempts,
+  error: dead.error,
+})
+const given = (value) => value !== undefined && value !== null
+
+/** The case's queue_options (all optional, milliseconds for durations) as WorkQueue options. */
+function queueOptions(options) {
+  if (!options) return undefined
+  const seconds = (name) => (given(options[name]) ? secs(options[name]) : undefined)
+  return {
+    maxAttempts: given(options.max_attempts) ? options.max_attempts : undefined,
+    backoffBase: seconds('backoff_base_ms'),
+    backoffMax: seconds('backoff_max_ms'),
+    uniqueWindow: seconds('unique_window_ms'),
+  }
+}
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -49,14 +69,17 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
  * registered that name for another prefix.
  */
 class CaseRun {
-  constructor(connection, prefix) {
+  constructor(connection, prefix, options) {
     this.connection = connection
     this.prefix = prefix
+    this.options = options
     this.queues = new Map()
   }
 
   queue(name) {
-    if (!this.queues.has(name)) this.queues.set(name, new WorkQueue(this.connection, this.prefix))
+    if (!this.queues.has(name)) {
+      this.queues.set(name, new WorkQueue(this.connection, this.prefix, this.options))
+    }
     return this.queues.get(name)
   }
 
@@ -67,7 +90,7 @@ class CaseRun {
         await sleep(args.ms)
         return null
       case 'new_queue': {
-        const queue = new WorkQueue(this.connection, args.name)
+        const queue = new WorkQueue(this.connection, args.name, this.options)
         if (args.as) this.queues.set(args.as, queue)
         return null
       }
@@ -89,8 +112,10 @@ class CaseRun {
         return await queue.addItems(args.items.map(makeItem))
       case 'lease': {
         const options = { block: Boolean(args.block) }
-        if (args.timeout_ms !== undefined && args.timeout_ms !== null) options.timeout = secs(args.timeout_ms)
-        return itemJson(await queue.lease(secs(args.lease_ms), options))
+        if (given(args.timeout_ms)) options.timeout = secs(args.timeout_ms)
+        const item = await queue.lease(secs(args.lease_ms), options)
+        if (item !== null && args.with_attempts === true) return { ...itemJson(item), attempts: item.attempts }
+        return itemJson(item)
       }
       case 'renew':
         return await queue.renew(idOnly(args), secs(args.lease_ms))
@@ -104,6 +129,42 @@ class CaseRun {
         return await queue.queueLen()
       case 'processing':
         return await queue.processing()
+      case 'add_item_with': {
+        const options = {}
+        if (given(args.priority)) options.priority = args.priority
+        if (given(args.delay_ms)) options.delay = secs(args.delay_ms)
+        if (given(args.at_ms)) options.at = new Date(args.at_ms)
+        return await queue.addItemWith(makeItem(args), options)
+      }
+      case 'fail': {
+        const retryAfter = given(args.retry_after_ms) ? secs(args.retry_after_ms) : undefined
+        return (await queue.fail(idOnly(args), args.error, retryAfter)).outcome
+      }
+      case 'release':
+        return await queue.release(idOnly(args))
+      case 'dead_len':
+        return await queue.deadLen()
+      case 'dead_items':
+        return (await queue.deadItems(args.offset, args.count)).map(deadJson)
+      case 'requeue_dead':
+        return await queue.requeueDead(args.ids)
+      case 'purge_dead':
+        return await queue.purgeDead(args.ids)
+      case 'requeue_all_dead':
+        return await queue.requeueAllDead()
+      case 'purge_all_dead':
+        return await queue.purgeAllDead()
+      case 'pause':
+        await queue.pause()
+        return null
+      case 'resume':
+        return await queue.resume()
+      case 'is_paused':
+        return await queue.isPaused()
+      case 'prioritized_len':
+        return await queue.prioritizedLen()
+      case 'delayed_len':
+        return await queue.delayedLen()
       default:
         throw new Harness(`unknown op ${JSON.stringify(step.op)}`)
     }
@@ -117,7 +178,14 @@ async function runCase(caseLine) {
   } catch (err) {
     return { fatal: `cannot open ${caseLine.url}: ${err}` }
   }
-  const run = new CaseRun(connection, caseLine.prefix)
+  let options
+  try {
+    options = queueOptions(caseLine.queue_options)
+  } catch (err) {
+    connection.close()
+    return { fatal: `cannot read queue_options: ${err}` }
+  }
+  const run = new CaseRun(connection, caseLine.prefix, options)
   const results = []
   for (const step of caseLine.steps) {
     const started = process.hrtime.bigint()
