@@ -180,10 +180,9 @@ impl Worker {
     /// Runs until [`Worker::stop`] (or, with `stop_on_signals`, SIGTERM or SIGINT).
     ///
     /// Errors talking to Redis are retried after a short pause rather than ending the run.
+    /// A worker runs once: after a stop, make a new one. A stop asked for before `run` starts
+    /// is kept, so `run` then returns at once.
     pub async fn run(&self, stop_on_signals: bool) -> Result<()> {
-        if *self.stop.borrow() {
-            self.stop.send_replace(false);
-        }
         let mut tasks = JoinSet::new();
         for _ in 0..self.options.concurrency {
             let worker = self.clone();

@@ -500,7 +500,7 @@ def check_key(key: str, expected: Any, actual: dict[str, Any] | None) -> list[st
     ):
         problems.append(f"key {key}: expected a string matching {expected['regex']!r}, got {got}")
     if "unordered" in expected and (
-        actual["type"] != "list"
+        actual["type"] not in ("list", "zset")
         or collections.Counter(actual["value"]) != collections.Counter(expected["unordered"])
     ):
         problems.append(

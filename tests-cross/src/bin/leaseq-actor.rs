@@ -9,7 +9,11 @@ use leaseq_cross::{misbehaviour, Args, Log, Misbehaviour};
 async fn main() -> leaseq::Result<()> {
     let args = Args::parse();
     let connection = Connection::open(&args.get("url")).await?;
-    let queue = WorkQueue::with_options(&connection, &args.get("prefix"), leaseq_cross::queue_options())?;
+    let queue = WorkQueue::with_options(
+        &connection,
+        &args.get("prefix"),
+        leaseq_cross::queue_options(),
+    )?;
     let mut log = Log::open(&args.get("log"));
     let lease = Duration::from_millis(args.number("lease-ms", 1000.0) as u64);
     match args.role.as_str() {
@@ -34,15 +38,22 @@ async fn main() -> leaseq::Result<()> {
             }
             // Items that are not leasable for a while, and items no handler can ever finish.
             for n in 0..args.number("delayed", 0.0) as usize {
-                let item = Item::with_id(format!("{id_prefix}-delayed-{n}"), format!("delayed {n}"));
+                let item =
+                    Item::with_id(format!("{id_prefix}-delayed-{n}"), format!("delayed {n}"));
                 let delay = Duration::from_millis(fastrand::u64(100..3000));
-                let options = AddOptions { delay: Some(delay), ..AddOptions::default() };
+                let options = AddOptions {
+                    delay: Some(delay),
+                    ..AddOptions::default()
+                };
                 assert!(queue.add_item_with(&item, &options).await?);
                 log.line("added", &item.id);
             }
             // At priority 1, which only leaseq workers see: a redis-work-queue worker cannot
             // fail an item, it could only hold it until its lease ran out, uncounted.
-            let poison = AddOptions { priority: 1, ..AddOptions::default() };
+            let poison = AddOptions {
+                priority: 1,
+                ..AddOptions::default()
+            };
             for n in 0..args.number("poison", 0.0) as usize {
                 let item = Item::with_id(format!("{id_prefix}-poison-{n}"), leaseq_cross::POISON);
                 assert!(queue.add_item_with(&item, &poison).await?);
@@ -58,7 +69,9 @@ async fn main() -> leaseq::Result<()> {
             };
             log.line("delivered", &item.id);
             if item.data == leaseq_cross::POISON.as_bytes() {
-                queue.fail(&item, "poison: this item kills every handler", None).await?;
+                queue
+                    .fail(&item, "poison: this item kills every handler", None)
+                    .await?;
                 continue;
             }
             match misbehaviour(&args) {
