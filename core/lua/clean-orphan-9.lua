@@ -12,9 +12,11 @@
   ARGV[1] item id
   ARGV[2] 1 to also remove the id from the cleaning list, 0 otherwise
   Returns: 1 when the item was requeued, 0 when it needed nothing.
-  LPOS is linear in the list, so the caller sends only ids it did not see in its own snapshot of
-  the lists; a live lease and the sets are checked first because they are O(1). An orphan goes
-  back at the default level. ]]
+  The caller sends only ids it did not see in its own snapshot of the lists. A live lease and the
+  sets are checked first (O(1)), then processing (short), then only the 1000 ids at each end of
+  the queue, so one call stays short even on a million-item queue: an id that moved into the
+  queue while the snapshot was read sits at one of its ends. (Were one missed, it would be queued
+  twice and delivered twice, never lost.) An orphan goes back at the default level. ]]
 local id = ARGV[1]
 local requeued = 0
 if redis.call('EXISTS', KEYS[1]) == 1
@@ -23,7 +25,8 @@ if redis.call('EXISTS', KEYS[1]) == 1
     and not redis.call('ZSCORE', KEYS[8], id)
     and not redis.call('ZSCORE', KEYS[9], id)
     and not redis.call('LPOS', KEYS[3], id)
-    and not redis.call('LPOS', KEYS[2], id) then
+    and not redis.call('LPOS', KEYS[2], id, 'RANK', 1, 'MAXLEN', 1000)
+    and not redis.call('LPOS', KEYS[2], id, 'RANK', -1, 'MAXLEN', 1000) then
   redis.call('LPUSH', KEYS[2], id)
   requeued = 1
 end

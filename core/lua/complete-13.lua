@@ -20,29 +20,10 @@
   copy is removed too: otherwise an old-generation client (PyPI redis-work-queue 0.1.5) could lease
   the empty id and report a second completion. The cleaner pushes at the head, so the LREM usually
   stops early. ]]
--- Refuse keys of the wrong type before writing anything: Redis does not undo the writes a
--- script made before an error.
-local function wrong_type(key, kind)
-  local found = redis.call('TYPE', key).ok
-  if found ~= 'none' and found ~= kind then
-    return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. found .. ', not a ' .. kind)
-  end
-end
-local refused = wrong_type(KEYS[1], 'string')
-if refused then
-  return refused
-end
-refused = wrong_type(KEYS[2], 'list')
-if refused then
-  return refused
-end
-refused = wrong_type(KEYS[4], 'list')
-if refused then
-  return refused
-end
 local id = ARGV[1]
-local deleted = redis.call('DEL', KEYS[1])
+-- LREM first: a processing key of the wrong type then fails the call before anything is written.
 local removed = redis.call('LREM', KEYS[2], 0, id)
+local deleted = redis.call('DEL', KEYS[1])
 redis.call('DEL', KEYS[3], KEYS[5])
 redis.call('ZREM', KEYS[6], id)
 if deleted == 1 then

@@ -17,41 +17,10 @@
   ARGV[3] maximum attempts (an item leased this many times and not completed is dead)
   Returns: {1, id, data, attempt} when an item was leased (attempt counts from 1), or
   {0, wait_ms, paused}: wait_ms is how long until the next delayed item is due (-1: none).
-  Housekeeping first, at most 10 expired leases and 100 due items per call: an expired lease
+  A key of the wrong type fails the call before it writes anything, unless housekeeping had work
+  to do first. Housekeeping first, at most 10 expired leases and 100 due items per call: an expired lease
   counts as a failed attempt (requeued, or dead at the maximum), due delayed items join their
   level. All times are Redis server time, so client clocks do not matter. ]]
--- Refuse keys of the wrong type before writing anything: Redis does not undo the writes a
--- script made before an error.
-local function wrong_type(key, kind)
-  local found = redis.call('TYPE', key).ok
-  if found ~= 'none' and found ~= kind then
-    return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. found .. ', not a ' .. kind)
-  end
-end
-local refused = wrong_type(KEYS[1], 'list')
-if refused then
-  return refused
-end
-refused = wrong_type(KEYS[2], 'list')
-if refused then
-  return refused
-end
-refused = wrong_type(KEYS[5], 'zset')
-if refused then
-  return refused
-end
-refused = wrong_type(KEYS[6], 'zset')
-if refused then
-  return refused
-end
-refused = wrong_type(KEYS[7], 'zset')
-if refused then
-  return refused
-end
-refused = wrong_type(KEYS[8], 'hash')
-if refused then
-  return refused
-end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local max_attempts = tonumber(ARGV[3])
