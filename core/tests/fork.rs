@@ -42,8 +42,15 @@ fn a_forked_child_reconnects_and_works() {
             unsafe { libc::_exit(if matches!(ok, Ok(true)) { 0 } else { 1 }) };
         }
         let mut status = 0;
-        // SAFETY: waiting for our own child.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
+        let started = std::time::Instant::now();
+        // SAFETY: waiting for our own child, without hanging the suite if it hangs.
+        while unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == 0 {
+            if started.elapsed() > Duration::from_secs(10) {
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                panic!("child {round} hung after fork");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         assert!(
             libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
             "child {round} failed: {status}"

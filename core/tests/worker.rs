@@ -100,8 +100,17 @@ async fn a_slow_job_is_renewed_and_never_handed_to_a_second_worker() {
     let worker = Worker::new(&queue, handler, options.clone()).unwrap();
     // A second worker, with its own cleaner, hungry for the same item.
     let rival = Worker::new(&queue, |_item: Item| async { Ok(()) }, options).unwrap();
-    let runs =
-        [worker.clone(), rival.clone()].map(|w| tokio::spawn(async move { w.run(false).await }));
+    // The rival starts once the first worker holds the item, and keeps trying while it runs.
+    let first = tokio::spawn({
+        let worker = worker.clone();
+        async move { worker.run(false).await }
+    });
+    wait_until("leased", || worker.counters().in_flight == 1).await;
+    let second = tokio::spawn({
+        let rival = rival.clone();
+        async move { rival.run(false).await }
+    });
+    let runs = [first, second];
     wait_until("completed", || worker.counters().completed == 1).await;
     worker.stop();
     rival.stop();
@@ -203,33 +212,43 @@ async fn shutdown_releases_unfinished_items_at_once() {
 
 #[test]
 fn sigterm_stops_a_worker_that_asked_for_it() {
-    let url = common::redis_url();
-    let prefix = common::prefix("sigterm");
-    // SAFETY: the child runs the worker on leaseq's own (fork-safe) runtime, then _exit()s.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        let ran = leaseq::runtime().block_on(async {
-            let connection = Connection::open(&url).await?;
-            let queue = WorkQueue::new(&connection, &prefix)?;
-            let worker = Worker::new(
-                &queue,
-                |_item: Item| async { Ok(()) },
-                WorkerOptions::default(),
-            )?;
-            worker.run(true).await
-        });
-        unsafe { libc::_exit(if ran.is_ok() { 0 } else { 1 }) };
-    }
+    // The README's worker (core/examples/worker.rs, built by `cargo test`) in a process of its
+    // own: forking this multi-threaded test process instead could deadlock the child.
+    let deps = std::env::current_exe().unwrap();
+    let example = deps
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/worker");
+    let mut child = std::process::Command::new(&example)
+        .env("LEASEQ_REDIS_URL", common::redis_url())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot start {}: {err}", example.display()));
     std::thread::sleep(Duration::from_millis(500));
-    let started = Instant::now();
-    unsafe { libc::kill(pid, libc::SIGTERM) };
-    let mut status = 0;
-    unsafe { libc::waitpid(pid, &mut status, 0) };
     assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "status {status}"
+        child.try_wait().unwrap().is_none(),
+        "the worker runs until told to stop"
     );
-    assert!(started.elapsed() < Duration::from_secs(2));
+    let started = Instant::now();
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            child.kill().unwrap();
+            panic!("the worker did not stop within 5 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(status.success(), "{status}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
