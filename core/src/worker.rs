@@ -180,8 +180,8 @@ impl Worker {
     /// Runs until [`Worker::stop`] (or, with `stop_on_signals`, SIGTERM or SIGINT).
     ///
     /// Errors talking to Redis are retried after a short pause rather than ending the run.
-    /// A worker runs once: after a stop, make a new one. A stop asked for before `run` starts
-    /// is kept, so `run` then returns at once.
+    /// A stop asked for before `run` starts is kept (`run` then returns at once); once `run`
+    /// returns, the worker can be run again.
     pub async fn run(&self, stop_on_signals: bool) -> Result<()> {
         let mut tasks = JoinSet::new();
         for _ in 0..self.options.concurrency {
@@ -218,16 +218,19 @@ impl Worker {
                 }
             });
         }
+        let mut outcome = Ok(());
         while let Some(joined) = tasks.join_next().await {
             if let Err(panic) = joined {
                 self.stop();
-                return Err(Error::new(
+                outcome = Err(Error::new(
                     crate::ErrorKind::Internal,
                     format!("a worker task panicked: {panic}"),
                 ));
             }
         }
-        Ok(())
+        // Ready for another run.
+        self.stop.send_replace(false);
+        outcome
     }
 
     /// One unit of concurrency: lease, run, settle, again.
