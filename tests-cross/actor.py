@@ -1,6 +1,7 @@
 """A leaseq producer, worker or cleaner for the cross-language run (Python).
 
-Same arguments and log lines as every actor: see tests-cross/src/lib.rs.
+Same arguments, queue options and log lines as every actor, and the same handling of poison and
+flaky items as the Rust leaseq actor: see tests-cross/src/lib.rs and src/bin/leaseq-actor.rs.
 """
 import os
 import random
@@ -9,12 +10,19 @@ import time
 
 import leaseq
 
+# The data of an item no handler can finish (leaseq_cross::POISON).
+POISON = b"poison"
+
 
 def main() -> None:
     role, rest = sys.argv[1], sys.argv[2:]
     args = dict(zip((name.lstrip("-") for name in rest[::2]), rest[1::2]))
     connection = leaseq.Connection(args["url"])
-    queue = leaseq.WorkQueue(connection, args["prefix"])
+    # As leaseq_cross::queue_options(): few attempts and short backoffs, so poison items die
+    # and flaky ones retry within the run.
+    queue = leaseq.WorkQueue(
+        connection, args["prefix"], max_attempts=10, backoff_base=0.05, backoff_max=0.4
+    )
     log = os.open(args["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def line(event: str, item_id: str) -> None:
@@ -33,18 +41,36 @@ def main() -> None:
                     assert queue.add_item(item)
             for item in items:
                 line("added", item.id)
+        # Items that are not leasable for a while, and items no handler can ever finish.
+        for n in range(int(args.get("delayed", 0))):
+            item = leaseq.Item(f"delayed {n}", id=f"{args['id-prefix']}-delayed-{n}")
+            assert queue.add_item_with(item, delay=random.uniform(0.1, 3.0))
+            line("added", item.id)
+        # At priority 1, which only leaseq workers see (a redis-work-queue worker cannot fail).
+        for n in range(int(args.get("poison", 0))):
+            item = leaseq.Item(POISON, id=f"{args['id-prefix']}-poison-{n}")
+            assert queue.add_item_with(item, priority=1)
+            line("poison", item.id)
         return
     if role == "cleaner":
         while True:
             queue.light_clean()
             time.sleep(float(args.get("every-ms", 200)) / 1000)
-    skip, outlive, crash = (float(args.get(k, 0)) for k in ("skip", "outlive", "crash"))
+    skip, outlive, crash, fail = (
+        float(args.get(k, 0)) for k in ("skip", "outlive", "crash", "fail")
+    )
     while True:
         item = queue.lease(lease_secs, block=True, timeout=0.5)
         if item is None:
             continue
         line("delivered", item.id)
+        if item.data == POISON:
+            queue.fail(item, "poison: this item kills every handler")
+            continue
         roll = random.random()
+        if skip + outlive + crash <= roll < skip + outlive + crash + fail:
+            queue.fail(item, "a flaky handler failed")
+            continue
         if roll < skip:
             continue
         if roll < skip + outlive:

@@ -13,7 +13,7 @@
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -23,7 +23,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyCFunction, PyList, PyTuple};
+use pyo3::types::{PyBool, PyCFunction, PyDict, PyList, PyTuple};
 use pyo3::{intern, IntoPyObjectExt, PyTraverseError};
 
 use crate::error::{panic_to_py, to_py};
@@ -36,7 +36,7 @@ type Outcome<T> = std::thread::Result<leaseq::Result<T>>;
 /// Turns a finished operation's outcome into a Python value or exception (needs the GIL).
 type IntoPython = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
 
-fn settle<T>(outcome: Outcome<T>) -> PyResult<T> {
+pub fn settle<T>(outcome: Outcome<T>) -> PyResult<T> {
     match outcome {
         Ok(result) => result.map_err(to_py),
         Err(panic) => Err(panic_to_py(panic)),
@@ -59,6 +59,25 @@ where
     F: Future<Output = leaseq::Result<T>> + Send + 'static,
     T: Send + 'static,
 {
+    wait_interruptible(py, future, |interrupted, task| {
+        task.abort();
+        Some(interrupted)
+    })
+}
+
+/// Runs a core future on leaseq's runtime and waits for it with the GIL released, checking for
+/// signals every 100 ms (so Python runs its signal handlers). When a handler raises,
+/// `on_interrupt` decides: `Some(error)` stops waiting and raises it (the task may be aborted
+/// through the handle it gets), `None` goes on waiting.
+pub fn wait_interruptible<T, F>(
+    py: Python<'_>,
+    future: F,
+    mut on_interrupt: impl FnMut(PyErr, &tokio::task::AbortHandle) -> Option<PyErr>,
+) -> PyResult<T>
+where
+    F: Future<Output = leaseq::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
     let (sender, mut receiver) = mpsc::sync_channel(1);
     let task = leaseq::runtime().spawn(async move {
         let _ = sender.send(AssertUnwindSafe(future).catch_unwind().await);
@@ -74,8 +93,9 @@ where
             Ok(outcome) => return settle(outcome),
             Err(RecvTimeoutError::Timeout) => {
                 if let Err(interrupted) = py.check_signals() {
-                    task.abort();
-                    return Err(interrupted);
+                    if let Some(raised) = on_interrupt(interrupted, &task.abort_handle()) {
+                        return Err(raised);
+                    }
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
@@ -106,8 +126,8 @@ impl Waiter {
 
 impl Drop for Waiter {
     fn drop(&mut self) {
-        if let Some(handles) = self.handles.take() {
-            send_to_completer(Message::Dispose(handles));
+        if let Some((event_loop, future)) = self.handles.take() {
+            send_to_completer(Message::Dispose(vec![event_loop, future]));
         }
     }
 }
@@ -116,8 +136,103 @@ enum Message {
     /// A finished operation: its event loop, its Future, and the conversion of its outcome to
     /// Python (which needs the GIL, so it runs on the completer thread).
     Complete(Py<PyAny>, Py<PyAny>, IntoPython),
-    /// Handles of an aborted operation, to drop under the GIL.
-    Dispose((Py<PyAny>, Py<PyAny>)),
+    /// Python objects to drop under the GIL (those of an aborted operation, ...).
+    Dispose(Vec<Py<PyAny>>),
+    /// A short call into Python for code on leaseq's runtime (`on_python_thread`).
+    Call(PythonCall),
+    /// The interpreter exits (`close_gate`): finish what came before, then end the thread.
+    Exit,
+}
+
+/// What `on_python_thread` runs.
+pub type PythonCall = Box<dyn for<'py> FnOnce(Python<'py>) + Send>;
+
+/// Runs `call` on the completer thread, attached to Python, after what was sent before it.
+/// For short calls from leaseq's runtime, whose threads must never wait for the GIL; a call
+/// that cannot run any more (the interpreter exits) is dropped unrun.
+pub fn on_python_thread(call: PythonCall) {
+    send_to_completer(Message::Call(call));
+}
+
+/// The gate every thread of leaseq's (the completer, and the runtime's for worker hooks)
+/// attaches to Python through: see `attach_from_rust`. One per process, made again in a forked
+/// child, as the completer is.
+struct Gate {
+    pid: u32,
+    /// Threads inside: attached, or waiting for the GIL.
+    inside: AtomicUsize,
+    /// Set at exit: nobody enters any more.
+    closed: AtomicBool,
+}
+
+static GATE: AtomicPtr<Gate> = AtomicPtr::new(std::ptr::null_mut());
+
+fn gate() -> &'static Gate {
+    let pid = std::process::id();
+    loop {
+        let current = GATE.load(Ordering::Acquire);
+        // SAFETY: GATE only ever holds null or a leaked, never freed `Gate`.
+        if let Some(gate) = unsafe { current.as_ref() } {
+            if gate.pid == pid {
+                return gate;
+            }
+        }
+        let fresh = Box::into_raw(Box::new(Gate {
+            pid,
+            inside: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+        }));
+        if GATE
+            .compare_exchange(current, fresh, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            // SAFETY: `fresh` was never published, so this is its only pointer.
+            drop(unsafe { Box::from_raw(fresh) });
+        }
+    }
+}
+
+/// Attaches a thread of leaseq's (one that Python did not start) to run `call`, unless the
+/// interpreter is exiting: then returns None without touching Python.
+///
+/// CPython before 3.14 ends a thread that takes the GIL once shutdown has begun with
+/// `pthread_exit`, and its forced unwind aborts the process ("FATAL: exception not rethrown")
+/// when it meets the frame that catches panics at the bottom of every Rust thread. So at exit an
+/// `atexit` callback (`close_gate`, run before shutdown begins) closes this gate and waits, with
+/// the GIL released, for the threads inside to leave.
+pub fn attach_from_rust<R>(call: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+    let gate = gate();
+    gate.inside.fetch_add(1, Ordering::SeqCst);
+    let result = if gate.closed.load(Ordering::SeqCst) {
+        None
+    } else {
+        Python::try_attach(call)
+    };
+    gate.inside.fetch_sub(1, Ordering::SeqCst);
+    result
+}
+
+/// The longest `close_gate` waits for threads inside the gate at exit.
+const EXIT_WAIT: Duration = Duration::from_secs(5);
+
+/// Run by `atexit`: closes the gate, ends the completer thread once it has done what it was
+/// sent, and lets the other threads inside the gate finish.
+fn close_gate(py: Python<'_>) {
+    let gate = gate();
+    gate.closed.store(true, Ordering::SeqCst);
+    let pid = std::process::id();
+    // SAFETY: COMPLETER only ever holds null or a leaked, never freed `Completer`.
+    if let Some(completer) = unsafe { COMPLETER.load(Ordering::Acquire).as_ref() } {
+        if completer.pid == pid {
+            let _ = completer.sender.send(Message::Exit);
+        }
+    }
+    py.detach(|| {
+        let deadline = std::time::Instant::now() + EXIT_WAIT;
+        while gate.inside.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
 }
 
 /// The completer thread of one process.
@@ -163,20 +278,25 @@ fn send_to_completer(message: Message) {
     }
 }
 
-fn complete_forever(receiver: Receiver<Message>) {
-    while let Ok(first) = receiver.recv() {
-        let mut batch = Some(std::iter::once(first).chain(receiver.try_iter()).collect());
-        Python::try_attach(|py| {
-            let batch = batch.take().unwrap_or_default();
-            // This thread serves every later operation too: it must outlive any panic.
-            let _ = catch_unwind(AssertUnwindSafe(|| deliver(py, batch)));
-        });
-        if let Some(undelivered) = batch {
-            // The interpreter is shutting down: nothing awaits these, and no Python object may
-            // be touched any more.
-            std::mem::forget(undelivered);
+/// The completer thread's life: attached to Python once, with one thread state throughout,
+/// releasing the GIL while it waits. (A thread state made per batch would take CPython's runtime
+/// lock each time, and a `fork()` at that instant hangs the child: CPython 3.11 takes that lock
+/// in `PyOS_AfterFork_Child` before it resets it.) It leaves at exit, on `Message::Exit`.
+fn complete_forever(mut receiver: Receiver<Message>) {
+    // If the interpreter is exiting already, the closure (and what was sent) is dropped unrun;
+    // pyo3 defers releasing any Python object in it, so none is touched.
+    attach_from_rust(move |py| loop {
+        let (received, returned) = py.detach(move || (receiver.recv(), receiver));
+        receiver = returned;
+        let Ok(first) = received else { return };
+        let batch: Vec<Message> = std::iter::once(first).chain(receiver.try_iter()).collect();
+        let exit = batch.iter().any(|message| matches!(message, Message::Exit));
+        // This thread serves every later operation too: it must outlive any panic.
+        let _ = catch_unwind(AssertUnwindSafe(|| deliver(py, batch)));
+        if exit {
+            return;
         }
-    }
+    });
 }
 
 /// Resolves a batch: one `call_soon_threadsafe` per event loop.
@@ -189,6 +309,12 @@ fn deliver(py: Python<'_>, batch: Vec<Message>) {
                 drop(handles);
                 continue;
             }
+            Message::Call(call) => {
+                // A panic in one call must not lose the rest of the batch.
+                let _ = catch_unwind(AssertUnwindSafe(|| call(py)));
+                continue;
+            }
+            Message::Exit => continue,
         };
         let (succeeded, value) = match into_python(py) {
             Ok(value) => (true, value),
@@ -262,7 +388,7 @@ fn resolver(py: Python<'_>) -> PyResult<&Bound<'_, PyCFunction>> {
         .map(|resolve| resolve.bind(py))
 }
 
-fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+pub fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     GET_RUNNING_LOOP
         .import(py, "asyncio", "get_running_loop")?
@@ -285,7 +411,7 @@ impl AbortTask {
 
 /// Starts `future` on leaseq's runtime and returns an asyncio Future, on the running loop, that
 /// its outcome resolves.
-fn start<'py, T, F>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
+pub fn start<'py, T, F>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = leaseq::Result<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
@@ -311,7 +437,7 @@ where
 }
 
 /// Makes the asyncio Future when the operation is first awaited (on the loop that awaits it).
-type Starter = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>> + Send>;
+pub type Starter = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>> + Send>;
 
 /// What every asyncio method returns: a coroutine-like awaitable (registered as a
 /// `collections.abc.Coroutine`, so `asyncio.run`, `create_task` and `gather` take it).
@@ -332,7 +458,9 @@ struct OperationState {
 }
 
 impl Operation {
-    fn with_starter(starter: Starter) -> Operation {
+    /// An operation that runs `starter` when first awaited: it returns the asyncio Future to
+    /// wait on (`start` makes one for a core future).
+    pub fn with_starter(starter: Starter) -> Operation {
         Operation {
             state: Mutex::new(OperationState {
                 starter: Some(starter),
@@ -490,11 +618,18 @@ impl Operation {
     }
 }
 
-/// Registers `Operation` as a `collections.abc.Coroutine`.
+/// Registers `Operation` as a `collections.abc.Coroutine`, and `close_gate` with `atexit`.
 pub fn register(py: Python<'_>) -> PyResult<()> {
     py.import("collections.abc")?
         .getattr("Coroutine")?
         .call_method1("register", (py.get_type::<Operation>(),))?;
+    let at_exit = PyCFunction::new_closure(
+        py,
+        Some(c"_leaseq_at_exit"),
+        None,
+        |args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>| close_gate(args.py()),
+    )?;
+    py.import("atexit")?.call_method1("register", (at_exit,))?;
     Ok(())
 }
 

@@ -1,9 +1,11 @@
 //! Python values into core values. Durations are checked by the core's helpers, not here.
 
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
+use leaseq::{AddOptions, Error, QueueOptions, MAX_PRIORITY};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 
 /// Item data: `bytes` as is, `bytearray` copied, `str` encoded as UTF-8.
@@ -29,7 +31,101 @@ pub fn lease_duration(lease_secs: f64) -> leaseq::Result<Duration> {
 
 /// An optional timeout in float seconds (`None` waits for ever).
 pub fn timeout(timeout_secs: Option<f64>) -> leaseq::Result<Option<Duration>> {
-    timeout_secs
-        .map(|secs| leaseq::from_secs_f64("timeout", secs))
+    optional_secs("timeout", timeout_secs)
+}
+
+/// An optional duration in float seconds, named `what` in the error.
+pub fn optional_secs(what: &str, secs: Option<f64>) -> leaseq::Result<Option<Duration>> {
+    secs.map(|secs| leaseq::from_secs_f64(what, secs))
         .transpose()
+}
+
+/// The keyword arguments of `WorkQueue(...)` as the core's options (checked by the core).
+pub fn queue_options(
+    max_attempts: i64,
+    backoff_base: f64,
+    backoff_max: f64,
+    unique_window: f64,
+) -> leaseq::Result<QueueOptions> {
+    Ok(QueueOptions {
+        max_attempts: u32::try_from(max_attempts).map_err(|_| {
+            Error::invalid_argument(format!(
+                "max_attempts must be between 1 and {}, got {max_attempts}",
+                u32::MAX
+            ))
+        })?,
+        backoff_base: leaseq::from_secs_f64("backoff_base", backoff_base)?,
+        backoff_max: leaseq::from_secs_f64("backoff_max", backoff_max)?,
+        unique_window: leaseq::from_secs_f64("unique_window", unique_window)?,
+    })
+}
+
+/// The keyword arguments of `add_item_with` as the core's options. `at` is Unix seconds or a
+/// `datetime` (its `timestamp()`: a naive one is local time, as Python has it).
+///
+/// A value of the wrong type is a Python error (raised at the call); a refused value is a core
+/// error (raised where the operation runs, as the core's own checks are).
+pub fn add_options(
+    priority: i64,
+    delay: Option<f64>,
+    at: Option<&Bound<'_, PyAny>>,
+) -> PyResult<leaseq::Result<AddOptions>> {
+    let at = match at {
+        None => None,
+        Some(at) => Some(unix_secs_from_py(at)?),
+    };
+    Ok((|| {
+        let priority = u8::try_from(priority).map_err(|_| {
+            Error::invalid_argument(format!(
+                "priority must be between 0 and {MAX_PRIORITY}, got {priority}"
+            ))
+        })?;
+        let at = match at {
+            Some(secs) if secs.is_finite() && secs < 0.0 => {
+                return Err(Error::invalid_argument("a due time before 1970"))
+            }
+            Some(secs) => Some(UNIX_EPOCH + leaseq::from_secs_f64("at", secs)?),
+            None => None,
+        };
+        Ok(AddOptions {
+            priority,
+            delay: optional_secs("delay", delay)?,
+            at,
+        })
+    })())
+}
+
+/// Unix seconds from a float or a `datetime`.
+fn unix_secs_from_py(at: &Bound<'_, PyAny>) -> PyResult<f64> {
+    static DATETIME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let datetime = DATETIME.import(at.py(), "datetime", "datetime")?;
+    if at.is_instance(datetime)? {
+        at.call_method0("timestamp")?.extract()
+    } else if let Ok(secs) = at.extract::<f64>() {
+        Ok(secs)
+    } else {
+        Err(PyTypeError::new_err(format!(
+            "at must be Unix seconds (a float) or a datetime, not {}",
+            at.get_type().name()?
+        )))
+    }
+}
+
+/// Item ids from any iterable of `str` (a lone `str` is refused: it would be its characters).
+pub fn ids_from_py(ids: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    if ids.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(
+            "ids must be an iterable of str (a list, a tuple, ...), not a single str",
+        ));
+    }
+    ids.try_iter()?.map(|id| id?.extract::<String>()).collect()
+}
+
+/// A page of `dead_items`: `offset` and `count` as the core takes them (it checks `count`).
+pub fn page(offset: i64, count: i64) -> leaseq::Result<(u64, u64)> {
+    let offset = u64::try_from(offset).map_err(|_| {
+        Error::invalid_argument(format!("offset must not be negative, got {offset}"))
+    })?;
+    // A negative count is out of the core's range, as 0 is: let the core say so.
+    Ok((offset, u64::try_from(count).unwrap_or(0)))
 }

@@ -1,4 +1,7 @@
-//! `Item` and `CleanReport`: immutable values, safe to share between threads.
+//! `Item`, `CleanReport`, `FailOutcome` and `DeadItem`: immutable values, safe to share between
+//! threads.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -10,12 +13,15 @@ use crate::error::to_py;
 /// An item of work: a unique id and opaque data.
 ///
 /// The id names the item's keys in Redis; two items with the same id are the same item.
-/// Items are immutable.
+/// Items are immutable. Two items are equal when their ids and data are: ``attempts`` is about
+/// one delivery, so a leased item equals the item that was added.
 ///
 /// Args:
 ///     data: the item's data, stored as is (``str`` is encoded as UTF-8).
 ///     id: the item's id; None makes a random UUID (v4). The id is checked when the item is
 ///         added.
+///     attempts: how many times the item was leased; ``lease`` sets it. Only for rebuilding
+///         an item (pickling does); adding an item never writes it.
 #[pyclass(frozen, module = "leaseq", name = "Item")]
 pub struct Item {
     pub inner: leaseq::Item,
@@ -25,6 +31,12 @@ impl From<leaseq::Item> for Item {
     fn from(inner: leaseq::Item) -> Item {
         Item { inner }
     }
+}
+
+/// `copyreg.__newobj_ex__`, which pickle turns into `cls.__new__(cls, *args, **kwargs)`.
+fn new_object_ex(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static NEW_OBJECT_EX: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    NEW_OBJECT_EX.import(py, "copyreg", "__newobj_ex__")
 }
 
 fn json_function<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -43,13 +55,15 @@ fn json_error(py: Python<'_>, err: PyErr) -> PyErr {
 #[pymethods]
 impl Item {
     #[new]
-    #[pyo3(signature = (data, id = None))]
-    fn new(data: &Bound<'_, PyAny>, id: Option<String>) -> PyResult<Item> {
+    #[pyo3(signature = (data, id = None, *, attempts = 0))]
+    fn new(data: &Bound<'_, PyAny>, id: Option<String>, attempts: u32) -> PyResult<Item> {
         let data = data_from_py(data)?;
-        Ok(Item::from(match id {
+        let mut item = match id {
             Some(id) => leaseq::Item::with_id(id, data),
             None => leaseq::Item::new(data),
-        }))
+        };
+        item.attempts = attempts;
+        Ok(Item::from(item))
     }
 
     /// An item whose data is ``value`` serialized as JSON, with a new random id.
@@ -102,10 +116,18 @@ impl Item {
         PyBytes::new(py, &self.inner.data)
     }
 
+    /// How many times the item has been leased, this lease included (1 on the first
+    /// delivery); 0 for an item that did not come from ``lease``.
+    #[getter]
+    fn attempts(&self) -> u32 {
+        self.inner.attempts
+    }
+
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<Item>()
-            .is_ok_and(|other| other.get().inner == self.inner)
+        other.cast::<Item>().is_ok_and(|other| {
+            let other = &other.get().inner;
+            (&other.id, &other.data) == (&self.inner.id, &self.inner.data)
+        })
     }
 
     fn __hash__(&self) -> u64 {
@@ -126,7 +148,11 @@ impl Item {
         } else {
             String::new()
         };
-        format!("Item(b'{escaped}'{more}, id={:?})", self.inner.id)
+        let attempts = match self.inner.attempts {
+            0 => String::new(),
+            attempts => format!(", attempts={attempts}"),
+        };
+        format!("Item(b'{escaped}'{more}, id={:?}{attempts})", self.inner.id)
     }
 
     /// Pickling (multiprocessing pools pass items between processes).
@@ -134,11 +160,15 @@ impl Item {
         let py = slf.py();
         let item = &slf.get().inner;
         let arguments = (PyBytes::new(py, &item.data), item.id.as_str());
+        let keywords = PyDict::new(py);
+        keywords.set_item("attempts", item.attempts)?;
+        // (copyreg.__newobj_ex__, (cls, args, kwargs)): the constructor's keyword-only argument.
+        let rebuild = (slf.get_type(), arguments, keywords);
         PyTuple::new(
             py,
             [
-                slf.get_type().into_any(),
-                arguments.into_pyobject(py)?.into_any(),
+                new_object_ex(py)?.clone(),
+                rebuild.into_pyobject(py)?.into_any(),
             ],
         )
     }
@@ -170,6 +200,12 @@ impl CleanReport {
         self.inner.dropped
     }
 
+    /// Items whose lease expired on their last attempt, moved to the dead letters.
+    #[getter]
+    fn dead(&self) -> u64 {
+        self.inner.dead
+    }
+
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         other
             .cast::<CleanReport>()
@@ -178,8 +214,114 @@ impl CleanReport {
 
     fn __repr__(&self) -> String {
         format!(
-            "CleanReport(requeued={}, dropped={})",
-            self.inner.requeued, self.inner.dropped
+            "CleanReport(requeued={}, dropped={}, dead={})",
+            self.inner.requeued, self.inner.dropped, self.inner.dead
+        )
+    }
+}
+
+/// Seconds since the Unix epoch, as Python's ``time.time()`` counts them.
+fn unix_secs(time: SystemTime) -> f64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(since) => since.as_secs_f64(),
+        Err(before) => -before.duration().as_secs_f64(),
+    }
+}
+
+/// What ``fail`` did with the item.
+#[pyclass(frozen, module = "leaseq", name = "FailOutcome")]
+pub struct FailOutcome {
+    inner: leaseq::FailOutcome,
+}
+
+impl From<leaseq::FailOutcome> for FailOutcome {
+    fn from(inner: leaseq::FailOutcome) -> FailOutcome {
+        FailOutcome { inner }
+    }
+}
+
+#[pymethods]
+impl FailOutcome {
+    /// ``"retry"``: it will be leased again, not before ``retry_at``; ``"dead"``: that was
+    /// its last attempt, it is in the dead letters with the error; ``"gone"``: the item no
+    /// longer exists (it was completed), nothing changed.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        match self.inner {
+            leaseq::FailOutcome::Retry { .. } => "retry",
+            leaseq::FailOutcome::Dead => "dead",
+            leaseq::FailOutcome::Gone => "gone",
+        }
+    }
+
+    /// With ``kind`` ``"retry"``, when the retry becomes due (Unix seconds, Redis server
+    /// clock); otherwise None.
+    #[getter]
+    fn retry_at(&self) -> Option<f64> {
+        match self.inner {
+            leaseq::FailOutcome::Retry { at } => Some(unix_secs(at)),
+            _ => None,
+        }
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<FailOutcome>()
+            .is_ok_and(|other| other.get().inner == self.inner)
+    }
+
+    fn __repr__(&self) -> String {
+        match self.retry_at() {
+            Some(at) => format!("FailOutcome(kind=\"retry\", retry_at={at})"),
+            None => format!("FailOutcome(kind={:?})", self.kind()),
+        }
+    }
+}
+
+/// An item in the dead letters.
+#[pyclass(frozen, module = "leaseq", name = "DeadItem")]
+pub struct DeadItem {
+    inner: leaseq::DeadItem,
+}
+
+impl From<leaseq::DeadItem> for DeadItem {
+    fn from(inner: leaseq::DeadItem) -> DeadItem {
+        DeadItem { inner }
+    }
+}
+
+#[pymethods]
+impl DeadItem {
+    /// The item, its data as added; its ``attempts`` is how many leases it had.
+    #[getter]
+    fn item(&self) -> Item {
+        Item::from(self.inner.item.clone())
+    }
+
+    /// The error of its last failure (``"lease expired"`` when its last lease ran out).
+    #[getter]
+    fn error(&self) -> &str {
+        &self.inner.error
+    }
+
+    /// When it died (Unix seconds, Redis server clock).
+    #[getter]
+    fn died_at(&self) -> f64 {
+        unix_secs(self.inner.died_at)
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<DeadItem>()
+            .is_ok_and(|other| other.get().inner == self.inner)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "DeadItem(item={}, error={:?}, died_at={})",
+            self.item().__repr__(),
+            self.inner.error,
+            self.died_at()
         )
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Every method converts its arguments, calls the core, and maps the error; queue behaviour lives
 //! in the core. The blocking classes release the GIL around each Redis call (`bridge::run`); the
-//! asyncio classes return awaitables resolved from leaseq's runtime (`bridge::Operation`).
+//! asyncio classes return awaitables resolved from leaseq's runtime (`bridge::Operation`). The
+//! `Worker` runs the core's worker runtime with a Python handler (`worker.rs`).
 
 use pyo3::prelude::*;
 
@@ -16,6 +17,7 @@ mod convert;
 mod error;
 mod item;
 mod queue;
+mod worker;
 
 /// The compiled part of leaseq. Import from ``leaseq`` and ``leaseq.aio`` instead.
 #[pymodule]
@@ -26,6 +28,10 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<queue::WorkQueue>()?;
     module.add_class::<item::Item>()?;
     module.add_class::<item::CleanReport>()?;
+    module.add_class::<item::FailOutcome>()?;
+    module.add_class::<item::DeadItem>()?;
+    module.add_class::<worker::Worker>()?;
+    module.add_class::<worker::WorkerCounters>()?;
     // Named `Connection` and `WorkQueue` in `leaseq.aio`; distinct attribute names here.
     module.add(
         "AsyncConnection",

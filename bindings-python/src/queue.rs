@@ -6,24 +6,45 @@ use pyo3::types::PyAny;
 
 use crate::bridge::{run, run_interruptible};
 use crate::connection::Connection;
-use crate::convert::{lease_duration, timeout};
+use crate::convert::{
+    add_options, ids_from_py, lease_duration, optional_secs, page, queue_options, timeout,
+};
 use crate::error::to_py;
-use crate::item::{CleanReport, Item};
+use crate::item::{CleanReport, DeadItem, FailOutcome, Item};
 
 /// A work queue: the keys under one prefix, reached through a shared Connection.
 ///
 /// Each WorkQueue gets a fresh session id, written into the leases it takes. Safe to share
 /// between threads: the GIL is released during every Redis call.
 ///
+/// The options travel with each call (they are not stored in Redis), so every process working
+/// a queue should use the same.
+///
 /// Args:
 ///     connection: the connection to use.
 ///     name: the key prefix, e.g. ``"jobs"`` or ``"{jobs}"``.
+///     max_attempts: leases an item gets before a failure (``fail``, or an expired lease)
+///         sends it to the dead letters instead of back to the queue.
+///     backoff_base: the first retry's backoff in seconds; each later one doubles, with
+///         jitter.
+///     backoff_max: the longest backoff, in seconds.
+///     unique_window: how many seconds after an item is completed ``add_item`` refuses its
+///         id; 0 turns this off.
 ///
 /// Raises:
-///     InvalidArgumentError: if ``name`` is empty.
+///     InvalidArgumentError: if ``name`` is empty, ``max_attempts`` is below 1,
+///         ``backoff_max`` is shorter than ``backoff_base``, or a duration is negative, NaN,
+///         infinite or over 365 days.
 #[pyclass(frozen, module = "leaseq", name = "WorkQueue")]
 pub struct WorkQueue {
     inner: leaseq::blocking::WorkQueue,
+}
+
+impl WorkQueue {
+    /// The core (async) queue behind this handle, same session.
+    pub fn core(&self) -> &leaseq::WorkQueue {
+        self.inner.as_async()
+    }
 }
 
 /// Copies of the items of a sequence (the core takes a slice of items).
@@ -34,12 +55,31 @@ pub fn items_from_py(items: &Bound<'_, PyAny>) -> PyResult<Vec<leaseq::Item>> {
         .collect()
 }
 
+/// Dead items as Python objects.
+pub fn dead_items_to_py(page: Vec<leaseq::DeadItem>) -> Vec<DeadItem> {
+    page.into_iter().map(DeadItem::from).collect()
+}
+
 #[pymethods]
 impl WorkQueue {
     #[new]
-    fn new(connection: &Bound<'_, Connection>, name: String) -> PyResult<WorkQueue> {
+    #[pyo3(signature = (
+        connection, name, *, max_attempts = 25, backoff_base = 1.0, backoff_max = 3600.0,
+        unique_window = 0.0
+    ))]
+    fn new(
+        connection: &Bound<'_, Connection>,
+        name: String,
+        max_attempts: i64,
+        backoff_base: f64,
+        backoff_max: f64,
+        unique_window: f64,
+    ) -> PyResult<WorkQueue> {
+        let options =
+            queue_options(max_attempts, backoff_base, backoff_max, unique_window).map_err(to_py)?;
         let inner =
-            leaseq::blocking::WorkQueue::new(&connection.get().inner, &name).map_err(to_py)?;
+            leaseq::blocking::WorkQueue::with_options(&connection.get().inner, &name, options)
+                .map_err(to_py)?;
         Ok(WorkQueue { inner })
     }
 
@@ -71,6 +111,21 @@ impl WorkQueue {
     fn add_items(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<u64> {
         let items = items_from_py(items)?;
         run(py, || self.inner.add_items(&items))
+    }
+
+    #[doc = doc_add_item_with!()]
+    #[pyo3(signature = (item, *, priority = 0, delay = None, at = None))]
+    fn add_item_with(
+        &self,
+        py: Python<'_>,
+        item: &Bound<'_, Item>,
+        priority: i64,
+        delay: Option<f64>,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let options = add_options(priority, delay, at)?;
+        let item = &item.get().inner;
+        run(py, || self.inner.add_item_with(item, &options?))
     }
 
     #[doc = doc_lease!()]
@@ -109,6 +164,32 @@ impl WorkQueue {
         run(py, || self.inner.complete(item))
     }
 
+    #[doc = doc_fail!()]
+    #[pyo3(signature = (item, error, retry_after = None))]
+    fn fail(
+        &self,
+        py: Python<'_>,
+        item: &Bound<'_, Item>,
+        error: &str,
+        retry_after: Option<f64>,
+    ) -> PyResult<FailOutcome> {
+        let item = &item.get().inner;
+        run(py, || {
+            let retry_after = optional_secs("retry_after", retry_after)?;
+            Ok(FailOutcome::from(self.inner.fail(
+                item,
+                error,
+                retry_after,
+            )?))
+        })
+    }
+
+    #[doc = doc_release!()]
+    fn release(&self, py: Python<'_>, item: &Bound<'_, Item>) -> PyResult<bool> {
+        let item = &item.get().inner;
+        run(py, || self.inner.release(item))
+    }
+
     #[doc = doc_light_clean!()]
     fn light_clean(&self, py: Python<'_>) -> PyResult<CleanReport> {
         run(py, || self.inner.light_clean().map(CleanReport::from))
@@ -127,6 +208,67 @@ impl WorkQueue {
     #[doc = doc_processing!()]
     fn processing(&self, py: Python<'_>) -> PyResult<u64> {
         run(py, || self.inner.processing())
+    }
+
+    #[doc = doc_prioritized_len!()]
+    fn prioritized_len(&self, py: Python<'_>) -> PyResult<u64> {
+        run(py, || self.inner.prioritized_len())
+    }
+
+    #[doc = doc_delayed_len!()]
+    fn delayed_len(&self, py: Python<'_>) -> PyResult<u64> {
+        run(py, || self.inner.delayed_len())
+    }
+
+    #[doc = doc_dead_len!()]
+    fn dead_len(&self, py: Python<'_>) -> PyResult<u64> {
+        run(py, || self.inner.dead_len())
+    }
+
+    #[doc = doc_dead_items!()]
+    #[pyo3(signature = (offset = 0, count = 100))]
+    fn dead_items(&self, py: Python<'_>, offset: i64, count: i64) -> PyResult<Vec<DeadItem>> {
+        run(py, || {
+            let (offset, count) = page(offset, count)?;
+            self.inner.dead_items(offset, count).map(dead_items_to_py)
+        })
+    }
+
+    #[doc = doc_requeue_dead!()]
+    fn requeue_dead(&self, py: Python<'_>, ids: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let ids = ids_from_py(ids)?;
+        run(py, || self.inner.requeue_dead(&ids))
+    }
+
+    #[doc = doc_purge_dead!()]
+    fn purge_dead(&self, py: Python<'_>, ids: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let ids = ids_from_py(ids)?;
+        run(py, || self.inner.purge_dead(&ids))
+    }
+
+    #[doc = doc_requeue_all_dead!()]
+    fn requeue_all_dead(&self, py: Python<'_>) -> PyResult<u64> {
+        run(py, || self.inner.requeue_all_dead())
+    }
+
+    #[doc = doc_purge_all_dead!()]
+    fn purge_all_dead(&self, py: Python<'_>) -> PyResult<u64> {
+        run(py, || self.inner.purge_all_dead())
+    }
+
+    #[doc = doc_pause!()]
+    fn pause(&self, py: Python<'_>) -> PyResult<()> {
+        run(py, || self.inner.pause())
+    }
+
+    #[doc = doc_resume!()]
+    fn resume(&self, py: Python<'_>) -> PyResult<bool> {
+        run(py, || self.inner.resume())
+    }
+
+    #[doc = doc_is_paused!()]
+    fn is_paused(&self, py: Python<'_>) -> PyResult<bool> {
+        run(py, || self.inner.is_paused())
     }
 
     fn __repr__(&self) -> String {

@@ -267,3 +267,15 @@ def test_an_operation_abandoned_with_its_loop_is_collected(redis_url: str, prefi
         logging.getLogger("asyncio").disabled = False
     assert task_ref() is None, "task -> operation -> Future -> task is collectable"
     conn.close()
+
+
+def test_closing_the_connection_ends_a_waiting_lease(redis_url: str, prefix: str) -> None:
+    async def main() -> None:
+        conn, queue = await open_queue(redis_url, prefix)
+        waiting = asyncio.ensure_future(queue.lease(30))
+        await asyncio.sleep(0.1)
+        conn.close()
+        with pytest.raises(leaseq.ConnectionError, match="closed"):
+            await asyncio.wait_for(waiting, 1)
+
+    asyncio.run(main())

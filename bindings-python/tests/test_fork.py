@@ -113,32 +113,37 @@ def test_fork_twice(conn: leaseq.Connection, prefix: str) -> None:
     assert queue.queue_len() == 1
 
 
-def test_fork_while_asyncio_operations_complete_in_another_thread(
-    redis_url: str, prefix: str
-) -> None:
-    """Forks while another thread's event loop has operations finishing: the child must not
-    inherit a lock held by one of the parent's threads (the completer is made again)."""
+def test_fork_while_other_threads_use_the_same_objects(redis_url: str, prefix: str) -> None:
+    """Forks while other threads use the very connections and queues the child then uses (an
+    event loop with operations finishing, and blocking calls): the child must not inherit a lock
+    held by one of the parent's threads, neither the binding's (the completer is made again)
+    nor the core's (its runtime and connection state are found without locks)."""
     stop = threading.Event()
-    busy_conn, busy_queue = asyncio.run(open_queue(redis_url, f"{prefix}:busy"))
+    aio_conn, aio_queue = asyncio.run(open_queue(redis_url, prefix))
 
     async def keep_busy() -> None:
         while not stop.is_set():
-            await asyncio.gather(*(busy_queue.queue_len() for _ in range(20)))
+            await asyncio.gather(*(aio_queue.queue_len() for _ in range(20)))
 
-    busy = threading.Thread(target=lambda: asyncio.run(keep_busy()))
-    busy.start()
-    # The child uses a connection of its own: a connection's own state is the core's concern.
     with leaseq.Connection(redis_url) as conn:
         queue = leaseq.WorkQueue(conn, prefix)
-        child_conn, child_queue = asyncio.run(open_queue(redis_url, prefix))
+
+        def keep_blocking_calls_busy() -> None:
+            while not stop.is_set():
+                queue.processing()
+
+        busy = [
+            threading.Thread(target=lambda: asyncio.run(keep_busy())),
+            threading.Thread(target=keep_blocking_calls_busy),
+        ]
+        for thread in busy:
+            thread.start()
 
         def child() -> None:
             assert queue.queue_len() == 0
 
             async def main() -> None:
-                assert (
-                    await asyncio.gather(*(child_queue.processing() for _ in range(5))) == [0] * 5
-                )
+                assert await asyncio.gather(*(aio_queue.processing() for _ in range(5))) == [0] * 5
 
             asyncio.run(main())
 
@@ -147,9 +152,9 @@ def test_fork_while_asyncio_operations_complete_in_another_thread(
                 in_child(child)
         finally:
             stop.set()
-            busy.join()
-            child_conn.close()
-            busy_conn.close()
+            for thread in busy:
+                thread.join()
+            aio_conn.close()
 
 
 async def open_queue(redis_url: str, prefix: str) -> tuple[aio.Connection, aio.WorkQueue]:

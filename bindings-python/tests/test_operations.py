@@ -144,7 +144,7 @@ def test_empty_clean_report(queue: leaseq.WorkQueue) -> None:
     report = queue.light_clean()
     assert (report.requeued, report.dropped) == (0, 0)
     assert report == queue.deep_clean()
-    assert repr(report) == "CleanReport(requeued=0, dropped=0)"
+    assert repr(report) == "CleanReport(requeued=0, dropped=0, dead=0)"
 
 
 def test_item_data_accepts_bytes_str_and_bytearray() -> None:

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import leaseq
 
@@ -18,22 +27,96 @@ def python_blocks() -> list[str]:
     return [textwrap.dedent(block) for block in blocks]
 
 
+def block_with(text: str) -> str:
+    [block] = [block for block in python_blocks() if text in block]
+    return block
+
+
 def adapt(code: str, redis_url: str, prefix: str) -> str:
-    assert EXAMPLE_URL in code and '"jobs"' in code
+    assert '"jobs"' in code
     return code.replace(EXAMPLE_URL, redis_url).replace('"jobs"', repr(prefix))
 
 
-def test_quick_start(redis_url: str, prefix: str) -> None:
+@pytest.fixture
+def sigterm_when(prefix: str) -> Iterator[Callable[[Callable[[], bool]], None]]:
+    """Sends this process a SIGTERM once ``ready()`` is true (the example's worker runs until
+    one); a handler of the test's own catches it should it come when no worker is running."""
+    received: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    timers: list[threading.Thread] = []
+
+    def arm(ready: Callable[[], bool]) -> None:
+        def wait_then_signal() -> None:
+            deadline = time.monotonic() + 10
+            while not ready() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.1)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        timer = threading.Thread(target=wait_then_signal, daemon=True)
+        timers.append(timer)
+        timer.start()
+
+    yield arm
+    for timer in timers:
+        timer.join()
+    signal.signal(signal.SIGTERM, previous)
+    assert not received, "the example's worker was not running to take the SIGTERM"
+
+
+def test_quick_start(
+    redis_url: str, prefix: str, sigterm_when: Callable[[Callable[[], bool]], None]
+) -> None:
     quick_start = python_blocks()[0]
-    assert len(quick_start.strip().splitlines()) <= 15
-    exec(adapt(quick_start, redis_url, prefix), {})
+    assert "leaseq.Worker(" in quick_start
+    assert len(quick_start.strip().splitlines()) <= 10
     with leaseq.Connection(redis_url) as conn:
         queue = leaseq.WorkQueue(conn, prefix)
+        added = threading.Event()
+        sigterm_when(lambda: added.is_set() and (queue.queue_len(), queue.processing()) == (0, 0))
+        original_add = 'queue.add_item(leaseq.Item(b"resize photo 17"))'
+        code = adapt(quick_start, redis_url, prefix).replace(
+            original_add, f"{original_add}; added.set()"
+        )
+        exec(code, {"added": added})  # returns on the SIGTERM
         assert (queue.queue_len(), queue.processing()) == (0, 0), "the item was completed"
 
 
+def test_asyncio_worker_example(
+    redis_url: str, prefix: str, sigterm_when: Callable[[Callable[[], bool]], None]
+) -> None:
+    example = block_with("run_async(")
+    handled: list[bytes] = []
+    code = adapt(example, redis_url, prefix).replace(
+        "await asyncio.sleep(0.1)", "await asyncio.sleep(0.1); handled.append(item.data)"
+    )
+    with leaseq.Connection(redis_url) as conn:
+        leaseq.WorkQueue(conn, prefix).add_item(leaseq.Item(b"x"))
+    sigterm_when(lambda: bool(handled))
+    exec(code, {"handled": handled, "__name__": "example"})  # returns on the SIGTERM
+    assert handled == [b"x"]
+
+
+@pytest.mark.parametrize(
+    "section",
+    ["queue.fail(", 'add_item_with(leaseq.Item(b"send', "priority=9", "unique_window", "pause()"],
+)
+def test_lifecycle_examples(redis_url: str, section: str) -> None:
+    prefix = f"leaseq-py-test:{uuid.uuid4().hex}"
+    namespace: dict[str, Any] = {"leaseq": leaseq}
+    with leaseq.Connection(redis_url) as conn:
+        namespace["conn"] = conn
+        exec(adapt(block_with(section), redis_url, prefix), namespace)
+        queue = namespace["queue"]
+        assert isinstance(queue, leaseq.WorkQueue)
+        if section == "queue.fail(":
+            assert (queue.dead_len(), queue.queue_len()) == (0, 1), "requeued"
+        if section == "pause()":
+            assert not queue.is_paused()
+
+
 def test_asyncio_example(redis_url: str, prefix: str) -> None:
-    example = adapt(python_blocks()[1], redis_url, prefix)
+    example = adapt(block_with("await queue.lease("), redis_url, prefix)
     namespace: dict[str, object] = {"leaseq": leaseq}
     exec("async def example():\n" + textwrap.indent(example, "    "), namespace)
     with leaseq.Connection(redis_url) as conn:

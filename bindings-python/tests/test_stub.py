@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +14,37 @@ import leaseq
 from leaseq import _native
 
 STUB = Path(_native.__file__).with_name("_native.pyi")
+# The order of leaseq::blocking::WorkQueue, where every core operation is listed once.
 OPERATIONS = [
     "add_item",
     "add_unique_item",
     "add_items",
+    "add_item_with",
     "lease",
     "renew",
     "complete",
+    "fail",
+    "release",
     "light_clean",
     "deep_clean",
     "queue_len",
     "processing",
+    "prioritized_len",
+    "delayed_len",
+    "dead_len",
+    "dead_items",
+    "requeue_dead",
+    "purge_dead",
+    "requeue_all_dead",
+    "purge_all_dead",
+    "pause",
+    "resume",
+    "is_paused",
 ]
+
+
+# Rust-only constructors and accessors of the blocking queue, which Python spells differently.
+CORE_ONLY = {"new", "with_options", "as_async"}
 
 
 def stub_docstrings() -> dict[str, str]:
@@ -108,9 +128,22 @@ def test_both_flavours_share_their_docstrings() -> None:
     assert set(public_methods(leaseq.WorkQueue)) == set(public_methods(leaseq.aio.WorkQueue))
 
 
+def test_core_order_is_the_blocking_api_order() -> None:
+    """OPERATIONS follows core/src/blocking.rs; this catches a core operation added there."""
+    blocking = Path(__file__).parents[2] / "core" / "src" / "blocking.rs"
+    if not blocking.is_file():
+        return  # an installed package tested outside the repository
+    text = blocking.read_text().split("impl WorkQueue {")[1]
+    core = [name for name in re.findall(r"pub fn (\w+)\(", text) if name not in CORE_ONLY]
+    assert core == OPERATIONS
+
+
 def test_aio_names() -> None:
     assert leaseq.aio.Connection.__module__ == "leaseq.aio"
     assert leaseq.aio.Connection.__name__ == "Connection"
     assert leaseq.aio.WorkQueue.__name__ == "WorkQueue"
     assert leaseq.Item.__module__ == "leaseq"
     assert leaseq.aio.Item is leaseq.Item
+    for shared in ("CleanReport", "DeadItem", "FailOutcome", "JobOutcome", "Worker"):
+        assert getattr(leaseq.aio, shared) is getattr(leaseq, shared)
+        assert getattr(leaseq, shared).__module__ == "leaseq"

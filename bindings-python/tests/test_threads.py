@@ -118,3 +118,25 @@ def test_a_signal_interrupts_a_blocking_lease_and_loses_nothing(queue: leaseq.Wo
     time.sleep(0.1)
     assert (queue.queue_len(), queue.processing()) == (1, 0), "the aborted lease took nothing"
     assert queue.lease(30, block=False) == item
+
+
+def test_closing_the_connection_ends_a_blocked_lease(redis_url: str, prefix: str) -> None:
+    conn = leaseq.Connection(redis_url)
+    queue = leaseq.WorkQueue(conn, prefix)
+    errors: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            queue.lease(30)  # would wait for ever
+        except BaseException as err:
+            errors.append(err)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    conn.close()
+    waiter.join(5)
+    assert not waiter.is_alive() and time.monotonic() - started < 1.0
+    assert len(errors) == 1 and isinstance(errors[0], leaseq.ConnectionError)
+    assert "closed" in str(errors[0])

@@ -5,11 +5,23 @@ of workers that died. One Rust core behind the Rust, Python, Node.js and .NET pa
 wire-compatible with ``redis-work-queue``.
 
 The classes here are blocking (the GIL is released during every Redis call, so threads work in
-parallel); ``leaseq.aio`` has the same operations for asyncio.
+parallel); ``leaseq.aio`` has the same operations for asyncio. ``Worker`` runs a handler over a
+queue (leasing, heartbeats, retries, graceful shutdown), with a function or an ``async def``.
 """
 
 from leaseq import aio
-from leaseq._native import CleanReport, Connection, Item, WorkQueue, __version__
+from leaseq._native import (
+    CleanReport,
+    Connection,
+    DeadItem,
+    FailOutcome,
+    Item,
+    Worker,
+    WorkerCounters,
+    WorkQueue,
+    __version__,
+)
+from leaseq._worker import JobOutcome
 from leaseq.exceptions import (
     ConnectionError,
     Error,
@@ -22,12 +34,17 @@ __all__ = [
     "CleanReport",
     "Connection",
     "ConnectionError",
+    "DeadItem",
     "Error",
+    "FailOutcome",
     "InvalidArgumentError",
     "Item",
+    "JobOutcome",
     "LeaseLostError",
     "TimeoutError",
     "WorkQueue",
+    "Worker",
+    "WorkerCounters",
     "__version__",
     "aio",
 ]

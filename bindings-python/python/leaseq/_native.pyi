@@ -4,11 +4,13 @@ The docstrings repeat the compiled ones (``tests/test_stub.py`` keeps them equal
 ``python -m mypy.stubtest leaseq`` checks the names and signatures against the module.
 """
 
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from datetime import datetime
 from typing import Any, Literal, final
 
 from typing_extensions import Self
 
+from leaseq._worker import JobOutcome
 from leaseq.exceptions import Error
 
 __all__ = [
@@ -17,8 +19,12 @@ __all__ = [
     "AsyncWorkQueue",
     "CleanReport",
     "Connection",
+    "DeadItem",
+    "FailOutcome",
     "Item",
     "WorkQueue",
+    "Worker",
+    "WorkerCounters",
     "__version__",
     "_panic_for_tests",
     "exception_class",
@@ -51,14 +57,19 @@ class Item:
     """An item of work: a unique id and opaque data.
 
     The id names the item's keys in Redis; two items with the same id are the same item.
-    Items are immutable.
+    Items are immutable. Two items are equal when their ids and data are: ``attempts`` is about
+    one delivery, so a leased item equals the item that was added.
 
     Args:
         data: the item's data, stored as is (``str`` is encoded as UTF-8).
         id: the item's id; None makes a random UUID (v4). The id is checked when the item is
             added.
+        attempts: how many times the item was leased; ``lease`` sets it. Only for rebuilding
+            an item (pickling does); adding an item never writes it.
     """
-    def __new__(cls, data: bytes | bytearray | str, id: str | None = None) -> Self: ...
+    def __new__(
+        cls, data: bytes | bytearray | str, id: str | None = None, *, attempts: int = 0
+    ) -> Self: ...
     @staticmethod
     def from_json(value: Any) -> Item:
         """An item whose data is ``value`` serialized as JSON, with a new random id.
@@ -90,9 +101,14 @@ class Item:
     @property
     def data(self) -> bytes:
         """The item's data, stored as is."""
+    @property
+    def attempts(self) -> int:
+        """How many times the item has been leased, this lease included (1 on the first
+        delivery); 0 for an item that did not come from ``lease``.
+        """
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
-    def __reduce__(self) -> tuple[type[Item], tuple[bytes, str]]:
+    def __reduce__(self) -> tuple[Any, tuple[type[Item], tuple[bytes, str], dict[str, int]]]:
         """Pickling (multiprocessing pools pass items between processes)."""
 
 @final
@@ -104,6 +120,39 @@ class CleanReport:
     @property
     def dropped(self) -> int:
         """Ids dropped from the lists because their item no longer exists."""
+    @property
+    def dead(self) -> int:
+        """Items whose lease expired on their last attempt, moved to the dead letters."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class FailOutcome:
+    """What ``fail`` did with the item."""
+    @property
+    def kind(self) -> Literal["retry", "dead", "gone"]:
+        """``"retry"``: it will be leased again, not before ``retry_at``; ``"dead"``: that was
+        its last attempt, it is in the dead letters with the error; ``"gone"``: the item no
+        longer exists (it was completed), nothing changed.
+        """
+    @property
+    def retry_at(self) -> float | None:
+        """With ``kind`` ``"retry"``, when the retry becomes due (Unix seconds, Redis server
+        clock); otherwise None.
+        """
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class DeadItem:
+    """An item in the dead letters."""
+    @property
+    def item(self) -> Item:
+        """The item, its data as added; its ``attempts`` is how many leases it had."""
+    @property
+    def error(self) -> str:
+        """The error of its last failure (``"lease expired"`` when its last lease ran out)."""
+    @property
+    def died_at(self) -> float:
+        """When it died (Unix seconds, Redis server clock)."""
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
@@ -129,7 +178,8 @@ class Connection:
     def __new__(cls, url: str) -> Self: ...
     def close(self) -> None:
         """Closes the connection: every handle and queue using it fails with a connection error
-        from now on. Dropping the last handle closes it too.
+        from now on, and blocking leases waiting on it end with that error at once. Dropping the
+        last handle closes it too.
         """
     @property
     def closed(self) -> bool:
@@ -144,14 +194,35 @@ class WorkQueue:
     Each WorkQueue gets a fresh session id, written into the leases it takes. Safe to share
     between threads: the GIL is released during every Redis call.
 
+    The options travel with each call (they are not stored in Redis), so every process working
+    a queue should use the same.
+
     Args:
         connection: the connection to use.
         name: the key prefix, e.g. ``"jobs"`` or ``"{jobs}"``.
+        max_attempts: leases an item gets before a failure (``fail``, or an expired lease)
+            sends it to the dead letters instead of back to the queue.
+        backoff_base: the first retry's backoff in seconds; each later one doubles, with
+            jitter.
+        backoff_max: the longest backoff, in seconds.
+        unique_window: how many seconds after an item is completed ``add_item`` refuses its
+            id; 0 turns this off.
 
     Raises:
-        InvalidArgumentError: if ``name`` is empty.
+        InvalidArgumentError: if ``name`` is empty, ``max_attempts`` is below 1,
+            ``backoff_max`` is shorter than ``backoff_base``, or a duration is negative, NaN,
+            infinite or over 365 days.
     """
-    def __new__(cls, connection: Connection, name: str) -> Self: ...
+    def __new__(
+        cls,
+        connection: Connection,
+        name: str,
+        *,
+        max_attempts: int = 25,
+        backoff_base: float = 1.0,
+        backoff_max: float = 3600.0,
+        unique_window: float = 0.0,
+    ) -> Self: ...
     @property
     def name(self) -> str:
         """The key prefix this queue was made with."""
@@ -160,15 +231,16 @@ class WorkQueue:
         """The id this queue handle writes into the leases it takes."""
     def add_item(self, item: Item) -> bool:
         """Adds an item. Returns False, changing nothing, if an item with this id already
-        exists.
+        exists (or was completed within the queue's uniqueness window).
 
-        One round trip (add-2.lua).
+        One round trip (add-3.lua).
 
         Args:
             item: the item to add.
 
         Returns:
-            True if the item was added, False if an item with its id already existed.
+            True if the item was added, False if its id already existed (or was completed within
+            the uniqueness window).
 
         Raises:
             InvalidArgumentError: if the item's id is empty or its data is over 512 MB.
@@ -199,19 +271,55 @@ class WorkQueue:
         Raises:
             InvalidArgumentError: if an id is empty or the batch is over 512 MB.
         """
+    def add_item_with(
+        self,
+        item: Item,
+        *,
+        priority: int = 0,
+        delay: float | None = None,
+        at: float | datetime | None = None,
+    ) -> bool:
+        """Adds an item at a priority level, and/or not leasable before a delay or a time.
+
+        Returns False, changing nothing, if the id exists (or was completed within the uniqueness
+        window). Delayed items become leasable when due, in due order, moved by the lease operation
+        itself: no scheduler process is needed. One round trip (add-scheduled-7.lua).
+
+        Args:
+            item: the item to add.
+            priority: 0 (the default, where redis-work-queue clients add) to 9; a lease always
+                takes the highest level with a due item.
+            delay: not leasable until this many seconds after the add (Redis server time).
+            at: not leasable before this time (Redis server clock): Unix seconds, or a datetime
+                (a naive one is local time). Give ``delay`` or ``at``, not both.
+
+        Returns:
+            True if the item was added, False if its id already existed (or was completed within
+            the uniqueness window).
+
+        Raises:
+            InvalidArgumentError: if the item's id is empty or its data is over 512 MB, the
+                priority is not between 0 and 9, ``delay`` is negative, NaN or infinite, ``at`` is
+                before 1970, or both ``delay`` and ``at`` are given.
+        """
     def lease(
         self, lease_secs: float, block: bool = True, timeout: float | None = None
     ) -> Item | None:
         """Leases the next item for ``lease_secs``, or returns None.
 
-        With ``block`` false, returns at once. With ``block`` true, waits until an item can be
-        leased, or until ``timeout`` has passed (None waits for ever). Durations keep millisecond
-        precision. Complete the item with ``complete`` before the lease ends, or extend it with
-        ``renew``; otherwise a clean returns it to the queue for another worker.
+        Takes the highest priority level that has an item, oldest first; delayed items join when
+        due. With ``block`` false, returns at once. With ``block`` true, waits until an item can be
+        leased, or until ``timeout`` has passed (None waits for ever); durations keep millisecond
+        precision. Complete the item with ``complete`` (or ``fail``) before the lease ends, or
+        extend it with ``renew``; an expired lease counts as a failed attempt and the item goes
+        back to the queue. A paused queue leases nothing. The item's ``attempts`` counts this lease.
 
-        One round trip when an item is there (lease-4.lua). A blocking lease on an empty queue
-        waits on a connection of its own with a BLMOVE that moves nothing, then leases with the
-        same script. Interrupting the wait (Ctrl-C, or cancelling the asyncio task) loses nothing.
+        One round trip when an item is there (lease-13.lua), which also reclaims up to 10 expired
+        leases and moves up to 100 due items, so no cleaner or scheduler process is needed. A
+        blocking lease on an empty queue waits on connections of its own with BLMOVEs that move
+        nothing; it wakes within milliseconds of an add, a due delayed item or a resume.
+        Interrupting the wait (Ctrl-C, or cancelling the asyncio task) loses nothing, and closing
+        the connection ends the wait with a ConnectionError.
 
         Args:
             lease_secs: how long the lease lasts, in seconds (above 0, at most 365 days).
@@ -228,7 +336,7 @@ class WorkQueue:
     def renew(self, item: Item, lease_secs: float) -> bool:
         """Extends the lease on ``item`` to ``lease_secs`` from now, only while this session
         still holds it. Returns False (changing nothing) if the lease expired, the item was
-        completed, or another session holds it. One round trip (renew-1.lua).
+        completed, or another session holds it. One round trip (renew-2.lua).
 
         Args:
             item: an item this queue handle leased.
@@ -246,7 +354,7 @@ class WorkQueue:
         Returns True for exactly one call per item, the one that deleted its data; every other call
         (a second worker that got the item after a lease expired, a repeated call) gets False.
         Completing after the lease was lost still counts if nobody completed it first.
-        One round trip (complete-5.lua).
+        One round trip (complete-13.lua).
 
         Args:
             item: the item to complete.
@@ -257,28 +365,68 @@ class WorkQueue:
         Raises:
             InvalidArgumentError: if the item's id is empty.
         """
+    def fail(self, item: Item, error: str, retry_after: float | None = None) -> FailOutcome:
+        """Ends the lease on ``item`` with a failure: it is retried after ``retry_after``, or
+        after the queue's exponential backoff with jitter when None, until its attempts reach the
+        queue's ``max_attempts``; then it moves to the dead letters, keeping its data, attempts and
+        ``error``. One round trip (fail-12.lua).
+
+        Args:
+            item: an item this queue handle leased.
+            error: the error text kept with the item (the last one is kept).
+            retry_after: seconds before the retry; None uses the queue's backoff.
+
+        Returns:
+            A FailOutcome: ``kind`` ``"retry"`` (due at ``retry_at``, Unix seconds by the Redis
+            clock), ``"dead"`` (that was its last attempt), or ``"gone"`` (the item no longer
+            exists: it was completed; nothing changed).
+
+        Raises:
+            LeaseLostError: if this session no longer holds the item (its lease expired and it was
+                requeued or leased by another worker).
+            InvalidArgumentError: if the item's id is empty or ``retry_after`` is negative, NaN or
+                infinite.
+        """
+    def release(self, item: Item) -> bool:
+        """Gives a leased item back at once, first in line at its level, without counting the
+        attempt: for work this worker will not do (it is shutting down). One round trip
+        (release-9.lua).
+
+        Args:
+            item: an item this queue handle leased.
+
+        Returns:
+            True if it was given back, False if this session no longer holds the item.
+
+        Raises:
+            InvalidArgumentError: if the item's id is empty.
+        """
     def light_clean(self) -> CleanReport:
-        """Returns to the queue every leased item whose lease has expired, and drops ids in
-        processing whose item no longer exists.
+        """Returns to the queue every leased item whose lease has expired (or, on its last
+        attempt, moves it to the dead letters), and drops ids in processing whose item no longer
+        exists.
 
         Leases taken by either key generation (``lease:`` and the older ``leased_by_session:``)
         count as live. Ids left in the old generation's ``cleaning`` list are finished. Runs as a
-        series of short scripts (light-clean-5.lua), one per 200 leased ids, so Redis is never
+        series of short scripts (light-clean-12.lua), one per 200 leased ids, so Redis is never
         blocked for long; safe to run while workers lease and complete.
 
         Returns:
-            A CleanReport: how many items were requeued and how many dangling ids were dropped.
+            A CleanReport: how many items were requeued, how many dangling ids were dropped, and
+            how many items went to the dead letters.
         """
     def deep_clean(self) -> CleanReport:
-        """A light clean, then requeues every item that exists but is in no list and holds no
-        lease (left so by a crashed client of an older generation, or by hand).
+        """A light clean, then requeues every item that exists but is in no list or set and
+        holds no lease (left so by a crashed client of an older generation, or by hand), and drops
+        bookkeeping (attempts, errors, priorities, deadlines, dead letters) of items that are gone.
 
         Walks the item keys with SCAN in batches (never KEYS), compares them against a snapshot
-        of the lists, and checks each miss atomically (clean-orphan-6.lua) before requeueing it. Its
+        of the lists, and checks each miss atomically (clean-orphan-9.lua) before requeueing it. Its
         cost grows with the number of items, so run it rarely (at start-up, or hourly), not per job.
 
         Returns:
-            A CleanReport: how many items were requeued and how many dangling ids were dropped.
+            A CleanReport: how many items were requeued, how many dangling ids and entries were
+            dropped, and how many items went to the dead letters.
         """
     def queue_len(self) -> int:
         """The number of items waiting to be leased (not counting those being processed).
@@ -291,6 +439,87 @@ class WorkQueue:
 
         Returns:
             The length of the processing list.
+        """
+    def prioritized_len(self) -> int:
+        """The number of items waiting at a priority above the default.
+
+        Returns:
+            The size of the prioritized set.
+        """
+    def delayed_len(self) -> int:
+        """The number of items added with a delay (or scheduled) or waiting to be retried, not
+        yet due.
+
+        Returns:
+            The size of the delayed set.
+        """
+    def dead_len(self) -> int:
+        """The number of items in the dead letters.
+
+        Returns:
+            The size of the dead-letter set.
+        """
+    def dead_items(self, offset: int = 0, count: int = 100) -> list[DeadItem]:
+        """A page of dead letters, oldest death first: ``count`` (at most 1000) from ``offset``.
+        One round trip (dead-items-4.lua).
+
+        Args:
+            offset: how many of the oldest deaths to skip.
+            count: how many to return, 1 to 1000.
+
+        Returns:
+            A list of DeadItem: each item (with its ``attempts``), its last error and when it died.
+
+        Raises:
+            InvalidArgumentError: if ``count`` is not between 1 and 1000, or ``offset`` is
+                negative.
+        """
+    def requeue_dead(self, ids: Iterable[str]) -> int:
+        """Puts dead items back in the queue at their priority with their attempts reset.
+        One round trip per 1000 ids (requeue-dead-6.lua).
+
+        Args:
+            ids: the ids of the items to requeue (an iterable of str).
+
+        Returns:
+            How many of them were dead (and are now queued).
+        """
+    def purge_dead(self, ids: Iterable[str]) -> int:
+        """Deletes dead items for good. One round trip per 1000 ids (purge-dead-5.lua).
+
+        Args:
+            ids: the ids of the items to delete (an iterable of str).
+
+        Returns:
+            How many of them were dead (and are now deleted).
+        """
+    def requeue_all_dead(self) -> int:
+        """Requeues every dead item, 1000 per round trip.
+
+        Returns:
+            How many were requeued.
+        """
+    def purge_all_dead(self) -> int:
+        """Deletes every dead item, 1000 per round trip.
+
+        Returns:
+            How many were deleted.
+        """
+    def pause(self) -> None:
+        """Pauses the queue: leases return nothing (blocking ones wait) until ``resume``; adds
+        still succeed. Clients of redis-work-queue do not know of pauses.
+        """
+    def resume(self) -> bool:
+        """Resumes a paused queue and wakes its blocked leases. One round trip (resume-2.lua).
+
+        Returns:
+            True if the queue was paused.
+        """
+    def is_paused(self) -> bool:
+        """Whether the queue is paused.
+
+        Returns:
+            True while the queue is paused.
         """
 
 @final
@@ -321,7 +550,8 @@ class AsyncConnection:
         """
     def close(self) -> None:
         """Closes the connection: every handle and queue using it fails with a connection error
-        from now on. Dropping the last handle closes it too.
+        from now on, and blocking leases waiting on it end with that error at once. Dropping the
+        last handle closes it too.
         """
     @property
     def closed(self) -> bool:
@@ -336,14 +566,35 @@ class AsyncWorkQueue:
     Every operation is a coroutine: awaiting it never blocks the event loop, and cancelling it
     loses no item. Each WorkQueue gets a fresh session id.
 
+    The options travel with each call (they are not stored in Redis), so every process working
+    a queue should use the same.
+
     Args:
         connection: the connection to use.
         name: the key prefix, e.g. ``"jobs"`` or ``"{jobs}"``.
+        max_attempts: leases an item gets before a failure (``fail``, or an expired lease)
+            sends it to the dead letters instead of back to the queue.
+        backoff_base: the first retry's backoff in seconds; each later one doubles, with
+            jitter.
+        backoff_max: the longest backoff, in seconds.
+        unique_window: how many seconds after an item is completed ``add_item`` refuses its
+            id; 0 turns this off.
 
     Raises:
-        InvalidArgumentError: if ``name`` is empty.
+        InvalidArgumentError: if ``name`` is empty, ``max_attempts`` is below 1,
+            ``backoff_max`` is shorter than ``backoff_base``, or a duration is negative, NaN,
+            infinite or over 365 days.
     """
-    def __new__(cls, connection: AsyncConnection, name: str) -> Self: ...
+    def __new__(
+        cls,
+        connection: AsyncConnection,
+        name: str,
+        *,
+        max_attempts: int = 25,
+        backoff_base: float = 1.0,
+        backoff_max: float = 3600.0,
+        unique_window: float = 0.0,
+    ) -> Self: ...
     @property
     def name(self) -> str:
         """The key prefix this queue was made with."""
@@ -352,15 +603,16 @@ class AsyncWorkQueue:
         """The id this queue handle writes into the leases it takes."""
     def add_item(self, item: Item) -> Coroutine[Any, Any, bool]:
         """Adds an item. Returns False, changing nothing, if an item with this id already
-        exists.
+        exists (or was completed within the queue's uniqueness window).
 
-        One round trip (add-2.lua).
+        One round trip (add-3.lua).
 
         Args:
             item: the item to add.
 
         Returns:
-            True if the item was added, False if an item with its id already existed.
+            True if the item was added, False if its id already existed (or was completed within
+            the uniqueness window).
 
         Raises:
             InvalidArgumentError: if the item's id is empty or its data is over 512 MB.
@@ -391,19 +643,55 @@ class AsyncWorkQueue:
         Raises:
             InvalidArgumentError: if an id is empty or the batch is over 512 MB.
         """
+    def add_item_with(
+        self,
+        item: Item,
+        *,
+        priority: int = 0,
+        delay: float | None = None,
+        at: float | datetime | None = None,
+    ) -> Coroutine[Any, Any, bool]:
+        """Adds an item at a priority level, and/or not leasable before a delay or a time.
+
+        Returns False, changing nothing, if the id exists (or was completed within the uniqueness
+        window). Delayed items become leasable when due, in due order, moved by the lease operation
+        itself: no scheduler process is needed. One round trip (add-scheduled-7.lua).
+
+        Args:
+            item: the item to add.
+            priority: 0 (the default, where redis-work-queue clients add) to 9; a lease always
+                takes the highest level with a due item.
+            delay: not leasable until this many seconds after the add (Redis server time).
+            at: not leasable before this time (Redis server clock): Unix seconds, or a datetime
+                (a naive one is local time). Give ``delay`` or ``at``, not both.
+
+        Returns:
+            True if the item was added, False if its id already existed (or was completed within
+            the uniqueness window).
+
+        Raises:
+            InvalidArgumentError: if the item's id is empty or its data is over 512 MB, the
+                priority is not between 0 and 9, ``delay`` is negative, NaN or infinite, ``at`` is
+                before 1970, or both ``delay`` and ``at`` are given.
+        """
     def lease(
         self, lease_secs: float, block: bool = True, timeout: float | None = None
     ) -> Coroutine[Any, Any, Item | None]:
         """Leases the next item for ``lease_secs``, or returns None.
 
-        With ``block`` false, returns at once. With ``block`` true, waits until an item can be
-        leased, or until ``timeout`` has passed (None waits for ever). Durations keep millisecond
-        precision. Complete the item with ``complete`` before the lease ends, or extend it with
-        ``renew``; otherwise a clean returns it to the queue for another worker.
+        Takes the highest priority level that has an item, oldest first; delayed items join when
+        due. With ``block`` false, returns at once. With ``block`` true, waits until an item can be
+        leased, or until ``timeout`` has passed (None waits for ever); durations keep millisecond
+        precision. Complete the item with ``complete`` (or ``fail``) before the lease ends, or
+        extend it with ``renew``; an expired lease counts as a failed attempt and the item goes
+        back to the queue. A paused queue leases nothing. The item's ``attempts`` counts this lease.
 
-        One round trip when an item is there (lease-4.lua). A blocking lease on an empty queue
-        waits on a connection of its own with a BLMOVE that moves nothing, then leases with the
-        same script. Interrupting the wait (Ctrl-C, or cancelling the asyncio task) loses nothing.
+        One round trip when an item is there (lease-13.lua), which also reclaims up to 10 expired
+        leases and moves up to 100 due items, so no cleaner or scheduler process is needed. A
+        blocking lease on an empty queue waits on connections of its own with BLMOVEs that move
+        nothing; it wakes within milliseconds of an add, a due delayed item or a resume.
+        Interrupting the wait (Ctrl-C, or cancelling the asyncio task) loses nothing, and closing
+        the connection ends the wait with a ConnectionError.
 
         Args:
             lease_secs: how long the lease lasts, in seconds (above 0, at most 365 days).
@@ -420,7 +708,7 @@ class AsyncWorkQueue:
     def renew(self, item: Item, lease_secs: float) -> Coroutine[Any, Any, bool]:
         """Extends the lease on ``item`` to ``lease_secs`` from now, only while this session
         still holds it. Returns False (changing nothing) if the lease expired, the item was
-        completed, or another session holds it. One round trip (renew-1.lua).
+        completed, or another session holds it. One round trip (renew-2.lua).
 
         Args:
             item: an item this queue handle leased.
@@ -438,7 +726,7 @@ class AsyncWorkQueue:
         Returns True for exactly one call per item, the one that deleted its data; every other call
         (a second worker that got the item after a lease expired, a repeated call) gets False.
         Completing after the lease was lost still counts if nobody completed it first.
-        One round trip (complete-5.lua).
+        One round trip (complete-13.lua).
 
         Args:
             item: the item to complete.
@@ -449,28 +737,70 @@ class AsyncWorkQueue:
         Raises:
             InvalidArgumentError: if the item's id is empty.
         """
+    def fail(
+        self, item: Item, error: str, retry_after: float | None = None
+    ) -> Coroutine[Any, Any, FailOutcome]:
+        """Ends the lease on ``item`` with a failure: it is retried after ``retry_after``, or
+        after the queue's exponential backoff with jitter when None, until its attempts reach the
+        queue's ``max_attempts``; then it moves to the dead letters, keeping its data, attempts and
+        ``error``. One round trip (fail-12.lua).
+
+        Args:
+            item: an item this queue handle leased.
+            error: the error text kept with the item (the last one is kept).
+            retry_after: seconds before the retry; None uses the queue's backoff.
+
+        Returns:
+            A FailOutcome: ``kind`` ``"retry"`` (due at ``retry_at``, Unix seconds by the Redis
+            clock), ``"dead"`` (that was its last attempt), or ``"gone"`` (the item no longer
+            exists: it was completed; nothing changed).
+
+        Raises:
+            LeaseLostError: if this session no longer holds the item (its lease expired and it was
+                requeued or leased by another worker).
+            InvalidArgumentError: if the item's id is empty or ``retry_after`` is negative, NaN or
+                infinite.
+        """
+    def release(self, item: Item) -> Coroutine[Any, Any, bool]:
+        """Gives a leased item back at once, first in line at its level, without counting the
+        attempt: for work this worker will not do (it is shutting down). One round trip
+        (release-9.lua).
+
+        Args:
+            item: an item this queue handle leased.
+
+        Returns:
+            True if it was given back, False if this session no longer holds the item.
+
+        Raises:
+            InvalidArgumentError: if the item's id is empty.
+        """
     def light_clean(self) -> Coroutine[Any, Any, CleanReport]:
-        """Returns to the queue every leased item whose lease has expired, and drops ids in
-        processing whose item no longer exists.
+        """Returns to the queue every leased item whose lease has expired (or, on its last
+        attempt, moves it to the dead letters), and drops ids in processing whose item no longer
+        exists.
 
         Leases taken by either key generation (``lease:`` and the older ``leased_by_session:``)
         count as live. Ids left in the old generation's ``cleaning`` list are finished. Runs as a
-        series of short scripts (light-clean-5.lua), one per 200 leased ids, so Redis is never
+        series of short scripts (light-clean-12.lua), one per 200 leased ids, so Redis is never
         blocked for long; safe to run while workers lease and complete.
 
         Returns:
-            A CleanReport: how many items were requeued and how many dangling ids were dropped.
+            A CleanReport: how many items were requeued, how many dangling ids were dropped, and
+            how many items went to the dead letters.
         """
     def deep_clean(self) -> Coroutine[Any, Any, CleanReport]:
-        """A light clean, then requeues every item that exists but is in no list and holds no
-        lease (left so by a crashed client of an older generation, or by hand).
+        """A light clean, then requeues every item that exists but is in no list or set and
+        holds no lease (left so by a crashed client of an older generation, or by hand), and drops
+        bookkeeping (attempts, errors, priorities, deadlines, dead letters) of items that are gone.
 
         Walks the item keys with SCAN in batches (never KEYS), compares them against a snapshot
-        of the lists, and checks each miss atomically (clean-orphan-6.lua) before requeueing it. Its
+        of the lists, and checks each miss atomically (clean-orphan-9.lua) before requeueing it. Its
         cost grows with the number of items, so run it rarely (at start-up, or hourly), not per job.
 
         Returns:
-            A CleanReport: how many items were requeued and how many dangling ids were dropped.
+            A CleanReport: how many items were requeued, how many dangling ids and entries were
+            dropped, and how many items went to the dead letters.
         """
     def queue_len(self) -> Coroutine[Any, Any, int]:
         """The number of items waiting to be leased (not counting those being processed).
@@ -484,3 +814,206 @@ class AsyncWorkQueue:
         Returns:
             The length of the processing list.
         """
+    def prioritized_len(self) -> Coroutine[Any, Any, int]:
+        """The number of items waiting at a priority above the default.
+
+        Returns:
+            The size of the prioritized set.
+        """
+    def delayed_len(self) -> Coroutine[Any, Any, int]:
+        """The number of items added with a delay (or scheduled) or waiting to be retried, not
+        yet due.
+
+        Returns:
+            The size of the delayed set.
+        """
+    def dead_len(self) -> Coroutine[Any, Any, int]:
+        """The number of items in the dead letters.
+
+        Returns:
+            The size of the dead-letter set.
+        """
+    def dead_items(self, offset: int = 0, count: int = 100) -> Coroutine[Any, Any, list[DeadItem]]:
+        """A page of dead letters, oldest death first: ``count`` (at most 1000) from ``offset``.
+        One round trip (dead-items-4.lua).
+
+        Args:
+            offset: how many of the oldest deaths to skip.
+            count: how many to return, 1 to 1000.
+
+        Returns:
+            A list of DeadItem: each item (with its ``attempts``), its last error and when it died.
+
+        Raises:
+            InvalidArgumentError: if ``count`` is not between 1 and 1000, or ``offset`` is
+                negative.
+        """
+    def requeue_dead(self, ids: Iterable[str]) -> Coroutine[Any, Any, int]:
+        """Puts dead items back in the queue at their priority with their attempts reset.
+        One round trip per 1000 ids (requeue-dead-6.lua).
+
+        Args:
+            ids: the ids of the items to requeue (an iterable of str).
+
+        Returns:
+            How many of them were dead (and are now queued).
+        """
+    def purge_dead(self, ids: Iterable[str]) -> Coroutine[Any, Any, int]:
+        """Deletes dead items for good. One round trip per 1000 ids (purge-dead-5.lua).
+
+        Args:
+            ids: the ids of the items to delete (an iterable of str).
+
+        Returns:
+            How many of them were dead (and are now deleted).
+        """
+    def requeue_all_dead(self) -> Coroutine[Any, Any, int]:
+        """Requeues every dead item, 1000 per round trip.
+
+        Returns:
+            How many were requeued.
+        """
+    def purge_all_dead(self) -> Coroutine[Any, Any, int]:
+        """Deletes every dead item, 1000 per round trip.
+
+        Returns:
+            How many were deleted.
+        """
+    def pause(self) -> Coroutine[Any, Any, None]:
+        """Pauses the queue: leases return nothing (blocking ones wait) until ``resume``; adds
+        still succeed. Clients of redis-work-queue do not know of pauses.
+        """
+    def resume(self) -> Coroutine[Any, Any, bool]:
+        """Resumes a paused queue and wakes its blocked leases. One round trip (resume-2.lua).
+
+        Returns:
+            True if the queue was paused.
+        """
+    def is_paused(self) -> Coroutine[Any, Any, bool]:
+        """Whether the queue is paused.
+
+        Returns:
+            True while the queue is paused.
+        """
+
+@final
+class Worker:
+    """Runs a handler over a queue until stopped: leases items, runs the handler on each (up to
+    ``concurrency`` at once), renews their leases while it runs, completes an item when the
+    handler returns and fails it when the handler raises or times out. The loop is the core's,
+    the same in every language.
+
+    A plain function runs on daemon threads the worker keeps for the run, so up to
+    ``concurrency`` run in parallel (the GIL allowing). An ``async def`` function runs as a task
+    on an asyncio event
+    loop: the one awaiting ``run_async``, or a private one on a thread of its own for ``run``.
+    An exception fails the item with the error ``f"{type(exc).__name__}: {exc}"``: it is
+    retried after the queue's backoff, or goes to the dead letters on its last attempt.
+
+    Graceful shutdown: after ``stop()``, the worker leases nothing more, lets running handlers
+    finish within ``shutdown_timeout``, and releases the rest back to the queue at once. A plain
+    handler given up on (timed out, or past the shutdown timeout) still runs on its thread to
+    its end; its result is ignored. An async one is cancelled.
+
+    Args:
+        queue: the queue to work (a ``leaseq.WorkQueue`` or a ``leaseq.aio.WorkQueue``).
+        handler: called with each Item: a function, or an ``async def`` function.
+        concurrency: items run at once.
+        lease_secs: the lease taken on each item, renewed every third of it while the handler
+            runs.
+        job_timeout: seconds after which a handler is given up on and its item failed with a
+            timeout; None never.
+        shutdown_timeout: after ``stop()``, how many seconds running handlers may still
+            finish.
+        clean_every: how often, in seconds, the worker runs a light clean (for leases of
+            redis-work-queue clients and dead workers); None never.
+        before: called with each item before its handler runs (middleware: logging, metrics,
+            tracing).
+        after: called with each item and how its run ended, a JobOutcome: a ``str``,
+            ``"completed"``, ``"failed"``, ``"released"`` (the worker stopped first) or
+            ``"lease_lost"``, with ``completed`` (this worker's ``complete`` was the one) and
+            ``error`` (the failure's). Hooks run on leaseq's threads; an exception in one is
+            reported through ``sys.unraisablehook`` and ignored.
+
+    Raises:
+        InvalidArgumentError: if ``concurrency`` is below 1, or a duration is 0 (where
+            refused), negative, NaN, infinite or too large.
+        TypeError: if ``queue`` is not a WorkQueue, or ``handler`` or a hook is not callable.
+    """
+    def __new__(
+        cls,
+        queue: WorkQueue | AsyncWorkQueue,
+        handler: Callable[[Item], object],
+        *,
+        concurrency: int = 1,
+        lease_secs: float = 30.0,
+        job_timeout: float | None = None,
+        shutdown_timeout: float = 10.0,
+        clean_every: float | None = 5.0,
+        before: Callable[[Item], object] | None = None,
+        after: Callable[[Item, JobOutcome], object] | None = None,
+    ) -> Self: ...
+    def run(self, stop_on_signals: bool = False) -> None:
+        """Runs until ``stop()``: blocks the calling thread (with the GIL released, so other
+        threads and the handlers run). Returns once the worker has shut down: handlers
+        finished, or their items released after the shutdown timeout.
+
+        Ctrl-C (KeyboardInterrupt) stops the worker the same way, then is raised. Errors
+        talking to Redis are retried after a short pause rather than ending the run.
+
+        Args:
+            stop_on_signals: also stop gracefully on SIGTERM and SIGINT (and return normally):
+                installs Python signal handlers for the run, so call it from the main thread.
+                The previous handlers are put back when it returns.
+
+        Raises:
+            InvalidArgumentError: if ``stop_on_signals`` is true off the main thread.
+            RuntimeError: if the worker is already running.
+        """
+    def run_async(self, stop_on_signals: bool = False) -> Coroutine[Any, Any, None]:
+        """Runs until ``stop()``, as a coroutine on the running event loop (where an ``async def``
+        handler runs too). Cancelling it stops the worker gracefully.
+
+        Args:
+            stop_on_signals: also stop gracefully on SIGTERM and SIGINT: installs Python
+                signal handlers for the run, so await it on the main thread. The previous
+                handlers are put back when it ends.
+
+        Returns:
+            A coroutine that ends once the worker has shut down.
+
+        Raises:
+            InvalidArgumentError: if ``stop_on_signals`` is true off the main thread.
+            RuntimeError: if the worker is already running.
+        """
+    def stop(self) -> None:
+        """Asks the worker to stop: it leases nothing more, lets running handlers finish within
+        the shutdown timeout, and releases the rest. ``run`` returns once that is done. Safe
+        to call from any thread and from a signal handler.
+        """
+    @property
+    def counters(self) -> WorkerCounters:
+        """What the worker has done so far (a WorkerCounters snapshot)."""
+
+@final
+class WorkerCounters:
+    """What a worker has done so far: a snapshot."""
+    @property
+    def leased(self) -> int:
+        """Items leased."""
+    @property
+    def completed(self) -> int:
+        """Items completed (the handler succeeded and ``complete`` returned True)."""
+    @property
+    def failed(self) -> int:
+        """Handler failures and timeouts."""
+    @property
+    def retried(self) -> int:
+        """Failures that were scheduled for a retry (the rest went to the dead letters)."""
+    @property
+    def renewed(self) -> int:
+        """Successful lease renewals (heartbeats)."""
+    @property
+    def in_flight(self) -> int:
+        """Items whose handler is running now."""
+    def __eq__(self, value: object, /) -> bool: ...

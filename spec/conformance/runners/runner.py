@@ -4,7 +4,10 @@
     runner.py --aio    the asyncio API (leaseq.aio), each call awaited on the runner's event loop
 
 ``driver.py`` starts it once and sends one case per line on stdin:
-``{"case": name, "url": redis_url, "prefix": p, "steps": [{"op", "args", "queue"?}, ...]}``.
+``{"case": name, "url": redis_url, "prefix": p, "queue_options"?: {...},
+"steps": [{"op", "args", "queue"?}, ...]}``; every queue of the case is made with its
+``queue_options`` (``max_attempts``, ``backoff_base_ms``, ``backoff_max_ms``,
+``unique_window_ms``, each optional).
 It runs the steps through leaseq's public (blocking) API and answers with one line,
 ``{"results": [{"ok": value} | {"error": kind, "message": text}, ...]}``, each result with the
 step's wall time in ``"ms"``. The driver does the setup and checks the results and the keys.
@@ -29,6 +32,22 @@ KINDS = [
     (leaseq.LeaseLostError, "LeaseLost"),
     (leaseq.Error, "Internal"),
 ]
+
+
+# Operations that take no arguments and whose result is the step's result as is (ints, bools,
+# and None for pause).
+NO_ARGUMENTS = {
+    "queue_len",
+    "processing",
+    "prioritized_len",
+    "delayed_len",
+    "dead_len",
+    "requeue_all_dead",
+    "purge_all_dead",
+    "pause",
+    "resume",
+    "is_paused",
+}
 
 
 class Harness(Exception):
@@ -60,14 +79,43 @@ def secs(millis: float) -> float:
     return millis / 1000.0
 
 
-def item_json(item: leaseq.Item | None) -> dict[str, str] | None:
+def optional_secs(args: dict[str, Any], name: str) -> float | None:
+    millis = args.get(name)
+    return None if millis is None else secs(millis)
+
+
+def item_json(item: leaseq.Item | None, with_attempts: bool = False) -> dict[str, Any] | None:
     if item is None:
         return None
-    return {"id": item.id, "data": item.data.decode("utf-8", "replace")}
+    found: dict[str, Any] = {"id": item.id, "data": item.data.decode("utf-8", "replace")}
+    if with_attempts:
+        found["attempts"] = item.attempts
+    return found
 
 
 def report_json(report: Any) -> dict[str, int]:
-    return {"requeued": report.requeued, "dropped": report.dropped}
+    return {"requeued": report.requeued, "dropped": report.dropped, "dead": report.dead}
+
+
+def dead_json(dead: Any) -> dict[str, Any]:
+    item = dead.item
+    data = item.data.decode("utf-8", "replace")
+    return {"id": item.id, "data": data, "attempts": item.attempts, "error": dead.error}
+
+
+def queue_options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """The case's queue options as WorkQueue keyword arguments (seconds, as a user passes them)."""
+    options = options or {}
+    known = {"max_attempts", "backoff_base_ms", "backoff_max_ms", "unique_window_ms"}
+    if set(options) - known:
+        raise Harness(f"unknown queue options {sorted(set(options) - known)}")
+    keywords: dict[str, Any] = {}
+    if "max_attempts" in options:
+        keywords["max_attempts"] = options["max_attempts"]
+    for name in ("backoff_base", "backoff_max", "unique_window"):
+        if f"{name}_ms" in options:
+            keywords[name] = secs(options[f"{name}_ms"])
+    return keywords
 
 
 class Blocking:
@@ -76,8 +124,8 @@ class Blocking:
     def connect(self, url: str) -> Any:
         return leaseq.Connection(url)
 
-    def queue(self, connection: Any, name: str) -> Any:
-        return leaseq.WorkQueue(connection, name)
+    def queue(self, connection: Any, name: str, options: dict[str, Any]) -> Any:
+        return leaseq.WorkQueue(connection, name, **options)
 
 
 class Aio:
@@ -96,8 +144,8 @@ class Aio:
     def connect(self, url: str) -> Any:
         return self.wait(leaseq.aio.Connection.open(url))
 
-    def queue(self, connection: Any, name: str) -> Any:
-        return AioQueue(self, leaseq.aio.WorkQueue(connection, name))
+    def queue(self, connection: Any, name: str, options: dict[str, Any]) -> Any:
+        return AioQueue(self, leaseq.aio.WorkQueue(connection, name, **options))
 
 
 class AioQueue:
@@ -117,15 +165,16 @@ class CaseRun:
     WorkQueue of its own (its own session) on the case's prefix, made on first use, unless a
     ``new_queue`` step registered that name for another prefix."""
 
-    def __init__(self, api: Blocking | Aio, url: str, prefix: str):
+    def __init__(self, api: Blocking | Aio, url: str, prefix: str, options: dict[str, Any]):
         self.api = api
+        self.options = options
         self.connection = api.connect(url)
         self.prefix = prefix
         self.queues: dict[str, Any] = {}
 
     def queue(self, name: str) -> Any:
         if name not in self.queues:
-            self.queues[name] = self.api.queue(self.connection, self.prefix)
+            self.queues[name] = self.api.queue(self.connection, self.prefix, self.options)
         return self.queues[name]
 
     def step(self, step: dict[str, Any]) -> Any:
@@ -135,7 +184,7 @@ class CaseRun:
             time.sleep(args["ms"] / 1000.0)
             return None
         if op == "new_queue":
-            queue = self.api.queue(self.connection, args["name"])
+            queue = self.api.queue(self.connection, args["name"], self.options)
             if args.get("as"):
                 self.queues[args["as"]] = queue
             return None
@@ -152,33 +201,50 @@ class CaseRun:
             return queue.add_unique_item(make_item(args))
         if op == "add_items":
             return queue.add_items([make_item(entry) for entry in args["items"]])
-        if op == "lease":
-            timeout = args.get("timeout_ms")
-            return item_json(
-                queue.lease(
-                    secs(args["lease_ms"]),
-                    block=args.get("block", False),
-                    timeout=None if timeout is None else secs(timeout),
-                )
+        if op == "add_item_with":
+            at = args.get("at_ms")
+            return queue.add_item_with(
+                make_item(args),
+                priority=args.get("priority", 0),
+                delay=optional_secs(args, "delay_ms"),
+                at=None if at is None else secs(at),
             )
+        if op == "lease":
+            leased = queue.lease(
+                secs(args["lease_ms"]),
+                block=args.get("block", False),
+                timeout=optional_secs(args, "timeout_ms"),
+            )
+            return item_json(leased, with_attempts=args.get("with_attempts") is True)
         if op == "renew":
             return queue.renew(id_only(args), secs(args["lease_ms"]))
         if op == "complete":
             return queue.complete(id_only(args))
+        if op == "fail":
+            retry_after = optional_secs(args, "retry_after_ms")
+            return queue.fail(id_only(args), args["error"], retry_after=retry_after).kind
+        if op == "release":
+            return queue.release(id_only(args))
         if op == "light_clean":
             return report_json(queue.light_clean())
         if op == "deep_clean":
             return report_json(queue.deep_clean())
-        if op == "queue_len":
-            return queue.queue_len()
-        if op == "processing":
-            return queue.processing()
+        if op in NO_ARGUMENTS:
+            return getattr(queue, op)()
+        if op == "dead_items":
+            return [dead_json(dead) for dead in queue.dead_items(args["offset"], args["count"])]
+        if op in ("requeue_dead", "purge_dead"):
+            return getattr(queue, op)(args["ids"])
         raise Harness(f"unknown op {op!r}")
 
 
 def run_case(api: Blocking | Aio, case: dict[str, Any]) -> dict[str, Any]:
     try:
-        run = CaseRun(api, case["url"], case["prefix"])
+        options = queue_options(case.get("queue_options"))
+    except Harness as err:
+        return {"fatal": str(err)}
+    try:
+        run = CaseRun(api, case["url"], case["prefix"], options)
     except Exception as err:  # reported to the driver, which fails the case
         return {"fatal": f"cannot open {case['url']}: {err!r}"}
     results = []
