@@ -3,9 +3,10 @@
 #   1. build libleaseq_native (csbindgen regenerates Leaseq/NativeMethods.g.cs) and run its Rust tests;
 #   2. compile Leaseq.dll and Leaseq.Tests.dll with Mono's mcs into out/, run NUnit against Redis and
 #      print "N passed, N failed" from TestResult.xml;
-#   3. nuget pack Leaseq.<version>.nupkg, unpack it into a fresh folder, build sample/Sample.cs against
-#      its lib/ with the native library from runtimes/, and run it on Mono and on .NET Core 3.1 (PyPI
-#      dotnetcore2, in .venv/).
+#   3. nuget pack Leaseq.<version>.nupkg, unpack it into a fresh folder, build sample/Sample.cs and the
+#      README's worker quick-start as written (sample/quickstart.py) against its lib/ with the native
+#      library from runtimes/, and run them on Mono and on .NET Core 3.1 (PyPI dotnetcore2, in .venv/);
+#      the quick-start runs in a pseudo-terminal and is stopped with Ctrl+C.
 # Needs LEASEQ_REDIS_URL; without it, re-runs itself under scripts/with-redis.sh.
 #   bindings-csharp/test.sh --build-only   only out/Leaseq.dll and out/libleaseq_native.so (no Redis),
 #                                          for spec/conformance/run-all.sh
@@ -95,6 +96,9 @@ cp "$consumer/package/lib/netstandard2.0/Leaseq.dll" "$consumer/package/runtimes
   "$consumer/app/"
 mcs -langversion:7.2 -r:"$consumer/app/Leaseq.dll" -out:"$consumer/app/Sample.exe" "$here/sample/Sample.cs"
 mono "$consumer/app/Sample.exe"
+python3 "$here/sample/quickstart.py" generate "$here/README.md" "$here/sample/QuickStart.cs.in" > "$consumer/app/QuickStart.cs"
+mcs -langversion:7.2 -r:"$consumer/app/Leaseq.dll" -out:"$consumer/app/QuickStart.exe" "$consumer/app/QuickStart.cs"
+python3 "$here/sample/quickstart.py" run mono "$consumer/app/QuickStart.exe"
 
 step ".NET Core 3.1 smoke run (PyPI dotnetcore2)"
 venv="$here/.venv"
@@ -111,7 +115,9 @@ cat > "$consumer/app/Sample.runtimeconfig.json" <<'EOF'
 }
 EOF
 DOTNET_CLI_TELEMETRY_OPTOUT=1 "$dotnet" "$consumer/app/Sample.exe"
+cp "$consumer/app/Sample.runtimeconfig.json" "$consumer/app/QuickStart.runtimeconfig.json"
+DOTNET_CLI_TELEMETRY_OPTOUT=1 python3 "$here/sample/quickstart.py" run "$dotnet" "$consumer/app/QuickStart.exe"
 
-# NUnit's tests, plus the package run on Mono and on .NET Core.
+# NUnit's tests, plus the sample and the quick-start, each on Mono and on .NET Core.
 echo
-echo "csharp: $((passed + 2)) passed, 0 failed"
+echo "csharp: $((passed + 4)) passed, 0 failed"

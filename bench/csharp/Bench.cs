@@ -1,5 +1,6 @@
 // lease+complete per second from one C# thread, with the synchronous API and with the async one
-// (one operation in flight, awaited in a loop; and 16 in flight, for comparison). Fills its own
+// (one operation in flight, awaited in a loop; and 16 in flight, for comparison), and through a
+// Worker (the core's loop, a handler that does nothing) at concurrency 1 and 16. Fills its own
 // queue under a fresh prefix; prints the median of --runs runs of --seconds each. C# 7.2 (mcs).
 //   bindings-csharp/bench.sh [SECONDS] [RUNS]    builds it against bindings-csharp/out and runs it
 //   mono Bench.exe URL [SECONDS] [RUNS]          (Leaseq.dll and libleaseq_native.so beside it)
@@ -8,6 +9,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using Leaseq;
 
@@ -33,6 +35,8 @@ public static class Bench
             Report("sync", Measure(queue, seconds, runs, Sync));
             Report("async, 1 in flight", Measure(queue, seconds, runs, (q, limit) => Async(q, limit, 1).GetAwaiter().GetResult()));
             Report("async, 16 in flight", Measure(queue, seconds, runs, (q, limit) => Async(q, limit, 16).GetAwaiter().GetResult()));
+            Report("Worker, concurrency 1", Measure(queue, seconds, runs, (q, limit) => Work(q, limit, 1)));
+            Report("Worker, concurrency 16", Measure(queue, seconds, runs, (q, limit) => Work(q, limit, 16)));
         }
         return 0;
     }
@@ -105,6 +109,30 @@ public static class Bench
             return ops;
         }).ToArray();
         return (await Task.WhenAll(loops).ConfigureAwait(false)).Sum();
+    }
+
+    static readonly Task Done = Task.FromResult(true);
+
+    /// <summary>Items a Worker completes until the time limit or the queue is empty (its stop included).</summary>
+    static long Work(WorkQueue queue, double limit, int concurrency)
+    {
+        var options = new WorkerOptions { Concurrency = concurrency, LeaseDuration = LeaseTime, CleanEvery = null };
+        using (var worker = new Worker(queue, (item, token) => Done, options))
+        {
+            var run = worker.RunAsync();
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed.TotalSeconds < limit)
+            {
+                Thread.Sleep(5);
+                if (queue.QueueLength() == 0 && worker.Counters.InFlight == 0)
+                {
+                    break;
+                }
+            }
+            worker.Stop();
+            run.GetAwaiter().GetResult();
+            return worker.Counters.Completed;
+        }
     }
 
     static void Fill(WorkQueue queue, int count)

@@ -71,6 +71,43 @@ namespace Leaseq.Tests
             Assert.Less(growth, MaxNativeGrowthKb);
         }
 
+        [Test]
+        public void WorkerJobsDoNotGrowMemory()
+        {
+            // Each job is a native oneshot and job number, a CancellationTokenSource, a continuation and
+            // an event through the dispatcher: all must be gone once the job is.
+            const int Jobs = 40000;
+            const int WarmUpJobs = 10000;
+            for (int batch = 0; batch < Jobs / 5000; batch++)
+            {
+                Queue.AddItems(Enumerable.Range(0, 5000).Select(i => new Item(new byte[64])));
+            }
+            var options = new WorkerOptions { Concurrency = 8, CleanEvery = null };
+            using (var worker = new Worker(Queue, (item, token) => Task.FromResult(0), options))
+            {
+                var run = worker.RunAsync();
+                Wait.Until(() => worker.Counters.Completed >= WarmUpJobs, 120000);
+                long rssBefore = RssKb();
+                long managedBefore = GC.GetTotalMemory(true);
+                var clock = Stopwatch.StartNew();
+                long startCount = worker.Counters.Completed;
+                Wait.Until(() => worker.Counters.Completed == Jobs, 240000);
+                clock.Stop();
+                worker.Stop();
+                Wait.For(run);
+                long growth = RssKb() - rssBefore;
+                long managedGrowth = GC.GetTotalMemory(true) - managedBefore;
+                Console.WriteLine(
+                    "memory (worker, {0:N0} jobs after {1:N0} warm-up, concurrency 8, {2:N0} jobs/s): native RSS {3:+#;-#;+0} KB, managed {4:+#;-#;+0} B",
+                    Jobs - startCount, startCount, (Jobs - startCount) / clock.Elapsed.TotalSeconds, growth, managedGrowth);
+                Assert.AreEqual(Jobs, worker.Counters.Completed);
+                Assert.Less(growth, MaxNativeGrowthKb, "native memory grew");
+                Assert.Less(managedGrowth, MaxManagedGrowthBytes, "managed memory grew");
+            }
+            Assert.AreEqual(0, Queue.QueueLength() + Queue.Processing());
+            Wait.Until(() => Leaseq.Calls.PendingCount == 0);
+        }
+
         void Measure(string label, Action leaseAndComplete)
         {
             for (int batch = 0; batch < Calls / 5000; batch++)

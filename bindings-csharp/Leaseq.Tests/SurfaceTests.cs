@@ -38,6 +38,23 @@ namespace Leaseq.Tests
             }
         }
 
+        [Test]
+        public void EveryNativeStructIsBlittable()
+        {
+            // .NET Core refuses a pointer to a struct that is not (a bool field, say), where Mono lets it
+            // pass; pinning refuses such a struct on Mono too, so this test catches it here.
+            var structs = typeof(Native.NativeMethods).Assembly.GetTypes()
+                .Where(type => type.Namespace == "Leaseq.Native" && type.IsValueType && !type.IsEnum)
+                .ToList();
+            Assert.Greater(structs.Count, 10);
+            foreach (var type in structs)
+            {
+                var pinned = System.Runtime.InteropServices.GCHandle.Alloc(Activator.CreateInstance(type), System.Runtime.InteropServices.GCHandleType.Pinned);
+                pinned.Free();
+                Assert.IsFalse(type.GetFields().Any(field => field.FieldType == typeof(bool)), type.Name + " has a bool field");
+            }
+        }
+
         static HashSet<string> ExportedSymbols()
         {
             var nm = new ProcessStartInfo("nm", "-D --defined-only \"" + Env.NativeLibrary + "\"")
@@ -97,22 +114,54 @@ namespace Leaseq.Tests
         [Test]
         public void OperationsComeInTheCoreOrderWithAnAsyncTwin()
         {
-            var order = new[]
-            {
-                "AddItem", "AddUniqueItem", "AddItems", "Lease", "Renew", "Complete",
-                "LightClean", "DeepClean", "QueueLength", "Processing",
-            };
+            // The core's operations, in its order: the blocking WorkQueue's methods (one per operation).
+            var core = File.ReadAllText(Path.Combine(Env.CsharpDir, "..", "core", "src", "blocking.rs"));
+            var queueImpl = core.Substring(core.IndexOf("impl WorkQueue {", StringComparison.Ordinal));
+            var order = Regex.Matches(queueImpl, @"pub fn ([a-z_]+)\(").Cast<Match>()
+                .Select(m => m.Groups[1].Value)
+                .Where(name => name != "new" && name != "with_options" && name != "as_async")
+                .Select(PascalCase)
+                .ToList();
+            Assert.Greater(order.Count, 20, "read the core's operations");
+            CollectionAssert.IsSubsetOf(new[] { "AddItemWith", "Fail", "DeadItems", "IsPaused", "QueueLength", "DeadLength" }, order);
             var methods = typeof(WorkQueue).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly);
             foreach (var name in order)
             {
                 Assert.AreEqual(1, methods.Count(m => m.Name == name), name);
                 var twin = methods.Single(m => m.Name == name + "Async");
                 Assert.AreEqual("CancellationToken", twin.GetParameters().Last().ParameterType.Name, twin.Name);
+                Assert.IsTrue(twin.GetParameters().Last().IsOptional, twin.Name);
                 Assert.IsTrue(typeof(System.Threading.Tasks.Task).IsAssignableFrom(twin.ReturnType), twin.Name);
+                CollectionAssert.AreEqual(
+                    methods.Single(m => m.Name == name).GetParameters().Select(p => p.ParameterType),
+                    twin.GetParameters().Take(twin.GetParameters().Length - 1).Select(p => p.ParameterType),
+                    twin.Name + " takes what " + name + " takes");
             }
             var source = File.ReadAllText(Path.Combine(Env.CsharpDir, "Leaseq", "WorkQueue.cs"));
             var positions = order.Select(name => source.IndexOf(" " + name + "(", StringComparison.Ordinal)).ToList();
+            CollectionAssert.DoesNotContain(positions, -1);
             CollectionAssert.IsOrdered(positions, "WorkQueue.cs lists the operations in the core's order");
+        }
+
+        /// <summary>The core's snake_case name in .NET's PascalCase (<c>queue_len</c> is <c>QueueLength</c>).</summary>
+        static string PascalCase(string snake)
+        {
+            return string.Concat(snake.Split('_').Select(word => word == "len" ? "Length" : char.ToUpperInvariant(word[0]) + word.Substring(1)));
+        }
+
+        [Test]
+        public void TheWorkerHasTheCoreSurface()
+        {
+            var worker = typeof(Worker);
+            Assert.IsNotNull(worker.GetConstructor(new[] { typeof(WorkQueue), typeof(Func<Item, System.Threading.CancellationToken, System.Threading.Tasks.Task>), typeof(WorkerOptions) }));
+            Assert.IsNotNull(worker.GetMethod("RunAsync", new[] { typeof(System.Threading.CancellationToken) }));
+            Assert.IsNotNull(worker.GetMethod("Stop", Type.EmptyTypes));
+            Assert.AreEqual(typeof(WorkerCounters), worker.GetProperty("Counters").PropertyType);
+            Assert.IsTrue(typeof(IDisposable).IsAssignableFrom(worker));
+            var counters = typeof(WorkerCounters).GetProperties().Select(p => p.Name).OrderBy(n => n).ToList();
+            CollectionAssert.AreEqual(new[] { "Completed", "Failed", "InFlight", "Leased", "Renewed", "Retried" }, counters);
+            CollectionAssert.AreEqual(new[] { "Completed", "Failed", "Released", "LeaseLost" }, Enum.GetNames(typeof(JobOutcomeKind)));
+            CollectionAssert.AreEqual(new[] { "Retry", "Dead", "Gone" }, Enum.GetNames(typeof(FailOutcomeKind)));
         }
     }
 }

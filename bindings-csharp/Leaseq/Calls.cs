@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using Leaseq.Native;
@@ -45,10 +46,34 @@ namespace Leaseq
             AppDomain.CurrentDomain.DomainUnload += StopDispatching;
         }
 
+        /// <summary>
+        /// Set by <see cref="Worker"/>: stops the running workers and waits for them (bounded) as the process exits,
+        /// while the dispatcher still delivers their events and the ends of their runs.
+        /// </summary>
+        internal static Action StopWorkers;
+
         static void StopDispatching(object sender, EventArgs e)
         {
+            var stopWorkers = Volatile.Read(ref StopWorkers);
+            if (stopWorkers != null)
+            {
+                try
+                {
+                    stopWorkers();
+                }
+                catch (Exception)
+                {
+                    // The process is exiting: nothing left to report to.
+                }
+            }
             NativeMethods.leaseq_dispatch_stop();
             Dispatcher.Join(TimeSpan.FromSeconds(1));
+        }
+
+        /// <summary>Registers the callbacks and starts the dispatcher thread, if not done yet.</summary>
+        internal static void EnsureStarted()
+        {
+            // Calling any static member runs the static constructor first.
         }
 
         /// <summary>The thread the callbacks run on (for tests).</summary>
@@ -261,6 +286,8 @@ namespace Leaseq
         internal static readonly Reader<long> Count = value => checked((long)value->number);
         internal static readonly Reader<CleanReport> Report = value => ReportFrom(value->report);
         internal static readonly Reader<Item> Leased = value => value->item == null ? null : Interop.ItemFrom(value->item);
+        internal static readonly Reader<FailOutcome> Fail = value => FailOutcome.From(value->fail);
+        internal static readonly Reader<IReadOnlyList<DeadItem>> Dead = value => Interop.DeadItemsFrom(value->dead_items);
         internal static readonly Reader<Connection> Opened =
             value => new Connection(new ConnectionHandle((IntPtr)value->connection));
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Text;
 using Leaseq.Native;
@@ -10,6 +11,9 @@ namespace Leaseq
     {
         // Strict: a string with a lone surrogate has no UTF-8 form, and must not become U+FFFD silently.
         static readonly UTF8Encoding Utf8 = new UTF8Encoding(false, true);
+        // For text leaseq only records (a handler's exception message): U+FFFD rather than a failure.
+        static readonly UTF8Encoding Lenient = new UTF8Encoding(false, false);
+        static readonly DateTimeOffset UnixEpoch = new DateTimeOffset(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
         internal static byte[] Encode(string value, string what)
         {
@@ -21,6 +25,11 @@ namespace Leaseq
             {
                 throw new LeaseqArgumentException(what + " is not valid UTF-16, so it has no UTF-8 form");
             }
+        }
+
+        internal static byte[] EncodeLeniently(string value)
+        {
+            return Lenient.GetBytes(value);
         }
 
         internal static string Decode(byte* bytes, UIntPtr length)
@@ -67,6 +76,50 @@ namespace Leaseq
         internal static Item ItemFrom(LeaseqItem* item)
         {
             return new Item(Copy(item->data, item->data_len), Decode(item->id, item->id_len), Copy(item->id, item->id_len), checked((int)item->attempts));
+        }
+
+        internal static List<DeadItem> DeadItemsFrom(LeaseqDeadItems* page)
+        {
+            var length = checked((int)page->len.ToUInt64());
+            var items = new List<DeadItem>(length);
+            for (int i = 0; i < length; i++)
+            {
+                var dead = page->items + i;
+                items.Add(new DeadItem(ItemFrom(&dead->item), Decode(dead->error, dead->error_len), Time(dead->died_at_unix_ms)));
+            }
+            return items;
+        }
+
+        /// <summary>Seconds, as the native side takes durations (the core checks them).</summary>
+        internal static double Seconds(TimeSpan span)
+        {
+            return span.TotalSeconds;
+        }
+
+        /// <summary>Seconds from the native side as a TimeSpan, to the tick (TimeSpan.FromSeconds rounds to
+        /// the millisecond on Mono and .NET Framework).</summary>
+        internal static TimeSpan Span(double seconds)
+        {
+            return TimeSpan.FromTicks(checked((long)Math.Round(seconds * TimeSpan.TicksPerSecond)));
+        }
+
+        /// <summary>A flag of a native struct: flags are bytes there, since .NET Core refuses pointers to structs with a bool.</summary>
+        internal static byte Flag(bool value)
+        {
+            return value ? (byte)1 : (byte)0;
+        }
+
+        internal static DateTimeOffset Time(long unixMilliseconds)
+        {
+            return UnixEpoch.AddMilliseconds(unixMilliseconds);
+        }
+
+        internal static long UnixMilliseconds(DateTimeOffset time)
+        {
+            // Floor, not truncation toward the epoch: the core sees the same millisecond before 1970 too.
+            var ticks = (time.UtcTicks - UnixEpoch.UtcTicks);
+            var millis = ticks / TimeSpan.TicksPerMillisecond;
+            return ticks % TimeSpan.TicksPerMillisecond < 0 ? millis - 1 : millis;
         }
     }
 
@@ -117,6 +170,26 @@ namespace Leaseq
         protected override bool ReleaseHandle()
         {
             NativeMethods.leaseq_connection_free((LeaseqConnection*)handle);
+            return true;
+        }
+    }
+
+    /// <summary>A native worker handle; releasing it frees the handle (see <c>leaseq_worker_free</c>).</summary>
+    internal sealed unsafe class WorkerHandle : SafeHandle
+    {
+        internal WorkerHandle(IntPtr pointer) : base(IntPtr.Zero, true)
+        {
+            SetHandle(pointer);
+        }
+
+        public override bool IsInvalid
+        {
+            get { return handle == IntPtr.Zero; }
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.leaseq_worker_free((LeaseqWorker*)handle);
             return true;
         }
     }

@@ -15,10 +15,58 @@ namespace Leaseq.Native
         const string __DllName = "leaseq_native";
 
         /// <summary>
+        ///  [`LeaseqFailOutcome::kind`]: the item will be leased again, not before `retry_at_unix_ms`.
+        /// </summary>
+        internal const uint LEASEQ_FAIL_RETRY = 1;
+        /// <summary>
+        ///  [`LeaseqFailOutcome::kind`]: that was its last attempt; it is in the dead letters.
+        /// </summary>
+        internal const uint LEASEQ_FAIL_DEAD = 2;
+        /// <summary>
+        ///  [`LeaseqFailOutcome::kind`]: the item no longer exists (it was completed); nothing changed.
+        /// </summary>
+        internal const uint LEASEQ_FAIL_GONE = 3;
+        /// <summary>
         ///  The failure-callback kind of an operation stopped by [`leaseq_cancel`]: not a core error kind
         ///  (those start at 1).
         /// </summary>
         internal const uint LEASEQ_CANCELLED = 0;
+        /// <summary>
+        ///  [`LeaseqWorkerEvent::kind`]: run the handler on `item`; report with [`leaseq_worker_job_done`].
+        /// </summary>
+        internal const uint LEASEQ_WORKER_HANDLE = 1;
+        /// <summary>
+        ///  [`LeaseqWorkerEvent::kind`]: the core no longer waits for `job`; cancel its handler.
+        /// </summary>
+        internal const uint LEASEQ_WORKER_ABANDON = 2;
+        /// <summary>
+        ///  [`LeaseqWorkerEvent::kind`]: the `before` hook, for `item`.
+        /// </summary>
+        internal const uint LEASEQ_WORKER_BEFORE = 3;
+        /// <summary>
+        ///  [`LeaseqWorkerEvent::kind`]: the `after` hook, for `item` and `outcome`.
+        /// </summary>
+        internal const uint LEASEQ_WORKER_AFTER = 4;
+        /// <summary>
+        ///  [`LeaseqWorkerEvent::outcome`]: the handler succeeded and the item was completed
+        ///  (`completed`: whether this worker's `complete` was the one that completed it).
+        /// </summary>
+        internal const uint LEASEQ_JOB_COMPLETED = 1;
+        /// <summary>
+        ///  [`LeaseqWorkerEvent::outcome`]: the handler failed (or timed out) with `error`; the item was
+        ///  retried or buried.
+        /// </summary>
+        internal const uint LEASEQ_JOB_FAILED = 2;
+        /// <summary>
+        ///  [`LeaseqWorkerEvent::outcome`]: the worker shut down before the handler finished; the item
+        ///  went back to the queue.
+        /// </summary>
+        internal const uint LEASEQ_JOB_RELEASED = 3;
+        /// <summary>
+        ///  [`LeaseqWorkerEvent::outcome`]: the lease was lost (a renew failed); another worker may have
+        ///  the item.
+        /// </summary>
+        internal const uint LEASEQ_JOB_LEASE_LOST = 4;
 
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
@@ -26,6 +74,9 @@ namespace Leaseq.Native
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate void leaseq_init_success_delegate(ulong index, LeaseqValue* value);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void leaseq_worker_init_callback_delegate(LeaseqWorkerEvent* @event);
 
 
 
@@ -109,10 +160,21 @@ namespace Leaseq.Native
         internal static extern uint leaseq_queue_new(LeaseqConnection* connection, byte* name, System.UIntPtr name_len, LeaseqQueue** out_queue, LeaseqError** out_error);
 
         /// <summary>
+        ///  Makes a queue as [`leaseq_queue_new`] does, with retry and uniqueness options other than the
+        ///  defaults (null `options`: the defaults). The core checks the options.
+        ///
+        ///  # Safety
+        ///  As [`leaseq_queue_new`]; a non-null `options` must be readable (it is copied).
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_new_with_options", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_new_with_options(LeaseqConnection* connection, byte* name, System.UIntPtr name_len, LeaseqQueueOptions* options, LeaseqQueue** out_queue, LeaseqError** out_error);
+
+        /// <summary>
         ///  Frees a queue handle. Async operations already started on it finish normally. Null is ignored.
         ///
         ///  # Safety
-        ///  The caller that received `queue` from [`leaseq_queue_new`] frees it, once, with this function,
+        ///  The caller that received `queue` from [`leaseq_queue_new`] (or
+        ///  [`leaseq_queue_new_with_options`]) frees it, once, with this function,
         ///  when no synchronous call using it is running.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -130,6 +192,17 @@ namespace Leaseq.Native
         internal static extern void leaseq_item_free(LeaseqItem* item);
 
         /// <summary>
+        ///  Frees a page of dead letters returned through an `out_items` parameter. Null is ignored.
+        ///
+        ///  # Safety
+        ///  The caller that received `items` from [`crate::leaseq_queue_dead_items`] frees it, once, with
+        ///  this function, after copying what it needs. Pages handed to the success callback are
+        ///  borrowed and must not be freed.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_dead_items_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void leaseq_dead_items_free(LeaseqDeadItems* items);
+
+        /// <summary>
         ///  Checks, with the core's JSON parser, that `(json, json_len)` is one JSON document; returns 0
         ///  or InvalidArgument (3). The .NET `Item.FromJson` and `item.Json()` call it so that every
         ///  language accepts and refuses the same data.
@@ -140,6 +213,30 @@ namespace Leaseq.Native
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_json_check", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint leaseq_json_check(byte* json, System.UIntPtr json_len, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Writes the core's default queue options (`leaseq::QueueOptions::default()`) to `out_options`.
+        ///
+        ///  # Safety
+        ///  `out_options` must be writable (null is ignored).
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_options_default", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void leaseq_queue_options_default(LeaseqQueueOptions* out_options);
+
+        /// <summary>
+        ///  Writes the core's default worker options (`leaseq::WorkerOptions::default()`) to `out_options`.
+        ///
+        ///  # Safety
+        ///  `out_options` must be writable (null is ignored).
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_worker_options_default", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void leaseq_worker_options_default(LeaseqWorkerOptions* out_options);
+
+        /// <summary>
+        ///  The highest priority level, `leaseq::MAX_PRIORITY` (0 is the default).
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_max_priority", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_max_priority();
 
         /// <summary>
         ///  Adds an item; `out_added` is false, changing nothing, if an item with this id already exists.
@@ -169,6 +266,17 @@ namespace Leaseq.Native
         internal static extern uint leaseq_queue_add_items(LeaseqQueue* queue, LeaseqItem* items, System.UIntPtr count, ulong* out_added, LeaseqError** out_error);
 
         /// <summary>
+        ///  Adds an item at a priority level, and/or not leasable before a delay or a time (null
+        ///  `options`: as [`leaseq_queue_add_item`]). `out_added` is false, changing nothing, if the id
+        ///  exists (or was completed within the uniqueness window).
+        ///
+        ///  # Safety
+        ///  See the module documentation; a non-null `options` must be readable.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_add_item_with", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_add_item_with(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, byte* data, System.UIntPtr data_len, LeaseqAddOptions* options, bool* out_added, LeaseqError** out_error);
+
+        /// <summary>
         ///  Leases the next item for `lease_secs` seconds; `out_item` is null if there was none. With
         ///  `block`, waits for one, for at most `timeout_secs` if `has_timeout` (else for ever).
         ///
@@ -196,6 +304,28 @@ namespace Leaseq.Native
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_complete", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint leaseq_queue_complete(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, bool* out_completed, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Ends the lease on item `id` with a failure, recording `error` (UTF-8): it is retried after
+        ///  `retry_after_secs` if `has_retry_after`, else after the queue's backoff, until its attempts
+        ///  reach the queue's `max_attempts`; then it moves to the dead letters. LeaseLost (4) if this
+        ///  queue's session no longer holds the item.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_fail", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_fail(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, byte* error, System.UIntPtr error_len, [MarshalAs(UnmanagedType.U1)] bool has_retry_after, double retry_after_secs, LeaseqFailOutcome* out_outcome, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Gives a leased item back at once, first in line at its level, without counting the attempt;
+        ///  `out_released` is false if this queue's session no longer holds it.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_release", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_release(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, bool* out_released, LeaseqError** out_error);
 
         /// <summary>
         ///  Returns expired leases to the queue and drops ids whose item is gone.
@@ -232,6 +362,107 @@ namespace Leaseq.Native
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_processing", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint leaseq_queue_processing(LeaseqQueue* queue, ulong* out_count, LeaseqError** out_error);
+
+        /// <summary>
+        ///  The number of items waiting at a priority above the default.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_prioritized_len", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_prioritized_len(LeaseqQueue* queue, ulong* out_len, LeaseqError** out_error);
+
+        /// <summary>
+        ///  The number of items added with a delay (or scheduled) or waiting to be retried, not yet due.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_delayed_len", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_delayed_len(LeaseqQueue* queue, ulong* out_len, LeaseqError** out_error);
+
+        /// <summary>
+        ///  The number of items in the dead letters.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_dead_len", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_dead_len(LeaseqQueue* queue, ulong* out_len, LeaseqError** out_error);
+
+        /// <summary>
+        ///  A page of dead letters, oldest death first: `count` (1 to 1000) from `offset`. The caller
+        ///  frees `out_items` with [`crate::leaseq_dead_items_free`].
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_dead_items", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_dead_items(LeaseqQueue* queue, ulong offset, ulong count, LeaseqDeadItems** out_items, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Puts the dead items with these `count` ids back in the queue at their priority, attempts
+        ///  reset; `out_count` is how many were dead.
+        ///
+        ///  # Safety
+        ///  See the module documentation; `ids` must point to `count` readable [`LeaseqStr`]s.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_requeue_dead", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_requeue_dead(LeaseqQueue* queue, LeaseqStr* ids, System.UIntPtr count, ulong* out_count, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Deletes the dead items with these `count` ids for good; `out_count` is how many were dead.
+        ///
+        ///  # Safety
+        ///  See the module documentation; `ids` must point to `count` readable [`LeaseqStr`]s.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_purge_dead", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_purge_dead(LeaseqQueue* queue, LeaseqStr* ids, System.UIntPtr count, ulong* out_count, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Requeues every dead item, 1000 per round trip; `out_count` is how many.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_requeue_all_dead", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_requeue_all_dead(LeaseqQueue* queue, ulong* out_count, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Deletes every dead item, 1000 per round trip; `out_count` is how many.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_purge_all_dead", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_purge_all_dead(LeaseqQueue* queue, ulong* out_count, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Pauses the queue: leases return nothing until [`leaseq_queue_resume`]; adds still succeed.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_pause", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_pause(LeaseqQueue* queue, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Resumes a paused queue and wakes its blocked leases; `out_was_paused` says whether it was.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_resume", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_resume(LeaseqQueue* queue, bool* out_was_paused, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Whether the queue is paused.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_is_paused", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_is_paused(LeaseqQueue* queue, bool* out_paused, LeaseqError** out_error);
 
         /// <summary>
         ///  Registers the callbacks every async operation completes through. Call it once per process,
@@ -316,6 +547,15 @@ namespace Leaseq.Native
         internal static extern uint leaseq_queue_add_items_async(LeaseqQueue* queue, ulong index, LeaseqItem* items, System.UIntPtr count, LeaseqError** out_error);
 
         /// <summary>
+        ///  [`crate::leaseq_queue_add_item_with`], asynchronously.
+        ///
+        ///  # Safety
+        ///  See the module documentation; a non-null `options` must be readable.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_add_item_with_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_add_item_with_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, byte* data, System.UIntPtr data_len, LeaseqAddOptions* options, LeaseqError** out_error);
+
+        /// <summary>
         ///  [`crate::leaseq_queue_lease`], asynchronously; [`leaseq_cancel`] stops a blocking wait.
         ///
         ///  # Safety
@@ -341,6 +581,24 @@ namespace Leaseq.Native
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_complete_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint leaseq_queue_complete_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_queue_fail`], asynchronously; the success callback's `fail` is the outcome.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_fail_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_fail_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, byte* error, System.UIntPtr error_len, [MarshalAs(UnmanagedType.U1)] bool has_retry_after, double retry_after_secs, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_queue_release`], asynchronously.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_release_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_release_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, LeaseqError** out_error);
 
         /// <summary>
         ///  [`crate::leaseq_queue_light_clean`], asynchronously.
@@ -377,6 +635,191 @@ namespace Leaseq.Native
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_processing_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint leaseq_queue_processing_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_queue_prioritized_len`], asynchronously.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_prioritized_len_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_prioritized_len_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_queue_delayed_len`], asynchronously.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_delayed_len_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_delayed_len_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_queue_dead_len`], asynchronously.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_dead_len_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_dead_len_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_queue_dead_items`], asynchronously; the success callback's `dead_items` is
+        ///  the page (borrowed).
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_dead_items_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_dead_items_async(LeaseqQueue* queue, ulong index, ulong offset, ulong count, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_queue_requeue_dead`], asynchronously.
+        ///
+        ///  # Safety
+        ///  See the module documentation; `ids` must point to `count` readable [`LeaseqStr`]s.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_requeue_dead_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_requeue_dead_async(LeaseqQueue* queue, ulong index, LeaseqStr* ids, System.UIntPtr count, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_queue_purge_dead`], asynchronously.
+        ///
+        ///  # Safety
+        ///  See the module documentation; `ids` must point to `count` readable [`LeaseqStr`]s.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_purge_dead_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_purge_dead_async(LeaseqQueue* queue, ulong index, LeaseqStr* ids, System.UIntPtr count, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_queue_requeue_all_dead`], asynchronously.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_requeue_all_dead_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_requeue_all_dead_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_queue_purge_all_dead`], asynchronously.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_purge_all_dead_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_purge_all_dead_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_queue_pause`], asynchronously.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_pause_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_pause_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_queue_resume`], asynchronously.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_resume_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_resume_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_queue_is_paused`], asynchronously.
+        ///
+        ///  # Safety
+        ///  See the module documentation.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_is_paused_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_is_paused_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Registers the callback every worker's events go to. Call it once per process, before
+        ///  [`leaseq_worker_new`], with [`crate::leaseq_init`] called and [`crate::leaseq_dispatch`]
+        ///  running; calling it again with the same callback is harmless, with another an InvalidArgument
+        ///  error.
+        ///
+        ///  # Safety
+        ///  The callback must stay callable for the life of the process; `out_error` must be null or
+        ///  writable, and the caller frees what it receives with [`crate::leaseq_error_free`].
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_worker_init", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_worker_init(leaseq_worker_init_callback_delegate callback, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Makes a worker for `queue` (it keeps its own reference to the queue) whose events carry
+        ///  `key`; null `options` are the core's defaults. With `before` or `after`, the worker also
+        ///  sends the events of those hooks. It does nothing until [`leaseq_worker_run_async`].
+        ///
+        ///  # Safety
+        ///  `queue` must be live; a non-null `options` must be readable; `out_worker` must be writable;
+        ///  `out_error` must be null or writable. The caller frees the handle with [`leaseq_worker_free`]
+        ///  and an error with [`crate::leaseq_error_free`].
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_worker_new", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_worker_new(LeaseqQueue* queue, ulong key, LeaseqWorkerOptions* options, [MarshalAs(UnmanagedType.U1)] bool before, [MarshalAs(UnmanagedType.U1)] bool after, LeaseqWorker** out_worker, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Frees a worker handle. A run already started goes on (stop it with [`leaseq_worker_stop`]
+        ///  first). Null is ignored.
+        ///
+        ///  # Safety
+        ///  The caller that received `worker` from [`leaseq_worker_new`] frees it, once, with this
+        ///  function, when no other call using it is running.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_worker_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void leaseq_worker_free(LeaseqWorker* worker);
+
+        /// <summary>
+        ///  Runs the worker until [`leaseq_worker_stop`]: an async operation (see
+        ///  [`crate::leaseq_init`]) whose success callback comes once the run has ended, every running
+        ///  handler finished or abandoned and its item released. A stop asked for before the run starts
+        ///  is kept (the run then ends at once); once a run has ended, the worker can run again. Never
+        ///  stop a run with [`crate::leaseq_cancel`]: aborting it drops the items in flight without
+        ///  releasing them.
+        ///
+        ///  # Safety
+        ///  `worker` must be live; `out_error` must be null or writable, and the caller frees what it
+        ///  receives with [`crate::leaseq_error_free`]. `index` follows the async contract.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_worker_run_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_worker_run_async(LeaseqWorker* worker, ulong index, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Asks the worker to stop: it leases nothing more, lets running handlers finish within the
+        ///  shutdown timeout, and releases the rest; the run's callback follows once that is done. A stop
+        ///  before [`leaseq_worker_run_async`] is kept. Null is ignored.
+        ///
+        ///  # Safety
+        ///  A non-null `worker` must be live.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_worker_stop", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void leaseq_worker_stop(LeaseqWorker* worker);
+
+        /// <summary>
+        ///  Writes the worker's counters so far to `out_counters`.
+        ///
+        ///  # Safety
+        ///  `worker` must be live; `out_counters` must be writable; `out_error` must be null or writable,
+        ///  and the caller frees what it receives with [`crate::leaseq_error_free`].
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_worker_counters", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_worker_counters(LeaseqWorker* worker, LeaseqWorkerCounters* out_counters, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Reports how the handler of `job` ended: `ok`, or failed with `message` (UTF-8, recorded by
+        ///  `fail`). Returns true if the core was still waiting for it, false if it had abandoned the job
+        ///  (or `job` is unknown, or was already reported). Safe to call from any thread.
+        ///
+        ///  # Safety
+        ///  `message` must point to `message_len` readable bytes (or be null with length 0).
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_worker_job_done", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: MarshalAs(UnmanagedType.U1)]
+        internal static extern bool leaseq_worker_job_done(ulong job, [MarshalAs(UnmanagedType.U1)] bool ok, byte* message, System.UIntPtr message_len);
 
 
     }
@@ -451,6 +894,173 @@ namespace Leaseq.Native
     }
 
     /// <summary>
+    ///  A UTF-8 string argument (not NUL-terminated), borrowed for the call: an id in an array of ids.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqStr
+    {
+        /// <summary>
+        ///  The bytes.
+        /// </summary>
+        public byte* bytes;
+        /// <summary>
+        ///  The length in bytes.
+        /// </summary>
+        public System.UIntPtr len;
+    }
+
+    /// <summary>
+    ///  An item in the dead letters; see `leaseq::DeadItem`.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqDeadItem
+    {
+        /// <summary>
+        ///  The item, its data as added; `attempts` is how many leases it had.
+        /// </summary>
+        public LeaseqItem item;
+        /// <summary>
+        ///  The error of its last failure (UTF-8, not NUL-terminated).
+        /// </summary>
+        public byte* error;
+        /// <summary>
+        ///  The error length in bytes.
+        /// </summary>
+        public System.UIntPtr error_len;
+        /// <summary>
+        ///  When it died, in milliseconds since the Unix epoch (Redis server clock).
+        /// </summary>
+        public long died_at_unix_ms;
+    }
+
+    /// <summary>
+    ///  A page of dead letters: `len` items at `items`, all owned by this page.
+    ///
+    ///  Returned by [`crate::leaseq_queue_dead_items`], it is owned by the caller, who frees it (and
+    ///  everything in it) with [`leaseq_dead_items_free`]. Handed to the success callback, it is
+    ///  borrowed for the callback's duration.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqDeadItems
+    {
+        /// <summary>
+        ///  The items, oldest death first.
+        /// </summary>
+        public LeaseqDeadItem* items;
+        /// <summary>
+        ///  How many there are.
+        /// </summary>
+        public System.UIntPtr len;
+    }
+
+    /// <summary>
+    ///  A queue's options; see `leaseq::QueueOptions`. [`leaseq_queue_options_default`] gives the
+    ///  core's defaults.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqQueueOptions
+    {
+        /// <summary>
+        ///  Leases an item gets before a failure sends it to the dead letters (at least 1).
+        /// </summary>
+        public int max_attempts;
+        /// <summary>
+        ///  The first retry's backoff, in seconds; each later one doubles, with jitter.
+        /// </summary>
+        public double backoff_base_secs;
+        /// <summary>
+        ///  The longest backoff, in seconds.
+        /// </summary>
+        public double backoff_max_secs;
+        /// <summary>
+        ///  How long after an item is completed `add_item` refuses its id, in seconds (0: off).
+        /// </summary>
+        public double unique_window_secs;
+    }
+
+    /// <summary>
+    ///  Where and when an added item becomes leasable; see `leaseq::AddOptions`.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqAddOptions
+    {
+        /// <summary>
+        ///  0 (default) to `leaseq::MAX_PRIORITY`.
+        /// </summary>
+        public int priority;
+        /// <summary>
+        ///  Whether `delay_secs` is given (0 or 1).
+        /// </summary>
+        public byte has_delay;
+        /// <summary>
+        ///  Not leasable until this many seconds after the add (Redis server time).
+        /// </summary>
+        public double delay_secs;
+        /// <summary>
+        ///  Whether `at_unix_ms` is given (0 or 1; give a delay or a time, not both).
+        /// </summary>
+        public byte has_at;
+        /// <summary>
+        ///  Not leasable before this time, in milliseconds since the Unix epoch (Redis server clock).
+        /// </summary>
+        public long at_unix_ms;
+    }
+
+    /// <summary>
+    ///  A worker's options; see `leaseq::WorkerOptions`. [`leaseq_worker_options_default`] gives the
+    ///  core's defaults.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqWorkerOptions
+    {
+        /// <summary>
+        ///  Items run at once (at least 1).
+        /// </summary>
+        public int concurrency;
+        /// <summary>
+        ///  The lease taken on each item, in seconds; renewed every third of it while the handler runs.
+        /// </summary>
+        public double lease_secs;
+        /// <summary>
+        ///  Whether `job_timeout_secs` is given (0 or 1; without it a handler may run for ever).
+        /// </summary>
+        public byte has_job_timeout;
+        /// <summary>
+        ///  A handler running longer is abandoned and the item failed with a timeout.
+        /// </summary>
+        public double job_timeout_secs;
+        /// <summary>
+        ///  After a stop, how long running handlers may still finish, in seconds.
+        /// </summary>
+        public double shutdown_timeout_secs;
+        /// <summary>
+        ///  Whether `clean_every_secs` is given (0 or 1; without it the worker never runs a light clean).
+        /// </summary>
+        public byte has_clean_every;
+        /// <summary>
+        ///  How often the worker runs a light clean, in seconds.
+        /// </summary>
+        public double clean_every_secs;
+    }
+
+    /// <summary>
+    ///  What `fail` did with the item; see `leaseq::FailOutcome`.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqFailOutcome
+    {
+        /// <summary>
+        ///  [`LEASEQ_FAIL_RETRY`], [`LEASEQ_FAIL_DEAD`] or [`LEASEQ_FAIL_GONE`].
+        /// </summary>
+        public uint kind;
+        /// <summary>
+        ///  For a retry: when it becomes due, in milliseconds since the Unix epoch (Redis server
+        ///  clock); 0 otherwise.
+        /// </summary>
+        public long retry_at_unix_ms;
+    }
+
+    /// <summary>
     ///  What a clean did: items requeued, and ids dropped because their item no longer exists.
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -473,13 +1083,17 @@ namespace Leaseq.Native
     /// <summary>
     ///  The result handed to the success callback, borrowed for the callback's duration. Which fields
     ///  mean something depends on the operation:
-    ///  - `add_item`, `renew`, `complete`: `number` is 1 (true) or 0 (false);
-    ///  - `add_items`, `queue_len`, `processing`: `number` is the count;
+    ///  - `add_item`, `add_item_with`, `renew`, `complete`, `release`, `resume`, `is_paused`:
+    ///    `number` is 1 (true) or 0 (false);
+    ///  - `add_items`, `queue_len`, `processing`, `prioritized_len`, `delayed_len`, `dead_len`,
+    ///    `requeue_dead`, `purge_dead`, `requeue_all_dead`, `purge_all_dead`: `number` is the count;
     ///  - `light_clean`, `deep_clean`: `report`;
     ///  - `lease`: `item`, null if there was none (borrowed: copy it, do not free it);
+    ///  - `fail`: `fail`;
+    ///  - `dead_items`: `dead_items` (borrowed: copy it, do not free it);
     ///  - `connection_open`: `connection`, a handle now owned by the caller, who frees it with
     ///    [`crate::leaseq_connection_free`];
-    ///  - `add_unique_item`: nothing.
+    ///  - `add_unique_item`, `pause`, `worker_run`: nothing.
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqValue
@@ -500,6 +1114,98 @@ namespace Leaseq.Native
         ///  An opened connection, or null.
         /// </summary>
         public LeaseqConnection* connection;
+        /// <summary>
+        ///  What `fail` did.
+        /// </summary>
+        public LeaseqFailOutcome fail;
+        /// <summary>
+        ///  A page of dead letters, or null.
+        /// </summary>
+        public LeaseqDeadItems* dead_items;
+    }
+
+    /// <summary>
+    ///  What a worker asks of .NET, borrowed for the callback's duration (copy what is kept). Which
+    ///  fields mean something depends on `kind`.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqWorkerEvent
+    {
+        /// <summary>
+        ///  [`LEASEQ_WORKER_HANDLE`], [`LEASEQ_WORKER_ABANDON`], [`LEASEQ_WORKER_BEFORE`] or
+        ///  [`LEASEQ_WORKER_AFTER`].
+        /// </summary>
+        public uint kind;
+        /// <summary>
+        ///  The key the worker was made with ([`leaseq_worker_new`]).
+        /// </summary>
+        public ulong worker;
+        /// <summary>
+        ///  HANDLE, ABANDON: the job, for [`leaseq_worker_job_done`].
+        /// </summary>
+        public ulong job;
+        /// <summary>
+        ///  HANDLE, BEFORE, AFTER: the item (its `attempts` counts this lease); null otherwise.
+        /// </summary>
+        public LeaseqItem* item;
+        /// <summary>
+        ///  AFTER: [`LEASEQ_JOB_COMPLETED`], [`LEASEQ_JOB_FAILED`], [`LEASEQ_JOB_RELEASED`] or
+        ///  [`LEASEQ_JOB_LEASE_LOST`]; 0 otherwise.
+        /// </summary>
+        public uint outcome;
+        /// <summary>
+        ///  AFTER, COMPLETED: 1 if this worker's `complete` was the one that completed the item, else 0
+        ///  (a `u8`: a struct with a `bool` is not blittable, and .NET Core refuses a pointer to one).
+        /// </summary>
+        public byte completed;
+        /// <summary>
+        ///  AFTER, FAILED: the error the item was failed with (UTF-8, not NUL-terminated).
+        /// </summary>
+        public byte* error;
+        /// <summary>
+        ///  The error length in bytes.
+        /// </summary>
+        public System.UIntPtr error_len;
+    }
+
+    /// <summary>
+    ///  A handle on a `leaseq::Worker` (opaque to the caller).
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqWorker
+    {
+    }
+
+    /// <summary>
+    ///  What a worker has done so far; see `leaseq::WorkerCounters`.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqWorkerCounters
+    {
+        /// <summary>
+        ///  Items leased.
+        /// </summary>
+        public ulong leased;
+        /// <summary>
+        ///  Items completed (handler succeeded and `complete` returned true).
+        /// </summary>
+        public ulong completed;
+        /// <summary>
+        ///  Handler failures and timeouts.
+        /// </summary>
+        public ulong failed;
+        /// <summary>
+        ///  Failures that were scheduled for a retry (the rest went to the dead letters).
+        /// </summary>
+        public ulong retried;
+        /// <summary>
+        ///  Successful lease renewals (heartbeats).
+        /// </summary>
+        public ulong renewed;
+        /// <summary>
+        ///  Items whose handler is running now.
+        /// </summary>
+        public ulong in_flight;
     }
 
 

@@ -2,12 +2,14 @@
 //! csbindgen silently skips what it cannot express: `Leaseq.Tests` checks every exported symbol
 //! is in the generated file.
 
-const SOURCES: [&str; 5] = [
+const SOURCES: [&str; 7] = [
     "src/boundary.rs",
     "src/handles.rs",
     "src/item.rs",
+    "src/options.rs",
     "src/sync_ops.rs",
     "src/async_ops.rs",
+    "src/worker.rs",
 ];
 
 fn main() {

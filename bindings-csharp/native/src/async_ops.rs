@@ -24,13 +24,18 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{LazyLock, Mutex, MutexGuard, OnceLock};
 use std::task::Poll;
 
-use leaseq::{CleanReport, Connection, Error, ErrorKind, Item, Result};
+use leaseq::{CleanReport, Connection, DeadItem, Error, ErrorKind, FailOutcome, Item, Result};
 use tokio::task::AbortHandle;
 
 use crate::boundary::{borrow_str, call, panic_error, LeaseqError};
 use crate::handles::{connection_into_raw, queue, LeaseqConnection, LeaseqQueue};
-use crate::item::{id_item, item_from_raw, item_view, items_from_raw, LeaseqItem};
-use crate::sync_ops::{lease_args, LeaseqCleanReport};
+use crate::item::{
+    dead_items_into_raw, id_item, ids_from_raw, item_from_raw, item_view, items_from_raw,
+    leaseq_dead_items_free, LeaseqDeadItems, LeaseqItem, LeaseqStr,
+};
+use crate::options::{add_options, LeaseqAddOptions};
+use crate::sync_ops::{lease_args, retry_after, LeaseqCleanReport, LeaseqFailOutcome};
+use crate::worker::WorkerEvent;
 
 /// The failure-callback kind of an operation stopped by [`leaseq_cancel`]: not a core error kind
 /// (those start at 1).
@@ -38,13 +43,17 @@ pub const LEASEQ_CANCELLED: u32 = 0;
 
 /// The result handed to the success callback, borrowed for the callback's duration. Which fields
 /// mean something depends on the operation:
-/// - `add_item`, `renew`, `complete`: `number` is 1 (true) or 0 (false);
-/// - `add_items`, `queue_len`, `processing`: `number` is the count;
+/// - `add_item`, `add_item_with`, `renew`, `complete`, `release`, `resume`, `is_paused`:
+///   `number` is 1 (true) or 0 (false);
+/// - `add_items`, `queue_len`, `processing`, `prioritized_len`, `delayed_len`, `dead_len`,
+///   `requeue_dead`, `purge_dead`, `requeue_all_dead`, `purge_all_dead`: `number` is the count;
 /// - `light_clean`, `deep_clean`: `report`;
 /// - `lease`: `item`, null if there was none (borrowed: copy it, do not free it);
+/// - `fail`: `fail`;
+/// - `dead_items`: `dead_items` (borrowed: copy it, do not free it);
 /// - `connection_open`: `connection`, a handle now owned by the caller, who frees it with
 ///   [`crate::leaseq_connection_free`];
-/// - `add_unique_item`: nothing.
+/// - `add_unique_item`, `pause`, `worker_run`: nothing.
 #[repr(C)]
 pub struct LeaseqValue {
     /// A flag (0 or 1) or a count.
@@ -55,6 +64,10 @@ pub struct LeaseqValue {
     pub item: *const LeaseqItem,
     /// An opened connection, or null.
     pub connection: *mut LeaseqConnection,
+    /// What `fail` did.
+    pub fail: LeaseqFailOutcome,
+    /// A page of dead letters, or null.
+    pub dead_items: *const LeaseqDeadItems,
 }
 
 /// Called once when an operation succeeds: its callback index and its result.
@@ -90,7 +103,8 @@ fn running() -> MutexGuard<'static, HashMap<u64, AbortHandle>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Finished operations on their way to [`leaseq_dispatch`]; `None` asks it to return.
+/// Finished operations and worker events on their way to [`leaseq_dispatch`], in the order they
+/// were sent; `None` asks it to return.
 type Deliveries = (Sender<Option<Delivery>>, Mutex<Receiver<Option<Delivery>>>);
 static DELIVERIES: LazyLock<Deliveries> = LazyLock::new(|| {
     let (sender, receiver) = channel();
@@ -179,22 +193,47 @@ pub extern "C" fn leaseq_cancel(index: u64) -> bool {
 }
 
 /// What an operation produced, before it is laid out as a [`LeaseqValue`].
-enum Outcome {
+pub(crate) enum Outcome {
     Nothing,
     Flag(bool),
     Count(u64),
     Report(CleanReport),
     Leased(Option<Item>),
     Opened(Connection),
+    Failed(FailOutcome),
+    Dead(Vec<DeadItem>),
+}
+
+/// One callback owed on the dispatcher thread.
+pub(crate) enum Delivery {
+    /// An operation's result, for the callbacks of [`leaseq_init`].
+    Operation(Finished),
+    /// A worker's event, for the callback of [`crate::leaseq_worker_init`].
+    Worker(WorkerEvent),
+}
+
+impl Delivery {
+    fn run(self, callbacks: Callbacks) {
+        match self {
+            Delivery::Operation(finished) => finished.run(callbacks),
+            Delivery::Worker(event) => event.run(),
+        }
+    }
+}
+
+/// Queues `delivery` for [`leaseq_dispatch`], after everything sent before it.
+pub(crate) fn deliver(delivery: Delivery) {
+    // Cannot fail: the receiver is a static too.
+    let _ = DELIVERIES.0.send(Some(delivery));
 }
 
 /// One finished operation and the callback it is owed: a result, or a failure's kind and message.
-struct Delivery {
+pub(crate) struct Finished {
     index: u64,
     outcome: std::result::Result<Outcome, (u32, String)>,
 }
 
-impl Delivery {
+impl Finished {
     fn run(self, callbacks: Callbacks) {
         let outcome = match self.outcome {
             Ok(outcome) => outcome,
@@ -208,9 +247,12 @@ impl Delivery {
             report: CleanReport::default().into(),
             item: std::ptr::null(),
             connection: std::ptr::null_mut(),
+            fail: FailOutcome::Gone.into(),
+            dead_items: std::ptr::null(),
         };
-        // The value borrows the item: both live until the callback returns.
+        // The value borrows the item (and the page): both live until the callback returns.
         let leased;
+        let mut page = std::ptr::null_mut();
         match outcome {
             Outcome::Nothing | Outcome::Leased(None) => {}
             Outcome::Flag(flag) => value.number = flag.into(),
@@ -221,8 +263,15 @@ impl Delivery {
                 value.item = &leased.0;
             }
             Outcome::Opened(connection) => value.connection = connection_into_raw(connection),
+            Outcome::Failed(outcome) => value.fail = outcome.into(),
+            Outcome::Dead(dead) => {
+                page = dead_items_into_raw(dead);
+                value.dead_items = page;
+            }
         }
         (callbacks.success)(self.index, &value);
+        // SAFETY: made just above, borrowed by the callback only while it ran.
+        unsafe { leaseq_dead_items_free(page) };
     }
 }
 
@@ -241,8 +290,7 @@ impl Completion {
 
     fn deliver(&self, outcome: std::result::Result<Outcome, (u32, String)>) {
         running().remove(&self.index);
-        // Cannot fail: the receiver is a static too.
-        let _ = DELIVERIES.0.send(Some(Delivery {
+        deliver(Delivery::Operation(Finished {
             index: self.index,
             outcome,
         }));
@@ -265,7 +313,7 @@ impl Drop for Completion {
 }
 
 /// Spawns `operation` on leaseq's runtime, to be delivered to the callbacks with `index`.
-fn start(
+pub(crate) fn start(
     index: u64,
     operation: impl Future<Output = Result<Outcome>> + Send + 'static,
 ) -> Result<()> {
@@ -383,6 +431,31 @@ pub unsafe extern "C" fn leaseq_queue_add_items_async(
     })
 }
 
+/// [`crate::leaseq_queue_add_item_with`], asynchronously.
+///
+/// # Safety
+/// See the module documentation; a non-null `options` must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_add_item_with_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    id: *const u8,
+    id_len: usize,
+    data: *const u8,
+    data_len: usize,
+    options: *const LeaseqAddOptions,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        let item = unsafe { item_from_raw(id, id_len, data, data_len)? };
+        let options = unsafe { add_options(options)? };
+        start(index, async move {
+            Ok(Outcome::Flag(queue.add_item_with(&item, &options).await?))
+        })
+    })
+}
+
 /// [`crate::leaseq_queue_lease`], asynchronously; [`leaseq_cancel`] stops a blocking wait.
 ///
 /// # Safety
@@ -448,6 +521,56 @@ pub unsafe extern "C" fn leaseq_queue_complete_async(
         let item = unsafe { id_item(id, id_len)? };
         start(index, async move {
             Ok(Outcome::Flag(queue.complete(&item).await?))
+        })
+    })
+}
+
+/// [`crate::leaseq_queue_fail`], asynchronously; the success callback's `fail` is the outcome.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_fail_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    id: *const u8,
+    id_len: usize,
+    error: *const u8,
+    error_len: usize,
+    has_retry_after: bool,
+    retry_after_secs: f64,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        let item = unsafe { id_item(id, id_len)? };
+        let message = unsafe { borrow_str(error, error_len, "error")? }.to_owned();
+        let retry_after = retry_after(has_retry_after, retry_after_secs)?;
+        start(index, async move {
+            Ok(Outcome::Failed(
+                queue.fail(&item, &message, retry_after).await?,
+            ))
+        })
+    })
+}
+
+/// [`crate::leaseq_queue_release`], asynchronously.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_release_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    id: *const u8,
+    id_len: usize,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        let item = unsafe { id_item(id, id_len)? };
+        start(index, async move {
+            Ok(Outcome::Flag(queue.release(&item).await?))
         })
     })
 }
@@ -521,6 +644,217 @@ pub unsafe extern "C" fn leaseq_queue_processing_async(
         start(index, async move {
             Ok(Outcome::Count(queue.processing().await?))
         })
+    })
+}
+
+/// [`crate::leaseq_queue_prioritized_len`], asynchronously.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_prioritized_len_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        start(index, async move {
+            Ok(Outcome::Count(queue.prioritized_len().await?))
+        })
+    })
+}
+
+/// [`crate::leaseq_queue_delayed_len`], asynchronously.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_delayed_len_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        start(index, async move {
+            Ok(Outcome::Count(queue.delayed_len().await?))
+        })
+    })
+}
+
+/// [`crate::leaseq_queue_dead_len`], asynchronously.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_dead_len_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        start(
+            index,
+            async move { Ok(Outcome::Count(queue.dead_len().await?)) },
+        )
+    })
+}
+
+/// [`crate::leaseq_queue_dead_items`], asynchronously; the success callback's `dead_items` is
+/// the page (borrowed).
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_dead_items_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    offset: u64,
+    count: u64,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        start(index, async move {
+            Ok(Outcome::Dead(queue.dead_items(offset, count).await?))
+        })
+    })
+}
+
+/// [`crate::leaseq_queue_requeue_dead`], asynchronously.
+///
+/// # Safety
+/// See the module documentation; `ids` must point to `count` readable [`LeaseqStr`]s.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_requeue_dead_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    ids: *const LeaseqStr,
+    count: usize,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        let ids = unsafe { ids_from_raw(ids, count)? };
+        start(index, async move {
+            Ok(Outcome::Count(queue.requeue_dead(&ids).await?))
+        })
+    })
+}
+
+/// [`crate::leaseq_queue_purge_dead`], asynchronously.
+///
+/// # Safety
+/// See the module documentation; `ids` must point to `count` readable [`LeaseqStr`]s.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_purge_dead_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    ids: *const LeaseqStr,
+    count: usize,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        let ids = unsafe { ids_from_raw(ids, count)? };
+        start(index, async move {
+            Ok(Outcome::Count(queue.purge_dead(&ids).await?))
+        })
+    })
+}
+
+/// [`crate::leaseq_queue_requeue_all_dead`], asynchronously.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_requeue_all_dead_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        start(index, async move {
+            Ok(Outcome::Count(queue.requeue_all_dead().await?))
+        })
+    })
+}
+
+/// [`crate::leaseq_queue_purge_all_dead`], asynchronously.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_purge_all_dead_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        start(index, async move {
+            Ok(Outcome::Count(queue.purge_all_dead().await?))
+        })
+    })
+}
+
+/// [`crate::leaseq_queue_pause`], asynchronously.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_pause_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        start(index, async move {
+            queue.pause().await?;
+            Ok(Outcome::Nothing)
+        })
+    })
+}
+
+/// [`crate::leaseq_queue_resume`], asynchronously.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_resume_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        start(
+            index,
+            async move { Ok(Outcome::Flag(queue.resume().await?)) },
+        )
+    })
+}
+
+/// [`crate::leaseq_queue_is_paused`], asynchronously.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_is_paused_async(
+    queue: *const LeaseqQueue,
+    index: u64,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let queue = unsafe { self::queue(queue)? }.clone();
+        start(
+            index,
+            async move { Ok(Outcome::Flag(queue.is_paused().await?)) },
+        )
     })
 }
 

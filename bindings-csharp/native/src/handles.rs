@@ -5,6 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use leaseq::{Connection, Error, Result, WorkQueue};
 
 use crate::boundary::{block_on, borrow_str, call, write_out, LeaseqError};
+use crate::options::{queue_options, LeaseqQueueOptions};
 
 /// A handle on a `leaseq::Connection` (opaque to the caller).
 pub struct LeaseqConnection {
@@ -127,10 +128,36 @@ pub unsafe extern "C" fn leaseq_queue_new(
     })
 }
 
+/// Makes a queue as [`leaseq_queue_new`] does, with retry and uniqueness options other than the
+/// defaults (null `options`: the defaults). The core checks the options.
+///
+/// # Safety
+/// As [`leaseq_queue_new`]; a non-null `options` must be readable (it is copied).
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_queue_new_with_options(
+    connection: *const LeaseqConnection,
+    name: *const u8,
+    name_len: usize,
+    options: *const LeaseqQueueOptions,
+    out_queue: *mut *mut LeaseqQueue,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let connection = unsafe { self::connection(connection)? };
+        let name = unsafe { borrow_str(name, name_len, "queue name")? };
+        let options = unsafe { queue_options(options)? };
+        let queue = Box::new(LeaseqQueue {
+            inner: WorkQueue::with_options(connection, name, options)?,
+        });
+        unsafe { write_out(out_queue, Box::into_raw(queue), "out_queue") }
+    })
+}
+
 /// Frees a queue handle. Async operations already started on it finish normally. Null is ignored.
 ///
 /// # Safety
-/// The caller that received `queue` from [`leaseq_queue_new`] frees it, once, with this function,
+/// The caller that received `queue` from [`leaseq_queue_new`] (or
+/// [`leaseq_queue_new_with_options`]) frees it, once, with this function,
 /// when no synchronous call using it is running.
 #[no_mangle]
 pub unsafe extern "C" fn leaseq_queue_free(queue: *mut LeaseqQueue) {

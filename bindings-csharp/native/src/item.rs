@@ -2,9 +2,11 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use leaseq::{Item, Result};
+use std::time::UNIX_EPOCH;
 
-use crate::boundary::{borrow_bytes, call, free_bytes, into_raw_bytes, LeaseqError};
+use leaseq::{DeadItem, Item, Result};
+
+use crate::boundary::{borrow_bytes, borrow_str, call, free_bytes, into_raw_bytes, LeaseqError};
 
 /// An item as bytes: a UTF-8 id and opaque data (neither NUL-terminated), and its attempts.
 ///
@@ -42,6 +44,71 @@ pub unsafe extern "C" fn leaseq_item_free(item: *mut LeaseqItem) {
         unsafe {
             free_bytes(item.id, item.id_len);
             free_bytes(item.data, item.data_len);
+        }
+    }));
+}
+
+/// A UTF-8 string argument (not NUL-terminated), borrowed for the call: an id in an array of ids.
+#[repr(C)]
+pub struct LeaseqStr {
+    /// The bytes.
+    pub bytes: *const u8,
+    /// The length in bytes.
+    pub len: usize,
+}
+
+/// An item in the dead letters; see `leaseq::DeadItem`.
+#[repr(C)]
+pub struct LeaseqDeadItem {
+    /// The item, its data as added; `attempts` is how many leases it had.
+    pub item: LeaseqItem,
+    /// The error of its last failure (UTF-8, not NUL-terminated).
+    pub error: *const u8,
+    /// The error length in bytes.
+    pub error_len: usize,
+    /// When it died, in milliseconds since the Unix epoch (Redis server clock).
+    pub died_at_unix_ms: i64,
+}
+
+/// A page of dead letters: `len` items at `items`, all owned by this page.
+///
+/// Returned by [`crate::leaseq_queue_dead_items`], it is owned by the caller, who frees it (and
+/// everything in it) with [`leaseq_dead_items_free`]. Handed to the success callback, it is
+/// borrowed for the callback's duration.
+#[repr(C)]
+pub struct LeaseqDeadItems {
+    /// The items, oldest death first.
+    pub items: *const LeaseqDeadItem,
+    /// How many there are.
+    pub len: usize,
+}
+
+/// Frees a page of dead letters returned through an `out_items` parameter. Null is ignored.
+///
+/// # Safety
+/// The caller that received `items` from [`crate::leaseq_queue_dead_items`] frees it, once, with
+/// this function, after copying what it needs. Pages handed to the success callback are
+/// borrowed and must not be freed.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_dead_items_free(items: *mut LeaseqDeadItems) {
+    if items.is_null() {
+        return;
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: made by `dead_items_into_raw` with Box::into_raw, its buffers with it.
+        let page = unsafe { Box::from_raw(items) };
+        let entries = unsafe {
+            Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                page.items as *mut LeaseqDeadItem,
+                page.len,
+            ))
+        };
+        for entry in entries.iter() {
+            unsafe {
+                free_bytes(entry.item.id, entry.item.id_len);
+                free_bytes(entry.item.data, entry.item.data_len);
+                free_bytes(entry.error, entry.error_len);
+            }
         }
     }));
 }
@@ -118,16 +185,64 @@ pub(crate) unsafe fn items_from_raw(items: *const LeaseqItem, count: usize) -> R
 
 /// Hands an item to the caller, who frees it with [`leaseq_item_free`].
 pub(crate) fn item_into_raw(item: Item) -> *mut LeaseqItem {
+    Box::into_raw(Box::new(owned_item(item)))
+}
+
+/// An item whose buffers the caller owns (freed with the struct that holds it).
+fn owned_item(item: Item) -> LeaseqItem {
     let attempts = item.attempts;
     let (id, id_len) = into_raw_bytes(item.id.into_bytes());
     let (data, data_len) = into_raw_bytes(item.data);
-    Box::into_raw(Box::new(LeaseqItem {
+    LeaseqItem {
         id,
         id_len,
         data,
         data_len,
         attempts,
+    }
+}
+
+/// Hands a page of dead letters to the caller, who frees it with [`leaseq_dead_items_free`].
+pub(crate) fn dead_items_into_raw(page: Vec<DeadItem>) -> *mut LeaseqDeadItems {
+    let entries: Box<[LeaseqDeadItem]> = page
+        .into_iter()
+        .map(|dead| {
+            let died_at_unix_ms = match dead.died_at.duration_since(UNIX_EPOCH) {
+                Ok(since) => i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
+                Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+            };
+            let (error, error_len) = into_raw_bytes(dead.error.into_bytes());
+            LeaseqDeadItem {
+                item: owned_item(dead.item),
+                error,
+                error_len,
+                died_at_unix_ms,
+            }
+        })
+        .collect();
+    let len = entries.len();
+    Box::into_raw(Box::new(LeaseqDeadItems {
+        items: Box::into_raw(entries) as *const LeaseqDeadItem,
+        len,
     }))
+}
+
+/// Copies an array of `count` ids (UTF-8; the core decides what an id it does not know means).
+///
+/// # Safety
+/// `ids` must point to `count` readable [`LeaseqStr`]s whose bytes are readable.
+pub(crate) unsafe fn ids_from_raw(ids: *const LeaseqStr, count: usize) -> Result<Vec<String>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if ids.is_null() {
+        return Err(leaseq::Error::invalid_argument("ids must not be null"));
+    }
+    // SAFETY: non-null and `count` entries per the contract.
+    let ids = unsafe { std::slice::from_raw_parts(ids, count) };
+    ids.iter()
+        .map(|id| unsafe { borrow_str(id.bytes, id.len, "item id") }.map(str::to_owned))
+        .collect()
 }
 
 /// A view of `item` valid while `item` lives, for the success callback.
@@ -156,6 +271,55 @@ mod tests {
         // Empty data is a valid item.
         let raw = item_into_raw(Item::with_id("b", Vec::new()));
         unsafe { leaseq_item_free(raw) };
+    }
+
+    #[test]
+    fn dead_letters_round_trip_and_free() {
+        let died_at = UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_123);
+        let page = vec![
+            DeadItem {
+                item: Item {
+                    id: "a".into(),
+                    data: b"one".to_vec(),
+                    attempts: 3,
+                },
+                error: "boom".into(),
+                died_at,
+            },
+            DeadItem {
+                item: Item::with_id("b", Vec::new()),
+                error: String::new(),
+                died_at: UNIX_EPOCH,
+            },
+        ];
+        let raw = dead_items_into_raw(page);
+        let entries = unsafe { std::slice::from_raw_parts((*raw).items, (*raw).len) };
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].item.attempts, 3);
+        assert_eq!(entries[0].died_at_unix_ms, 1_700_000_000_123);
+        let error = unsafe { std::slice::from_raw_parts(entries[0].error, entries[0].error_len) };
+        assert_eq!(error, b"boom");
+        unsafe { leaseq_dead_items_free(raw) };
+        unsafe { leaseq_dead_items_free(dead_items_into_raw(Vec::new())) };
+        unsafe { leaseq_dead_items_free(std::ptr::null_mut()) };
+    }
+
+    #[test]
+    fn id_arrays_must_be_utf8() {
+        let good = [LeaseqStr {
+            bytes: b"a".as_ptr(),
+            len: 1,
+        }];
+        assert_eq!(unsafe { ids_from_raw(good.as_ptr(), 1) }.unwrap(), ["a"]);
+        let bad = [LeaseqStr {
+            bytes: b"\xff".as_ptr(),
+            len: 1,
+        }];
+        assert!(unsafe { ids_from_raw(bad.as_ptr(), 1) }.is_err());
+        assert!(unsafe { ids_from_raw(std::ptr::null(), 1) }.is_err());
+        assert!(unsafe { ids_from_raw(std::ptr::null(), 0) }
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -9,11 +9,15 @@
 //!   Internal error (or, in an async operation, an Internal failure callback).
 //! - **Buffers.** Arguments are borrowed `(pointer, length)` pairs, copied before the call returns.
 //!   Everything Rust allocates for the caller has exactly one free function: [`leaseq_error_free`],
-//!   [`leaseq_item_free`], [`leaseq_connection_free`], [`leaseq_queue_free`].
+//!   [`leaseq_item_free`], [`leaseq_dead_items_free`], [`leaseq_connection_free`],
+//!   [`leaseq_queue_free`], [`leaseq_worker_free`].
 //! - **Async.** `…_async` functions take a caller-chosen callback `index`, spawn the operation on
 //!   [`leaseq::runtime`] and return at once. If they return `0`, exactly one of the callbacks given
 //!   to [`leaseq_init`] is later called with that index: success, failure, or failure with
 //!   [`LEASEQ_CANCELLED`] after [`leaseq_cancel`]. If they return an error, no callback follows.
+//! - **Workers.** The core's worker runs on its runtime and hands each item to the callback
+//!   given to [`leaseq_worker_init`] (on the same dispatcher thread), then awaits
+//!   [`leaseq_worker_job_done`] for it (`worker.rs`).
 //!
 //! csbindgen turns these functions into `Leaseq/NativeMethods.g.cs` (see `build.rs`).
 
@@ -21,10 +25,14 @@ mod async_ops;
 mod boundary;
 mod handles;
 mod item;
+mod options;
 mod sync_ops;
+mod worker;
 
 pub use async_ops::*;
 pub use boundary::*;
 pub use handles::*;
 pub use item::*;
+pub use options::*;
 pub use sync_ops::*;
+pub use worker::*;

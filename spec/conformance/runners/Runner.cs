@@ -4,7 +4,7 @@
 //
 // driver.py compiles it (mcs -langversion:7.2 against bindings-csharp/out/Leaseq.dll), starts it
 // once and sends one case per line on stdin:
-// {"case": name, "url": redis_url, "prefix": p, "steps": [{"op", "args", "queue"?}, ...]}.
+// {"case": name, "url": redis_url, "prefix": p, "queue_options"?: {...}, "steps": [{"op", "args", "queue"?}, ...]}.
 // It runs the steps and answers with one line,
 // {"results": [{"ok": value} | {"error": kind, "message": text}, ...]}, each result with the
 // step's wall time in "ms". The driver does the setup and checks the results and the keys.
@@ -31,22 +31,55 @@ namespace LeaseqConformance
     /// <summary>
     /// The handles one case acts through: "main" and any other name ("second", ...) is a WorkQueue
     /// of its own (its own session) on the case's prefix, made on first use, unless a new_queue step
-    /// registered that name for another prefix.
+    /// registered that name for another prefix. Every queue is made with the case's queue_options.
     /// </summary>
     sealed class CaseRun : IDisposable
     {
         /// <summary>True to call the …Async methods instead of the blocking ones.</summary>
         public static bool UseAsync;
 
+        static readonly DateTimeOffset UnixEpoch = new DateTimeOffset(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
         readonly Connection connection;
         readonly string prefix;
+        readonly QueueOptions options;
         readonly Dictionary<string, WorkQueue> queues = new Dictionary<string, WorkQueue>();
         readonly List<IDisposable> owned = new List<IDisposable>();
 
-        public CaseRun(Connection connection, string prefix)
+        public CaseRun(Connection connection, string prefix, QueueOptions options)
         {
             this.connection = connection;
             this.prefix = prefix;
+            this.options = options;
+        }
+
+        /// <summary>The case's queue_options (each optional, milliseconds for durations); the defaults otherwise.</summary>
+        public static QueueOptions Options(Dictionary<string, object> line)
+        {
+            var options = new QueueOptions();
+            object value;
+            if (!line.TryGetValue("queue_options", out value) || value == null)
+            {
+                return options;
+            }
+            var given = (Dictionary<string, object>)value;
+            if (given.ContainsKey("max_attempts"))
+            {
+                options.MaxAttempts = Convert.ToInt32(Number(given, "max_attempts"), CultureInfo.InvariantCulture);
+            }
+            if (given.ContainsKey("backoff_base_ms"))
+            {
+                options.BackoffBase = Span(Number(given, "backoff_base_ms"));
+            }
+            if (given.ContainsKey("backoff_max_ms"))
+            {
+                options.BackoffMax = Span(Number(given, "backoff_max_ms"));
+            }
+            if (given.ContainsKey("unique_window_ms"))
+            {
+                options.UniqueWindow = Span(Number(given, "unique_window_ms"));
+            }
+            return options;
         }
 
         WorkQueue Queue(string name)
@@ -54,7 +87,7 @@ namespace LeaseqConformance
             WorkQueue queue;
             if (!queues.TryGetValue(name, out queue))
             {
-                queue = new WorkQueue(connection, prefix);
+                queue = new WorkQueue(connection, prefix, options);
                 owned.Add(queue);
                 queues[name] = queue;
             }
@@ -74,7 +107,7 @@ namespace LeaseqConformance
                     return null;
                 case "new_queue":
                 {
-                    var made = new WorkQueue(connection, Text(args, "name"));
+                    var made = new WorkQueue(connection, Text(args, "name"), options);
                     owned.Add(made);
                     if (args.ContainsKey("as"))
                     {
@@ -127,7 +160,8 @@ namespace LeaseqConformance
                     }
                     var block = args.ContainsKey("block") && (bool)args["block"];
                     var lease = Span(Number(args, "lease_ms"));
-                    return ItemJson(UseAsync ? Wait(queue.LeaseAsync(lease, block, timeout)) : queue.Lease(lease, block, timeout));
+                    var withAttempts = args.ContainsKey("with_attempts") && true.Equals(args["with_attempts"]);
+                    return ItemJson(UseAsync ? Wait(queue.LeaseAsync(lease, block, timeout)) : queue.Lease(lease, block, timeout), withAttempts);
                 }
                 case "renew":
                 {
@@ -148,9 +182,114 @@ namespace LeaseqConformance
                     return UseAsync ? Wait(queue.QueueLengthAsync()) : queue.QueueLength();
                 case "processing":
                     return UseAsync ? Wait(queue.ProcessingAsync()) : queue.Processing();
+                case "add_item_with":
+                {
+                    var item = MakeItem(args);
+                    var add = new AddOptions();
+                    if (Given(args, "priority"))
+                    {
+                        add.Priority = Convert.ToInt32(Number(args, "priority"), CultureInfo.InvariantCulture);
+                    }
+                    if (Given(args, "delay_ms"))
+                    {
+                        add.Delay = Span(Number(args, "delay_ms"));
+                    }
+                    if (Given(args, "at_ms"))
+                    {
+                        add.At = UnixEpoch.AddTicks((long)Math.Round(Number(args, "at_ms") * TimeSpan.TicksPerMillisecond));
+                    }
+                    return UseAsync ? Wait(queue.AddItemWithAsync(item, add)) : queue.AddItemWith(item, add);
+                }
+                case "fail":
+                {
+                    var item = IdOnly(args);
+                    var error = Text(args, "error");
+                    TimeSpan? retryAfter = null;
+                    if (Given(args, "retry_after_ms"))
+                    {
+                        retryAfter = Span(Number(args, "retry_after_ms"));
+                    }
+                    var outcome = UseAsync ? Wait(queue.FailAsync(item, error, retryAfter)) : queue.Fail(item, error, retryAfter);
+                    switch (outcome.Kind)
+                    {
+                        case FailOutcomeKind.Retry:
+                            return "retry";
+                        case FailOutcomeKind.Dead:
+                            return "dead";
+                        default:
+                            return "gone";
+                    }
+                }
+                case "release":
+                {
+                    var item = IdOnly(args);
+                    return UseAsync ? Wait(queue.ReleaseAsync(item)) : queue.Release(item);
+                }
+                case "dead_len":
+                    return UseAsync ? Wait(queue.DeadLengthAsync()) : queue.DeadLength();
+                case "dead_items":
+                {
+                    var offset = (long)Number(args, "offset");
+                    var count = (long)Number(args, "count");
+                    var page = UseAsync ? Wait(queue.DeadItemsAsync(offset, count)) : queue.DeadItems(offset, count);
+                    return page.Select(dead => (object)new Dictionary<string, object>
+                    {
+                        { "id", dead.Item.Id },
+                        { "data", Encoding.UTF8.GetString(dead.Item.Data) },
+                        { "attempts", dead.Item.Attempts },
+                        { "error", dead.Error },
+                    }).ToList();
+                }
+                case "requeue_dead":
+                {
+                    var ids = Ids(args);
+                    return UseAsync ? Wait(queue.RequeueDeadAsync(ids)) : queue.RequeueDead(ids);
+                }
+                case "purge_dead":
+                {
+                    var ids = Ids(args);
+                    return UseAsync ? Wait(queue.PurgeDeadAsync(ids)) : queue.PurgeDead(ids);
+                }
+                case "requeue_all_dead":
+                    return UseAsync ? Wait(queue.RequeueAllDeadAsync()) : queue.RequeueAllDead();
+                case "purge_all_dead":
+                    return UseAsync ? Wait(queue.PurgeAllDeadAsync()) : queue.PurgeAllDead();
+                case "pause":
+                    if (UseAsync)
+                    {
+                        queue.PauseAsync().GetAwaiter().GetResult();
+                    }
+                    else
+                    {
+                        queue.Pause();
+                    }
+                    return null;
+                case "resume":
+                    return UseAsync ? Wait(queue.ResumeAsync()) : queue.Resume();
+                case "is_paused":
+                    return UseAsync ? Wait(queue.IsPausedAsync()) : queue.IsPaused();
+                case "prioritized_len":
+                    return UseAsync ? Wait(queue.PrioritizedLengthAsync()) : queue.PrioritizedLength();
+                case "delayed_len":
+                    return UseAsync ? Wait(queue.DelayedLengthAsync()) : queue.DelayedLength();
                 default:
                     throw new HarnessException("unknown op " + op);
             }
+        }
+
+        static bool Given(Dictionary<string, object> args, string name)
+        {
+            return args.ContainsKey(name) && args[name] != null;
+        }
+
+        static List<string> Ids(Dictionary<string, object> args)
+        {
+            object value;
+            if (!args.TryGetValue("ids", out value) || !(value is object[]) || !((object[])value).All(id => id is string))
+            {
+                throw new HarnessException("args.ids must be an array of strings");
+            }
+            return ((object[])value).Cast<string>().ToList();
         }
 
         public static Connection Open(string url)
@@ -183,18 +322,23 @@ namespace LeaseqConformance
             return new Item(new byte[0], Text(args, "id"));
         }
 
-        static object ItemJson(Item item)
+        static object ItemJson(Item item, bool withAttempts)
         {
             if (item == null)
             {
                 return null;
             }
-            return new Dictionary<string, object> { { "id", item.Id }, { "data", Encoding.UTF8.GetString(item.Data) } };
+            var json = new Dictionary<string, object> { { "id", item.Id }, { "data", Encoding.UTF8.GetString(item.Data) } };
+            if (withAttempts)
+            {
+                json["attempts"] = item.Attempts;
+            }
+            return json;
         }
 
         static object ReportJson(CleanReport report)
         {
-            return new Dictionary<string, object> { { "requeued", report.Requeued }, { "dropped", report.Dropped } };
+            return new Dictionary<string, object> { { "requeued", report.Requeued }, { "dropped", report.Dropped }, { "dead", report.Dead } };
         }
 
         static string Text(Dictionary<string, object> args, string name)
@@ -254,7 +398,17 @@ namespace LeaseqConformance
                 return new Dictionary<string, object> { { "fatal", "cannot open " + line["url"] + ": " + err } };
             }
             var results = new List<object>();
-            using (var run = new CaseRun(connection, (string)line["prefix"]))
+            QueueOptions options;
+            try
+            {
+                options = CaseRun.Options(line);
+            }
+            catch (Exception err)
+            {
+                connection.Dispose();
+                return new Dictionary<string, object> { { "fatal", "cannot read queue_options: " + err } };
+            }
+            using (var run = new CaseRun(connection, (string)line["prefix"], options))
             {
                 foreach (var step in (object[])line["steps"])
                 {
