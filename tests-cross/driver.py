@@ -43,7 +43,7 @@ ACTORS = {
 }
 # leaseq workers that `fail` poison items (data "poison", added at priority 1, which only leaseq
 # workers lease). Poison items are only added when every leaseq kind in the run does this.
-POISON_AWARE = {"rust", "crate", "pypi", "node", "python"}
+POISON_AWARE = {"rust", "crate", "pypi", "node", "python", "csharp"}
 
 SIZES = {
     # items per producer, workers per kind, seconds between kills, time limit (s)

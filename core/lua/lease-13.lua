@@ -43,8 +43,12 @@ end
 -- Self-healing: leases this schema generation took and that have expired.
 local expired = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now, 'LIMIT', 0, 10)
 for _, id in ipairs(expired) do
-  redis.call('ZREM', KEYS[7], id)
-  if redis.call('EXISTS', KEYS[3] .. id) == 0
+  -- Redis expires a key only after its time, so a lease due this millisecond may still be live:
+  -- push its deadline on rather than dropping it (it would then be stranded in processing).
+  local ttl = redis.call('PTTL', KEYS[3] .. id)
+  if ttl >= 0 then
+    redis.call('ZADD', KEYS[7], string.format('%d', now + math.max(ttl, 1)), id)
+  elseif redis.call('ZREM', KEYS[7], id) == 1
       and redis.call('LREM', KEYS[2], -1, id) > 0
       and redis.call('EXISTS', KEYS[4] .. id) == 1 then
     if tonumber(redis.call('HGET', KEYS[8], id) or '0') >= max_attempts then
