@@ -50,6 +50,20 @@ impl Item {
         Ok(serde_json::from_slice(&self.data)?)
     }
 
+    /// The item's type name, for [`crate::Router`]: the string field `type` of its data, when
+    /// the data is a JSON object that has one (asynq's task type, BullMQ's job name). The
+    /// field is looked up without parsing the rest of the object into values.
+    pub fn type_name(&self) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Typed {
+            #[serde(rename = "type")]
+            type_name: String,
+        }
+        serde_json::from_slice::<Typed>(&self.data)
+            .ok()
+            .map(|typed| typed.type_name)
+    }
+
     /// Checks the id and the data size; every operation that writes an item calls it.
     pub fn validate(&self) -> Result<()> {
         validate_id(&self.id)?;

@@ -53,5 +53,5 @@ pub use item::{id_from_bytes, validate_id, Item, MAX_ITEM_BYTES};
 pub use queue::{CleanReport, QueueOptions, WorkQueue};
 pub use runtime::runtime;
 pub use worker::{
-    Handler, HandlerFuture, Hooks, JobOutcome, Worker, WorkerCounters, WorkerOptions,
+    Handler, HandlerFuture, Hooks, JobOutcome, Router, Worker, WorkerCounters, WorkerOptions,
 };

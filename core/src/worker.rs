@@ -2,6 +2,7 @@
 //! fail, clean on a schedule, shut down gracefully. The loop lives here so it behaves the same
 //! in every language; bindings only supply the handler.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +34,82 @@ where
 {
     fn handle(&self, item: Item) -> HandlerFuture {
         Box::pin(self(item))
+    }
+}
+
+/// A handler per item type: routes each item by [`Item::type_name`] (the string field `type` of
+/// its JSON data) to the handler added for that name. An item with no type, or a type with no
+/// handler, fails with an error that says so and names the types this router knows; it is
+/// retried like any failure, so a worker deployed later with that handler can still run it.
+pub struct Router<H = Arc<dyn Handler>> {
+    routes: HashMap<String, H>,
+}
+
+impl<H> Default for Router<H> {
+    fn default() -> Router<H> {
+        Router {
+            routes: HashMap::new(),
+        }
+    }
+}
+
+impl Router<Arc<dyn Handler>> {
+    /// A router with no routes yet.
+    pub fn new() -> Router {
+        Router::default()
+    }
+
+    /// Runs `handler` on items whose type is `type_name`; a second handler for a name replaces
+    /// the first.
+    pub fn route(self, type_name: impl Into<String>, handler: impl Handler) -> Router {
+        self.route_to(type_name, Arc::new(handler) as Arc<dyn Handler>)
+    }
+}
+
+impl<H> Router<H> {
+    /// [`Router::route`] for a router over one handler type (what the bindings use: one
+    /// foreign-function handler per route).
+    pub fn route_to(mut self, type_name: impl Into<String>, handler: H) -> Router<H> {
+        self.routes.insert(type_name.into(), handler);
+        self
+    }
+
+    /// The handler for `item`, or the error the item is failed with.
+    pub fn handler_for(&self, item: &Item) -> std::result::Result<&H, String> {
+        let known = || {
+            let mut names: Vec<&str> = self.routes.keys().map(String::as_str).collect();
+            names.sort_unstable();
+            names.join(", ")
+        };
+        match item.type_name() {
+            None => Err(format!(
+                "item has no type (its data is not a JSON object with a string field \"type\"); \
+                 this worker handles: {}",
+                known()
+            )),
+            Some(name) => match self.routes.get(&name) {
+                Some(handler) => Ok(handler),
+                None => Err(format!(
+                    "unknown item type \"{name}\"; this worker handles: {}",
+                    known()
+                )),
+            },
+        }
+    }
+}
+
+impl<H: Handler> Handler for Router<H> {
+    fn handle(&self, item: Item) -> HandlerFuture {
+        match self.handler_for(&item) {
+            Ok(handler) => handler.handle(item),
+            Err(error) => Box::pin(std::future::ready(Err(error))),
+        }
+    }
+}
+
+impl Handler for Arc<dyn Handler> {
+    fn handle(&self, item: Item) -> HandlerFuture {
+        (**self).handle(item)
     }
 }
 

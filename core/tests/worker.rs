@@ -163,6 +163,81 @@ async fn a_timeout_or_an_error_fails_the_item_with_its_message() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_runs_each_type_on_its_handler_and_fails_unknown_types() {
+    let connection = Connection::open(&common::redis_url()).await.unwrap();
+    let options = QueueOptions {
+        max_attempts: 1,
+        ..QueueOptions::default()
+    };
+    let queue = WorkQueue::with_options(&connection, &common::prefix("router"), options).unwrap();
+    let email = Item::from_json(&serde_json::json!({"type": "email", "to": "a@b.c"})).unwrap();
+    let resize = Item::from_json(&serde_json::json!({"type": "resize", "photo": 17})).unwrap();
+    let unknown = Item::from_json(&serde_json::json!({"type": "fax"})).unwrap();
+    let untyped = Item::new("not json");
+    queue
+        .add_items(&[email.clone(), resize.clone(), unknown.clone(), untyped.clone()])
+        .await
+        .unwrap();
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let route = |name: &'static str| {
+        let ran = ran.clone();
+        move |item: Item| {
+            ran.lock().unwrap().push((name, item.id));
+            async { Ok(()) }
+        }
+    };
+    let router = leaseq::Router::new()
+        .route("email", route("email"))
+        .route("resize", route("resize"));
+    let worker = Worker::new(&queue, router, WorkerOptions::default()).unwrap();
+    let run = tokio::spawn({
+        let worker = worker.clone();
+        async move { worker.run(false).await }
+    });
+    wait_until("all four settled", || {
+        let counters = worker.counters();
+        counters.completed + counters.failed == 4
+    })
+    .await;
+    worker.stop();
+    run.await.unwrap().unwrap();
+    let mut ran = ran.lock().unwrap().clone();
+    ran.sort();
+    assert_eq!(ran, vec![("email", email.id), ("resize", resize.id)]);
+    let mut dead: Vec<(String, String)> = queue
+        .dead_items(0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|dead| (dead.item.id, dead.error))
+        .collect();
+    dead.sort();
+    let mut expected = vec![
+        (
+            unknown.id,
+            r#"unknown item type "fax"; this worker handles: email, resize"#.to_string(),
+        ),
+        (
+            untyped.id,
+            r#"item has no type (its data is not a JSON object with a string field "type"); this worker handles: email, resize"#
+                .to_string(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(dead, expected);
+}
+
+#[test]
+fn an_items_type_is_the_string_field_type_of_its_json_object() {
+    let typed = |data: &str| Item::new(data).type_name();
+    assert_eq!(typed(r#"{"type": "email", "to": ["x"]}"#).as_deref(), Some("email"));
+    assert_eq!(typed(r#"{"to": "x"}"#), None);
+    assert_eq!(typed(r#"{"type": 3}"#), None);
+    assert_eq!(typed(r#"["type", "email"]"#), None);
+    assert_eq!(typed("email"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_releases_unfinished_items_at_once() {
     let queue = queue("shutdown").await;
     queue.add_item(&Item::with_id("long", "x")).await.unwrap();
