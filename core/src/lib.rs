@@ -27,6 +27,11 @@
 //! The [`blocking`] module has the same API for code without an async runtime.
 #![warn(missing_docs)]
 
+/// The crate README's examples, compiled by `cargo test` (doc tests).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 mod add;
 pub mod blocking;
 mod clean;

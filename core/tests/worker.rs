@@ -175,7 +175,12 @@ async fn a_router_runs_each_type_on_its_handler_and_fails_unknown_types() {
     let unknown = Item::from_json(&serde_json::json!({"type": "fax"})).unwrap();
     let untyped = Item::new("not json");
     queue
-        .add_items(&[email.clone(), resize.clone(), unknown.clone(), untyped.clone()])
+        .add_items(&[
+            email.clone(),
+            resize.clone(),
+            unknown.clone(),
+            untyped.clone(),
+        ])
         .await
         .unwrap();
     let ran = Arc::new(Mutex::new(Vec::new()));
@@ -230,7 +235,10 @@ async fn a_router_runs_each_type_on_its_handler_and_fails_unknown_types() {
 #[test]
 fn an_items_type_is_the_string_field_type_of_its_json_object() {
     let typed = |data: &str| Item::new(data).type_name();
-    assert_eq!(typed(r#"{"type": "email", "to": ["x"]}"#).as_deref(), Some("email"));
+    assert_eq!(
+        typed(r#"{"type": "email", "to": ["x"]}"#).as_deref(),
+        Some("email")
+    );
     assert_eq!(typed(r#"{"to": "x"}"#), None);
     assert_eq!(typed(r#"{"type": 3}"#), None);
     assert_eq!(typed(r#"["type", "email"]"#), None);
