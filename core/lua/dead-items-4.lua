@@ -3,9 +3,10 @@
   KEYS[2] item key prefix (<prefix>:item:)
   KEYS[3] attempts per id (<prefix>:attempts)
   KEYS[4] last error per id (<prefix>:errors)
-  ARGV[1] offset   ARGV[2] count (at most 1000)
+  ARGV[1] first index   ARGV[2] last index (at most 999 after the first; both within i64)
   Returns: a flat list, five entries per dead item: id, data, attempts, error, died_at_ms. ]]
-local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], tonumber(ARGV[1]) + tonumber(ARGV[2]) - 1, 'WITHSCORES')
+-- The indexes come from the client as integers: a Lua number would round those above 2^53.
+local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES')
 local page = {}
 for i = 1, #ids, 2 do
   local id = ids[i]

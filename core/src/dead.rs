@@ -33,14 +33,19 @@ impl WorkQueue {
         if count == 0 || count > DEAD_BATCH as u64 {
             return Err(Error::invalid_argument("count must be between 1 and 1000"));
         }
+        // Redis indexes are i64; no sorted set holds anywhere near 2^63 members.
+        let Ok(first) = i64::try_from(offset) else {
+            return Ok(Vec::new());
+        };
+        let last = first.saturating_add(count as i64 - 1);
         let mut connection = self.connection.shared().await?;
         let flat: Vec<redis::Value> = scripts::DEAD_ITEMS
             .key(&self.keys.dead)
             .key(&self.keys.item_prefix)
             .key(&self.keys.attempts)
             .key(&self.keys.errors)
-            .arg(offset)
-            .arg(count)
+            .arg(first)
+            .arg(last)
             .invoke_async(&mut connection)
             .await?;
         let mut page = Vec::with_capacity(flat.len() / 5);

@@ -104,6 +104,11 @@ async fn purge_and_bulk_dead_letter_operations() {
     }
     assert_eq!(queue.dead_len().await.unwrap(), 5);
     assert_eq!(queue.dead_items(1, 2).await.unwrap().len(), 2);
+    assert_eq!(queue.dead_items(4, 1000).await.unwrap().len(), 1);
+    // Past the end, however far (Lua numbers would round offsets above 2^53).
+    for offset in [5, 1 << 53, (1 << 53) + 1, i64::MAX as u64, u64::MAX] {
+        assert_eq!(queue.dead_items(offset, 1000).await.unwrap(), vec![]);
+    }
     assert_eq!(
         queue.dead_items(0, 0).await.unwrap_err().kind(),
         ErrorKind::InvalidArgument
