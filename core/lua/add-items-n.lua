@@ -7,24 +7,16 @@
   ARGV[n+1] .. ARGV[2n] item data, in the same order
   Returns: the number of items added (an id that already existed, or came twice, adds nothing).
   The ids are pushed in chunks of 1000 so unpack() never exceeds the Lua stack. ]]
--- Refuse keys of the wrong type before writing anything: Redis does not undo the writes a
--- script made before an error.
-local function wrong_type(key, kind)
-  local found = redis.call('TYPE', key).ok
-  if found ~= 'none' and found ~= kind then
-    return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. found .. ', not a ' .. kind)
-  end
+local count = #ARGV / 2
+-- lib/wrong-types.lua: refuse keys of the wrong type before writing anything.
+local expected = {KEYS[1], 'list'}
+for i = 1, count do
+  expected[#expected + 1] = KEYS[i + 1]
+  expected[#expected + 1] = 'string'
 end
-local refused = wrong_type(KEYS[1], 'list')
+local refused = wrong_types(expected)
 if refused then
   return refused
-end
-local count = #ARGV / 2
-for i = 1, count do
-  refused = wrong_type(KEYS[i + 1], 'string')
-  if refused then
-    return refused
-  end
 end
 local added = 0
 local pending = {}

@@ -15,31 +15,9 @@
   the uniqueness window (nothing changed).
   Due times are Redis server time. Raising the wake-up flag makes every blocked lease look again,
   so one waiting for a later item, or for the default list, sees this one. ]]
--- Refuse keys of the wrong type before writing anything: Redis does not undo the writes a
--- script made before an error.
-local function wrong_type(key, kind)
-  local found = redis.call('TYPE', key).ok
-  if found ~= 'none' and found ~= kind then
-    return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. found .. ', not a ' .. kind)
-  end
-end
-local refused = wrong_type(KEYS[1], 'list')
-if refused then
-  return refused
-end
-refused = wrong_type(KEYS[2], 'string')
-if refused then
-  return refused
-end
-refused = wrong_type(KEYS[4], 'zset')
-if refused then
-  return refused
-end
-refused = wrong_type(KEYS[5], 'zset')
-if refused then
-  return refused
-end
-refused = wrong_type(KEYS[6], 'hash')
+-- lib/wrong-types.lua: refuse keys of the wrong type before writing anything.
+local refused = wrong_types({KEYS[1], 'list', KEYS[2], 'string', KEYS[4], 'zset', KEYS[5], 'zset',
+  KEYS[6], 'hash'})
 if refused then
   return refused
 end

@@ -23,19 +23,8 @@
   {0, 0} the item no longer exists (already completed); {-1, 0} the caller's lease is lost
   (another session holds it, or it was requeued).
   Backoff: min(cap, base * 2^(attempts-1)), then "equal jitter": half of it fixed, half random. ]]
--- Refuse keys of the wrong type before writing anything: Redis does not undo the writes a
--- script made before an error.
-local function wrong_type(key, kind)
-  local found = redis.call('TYPE', key).ok
-  if found ~= 'none' and found ~= kind then
-    return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. found .. ', not a ' .. kind)
-  end
-end
-local refused = wrong_type(KEYS[1], 'string')
-if refused then
-  return refused
-end
-refused = wrong_type(KEYS[2], 'list')
+-- lib/wrong-types.lua: refuse keys of the wrong type before writing anything.
+local refused = wrong_types({KEYS[1], 'string', KEYS[2], 'list'})
 if refused then
   return refused
 end
