@@ -23,39 +23,13 @@ pub async fn probe(args: &Args) -> BenchResult<()> {
     match client.as_str() {
         "manager" => {
             let manager = ConnectionManager::new(redis::Client::open(url.as_str())?).await?;
-            for _ in 0..tasks {
-                let (mut connection, script) = (manager.clone(), redis::Script::new(&body));
-                set.spawn(async move {
-                    let mut ops = 0u64;
-                    while Instant::now() < deadline {
-                        for _ in 0..2 {
-                            let _: redis::Value =
-                                script.key("k").invoke_async(&mut connection).await?;
-                        }
-                        ops += 1;
-                    }
-                    BenchResult::Ok(ops)
-                });
-            }
+            spawn_loops(&mut set, tasks, manager, &body, deadline);
         }
         "multiplexed" => {
             let shared: MultiplexedConnection = redis::Client::open(url.as_str())?
                 .get_multiplexed_async_connection()
                 .await?;
-            for _ in 0..tasks {
-                let (mut connection, script) = (shared.clone(), redis::Script::new(&body));
-                set.spawn(async move {
-                    let mut ops = 0u64;
-                    while Instant::now() < deadline {
-                        for _ in 0..2 {
-                            let _: redis::Value =
-                                script.key("k").invoke_async(&mut connection).await?;
-                        }
-                        ops += 1;
-                    }
-                    BenchResult::Ok(ops)
-                });
-            }
+            spawn_loops(&mut set, tasks, shared, &body, deadline);
         }
         "redis026" => {
             let shared = redis026::Client::open(url.as_str())?
@@ -84,4 +58,30 @@ pub async fn probe(args: &Args) -> BenchResult<()> {
     }
     emit(rate_json(ops, started.elapsed(), false));
     Ok(())
+}
+
+/// `tasks` loops over clones of one redis 1.x connection, each counting its operations (two
+/// script calls) until `deadline`. (redis 0.26's types are another crate's: its loop is above.)
+fn spawn_loops<C>(
+    set: &mut JoinSet<BenchResult<u64>>,
+    tasks: usize,
+    connection: C,
+    body: &str,
+    deadline: Instant,
+) where
+    C: redis::aio::ConnectionLike + Clone + Send + 'static,
+{
+    for _ in 0..tasks {
+        let (mut connection, script) = (connection.clone(), redis::Script::new(body));
+        set.spawn(async move {
+            let mut ops = 0u64;
+            while Instant::now() < deadline {
+                for _ in 0..2 {
+                    let _: redis::Value = script.key("k").invoke_async(&mut connection).await?;
+                }
+                ops += 1;
+            }
+            BenchResult::Ok(ops)
+        });
+    }
 }
