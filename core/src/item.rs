@@ -59,6 +59,15 @@ impl Item {
             #[serde(rename = "type")]
             type_name: String,
         }
+        // serde would also read the struct from an array (`["email"]`): only an object counts.
+        let starts_an_object = self
+            .data
+            .iter()
+            .find(|byte| !byte.is_ascii_whitespace())
+            .is_some_and(|&byte| byte == b'{');
+        if !starts_an_object {
+            return None;
+        }
         serde_json::from_slice::<Typed>(&self.data)
             .ok()
             .map(|typed| typed.type_name)

@@ -242,6 +242,8 @@ fn an_items_type_is_the_string_field_type_of_its_json_object() {
     assert_eq!(typed(r#"{"to": "x"}"#), None);
     assert_eq!(typed(r#"{"type": 3}"#), None);
     assert_eq!(typed(r#"["type", "email"]"#), None);
+    assert_eq!(typed(r#"["email"]"#), None, "an array is not an object");
+    assert_eq!(typed(r#" {"type": "email"} "#).as_deref(), Some("email"));
     assert_eq!(typed("email"), None);
 }
 
