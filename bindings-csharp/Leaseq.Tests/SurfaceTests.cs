@@ -154,6 +154,9 @@ namespace Leaseq.Tests
         {
             var worker = typeof(Worker);
             Assert.IsNotNull(worker.GetConstructor(new[] { typeof(WorkQueue), typeof(Func<Item, System.Threading.CancellationToken, System.Threading.Tasks.Task>), typeof(WorkerOptions) }));
+            // Routing by item type (the core's Router): a handler per type name, and the type the core reads.
+            Assert.IsNotNull(worker.GetConstructor(new[] { typeof(WorkQueue), typeof(IDictionary<string, Func<Item, System.Threading.CancellationToken, System.Threading.Tasks.Task>>), typeof(WorkerOptions) }));
+            Assert.AreEqual(typeof(string), typeof(Item).GetProperty("TypeName").PropertyType);
             Assert.IsNotNull(worker.GetMethod("RunAsync", new[] { typeof(System.Threading.CancellationToken) }));
             Assert.IsNotNull(worker.GetMethod("Stop", Type.EmptyTypes));
             Assert.AreEqual(typeof(WorkerCounters), worker.GetProperty("Counters").PropertyType);

@@ -390,7 +390,7 @@ namespace Leaseq.Tests
         public void OptionsAndArgumentsAreChecked()
         {
             Assert.Throws<ArgumentNullException>(() => new Worker(null, Succeed));
-            Assert.Throws<ArgumentNullException>(() => new Worker(Queue, null));
+            Assert.Throws<ArgumentNullException>(() => new Worker(Queue, (Func<Item, CancellationToken, Task>)null));
             var refused = new Action<WorkerOptions>[]
             {
                 o => o.Concurrency = 0,

@@ -74,6 +74,38 @@ namespace Leaseq
             }
         }
 
+        /// <summary>
+        /// The item's type, which a worker made with routes routes it by: the string field <c>"type"</c> of its
+        /// data when the data is a JSON object (<c>Item.FromJson("{\"type\": \"email\", ...}")</c> is of type
+        /// <c>"email"</c>); <c>null</c> for an untyped item. The core reads it from <see cref="Data"/> on each get.
+        /// </summary>
+        public unsafe string TypeName
+        {
+            get
+            {
+                LeaseqOwnedStr* name = null;
+                LeaseqError* error = null;
+                uint code;
+                fixed (byte* data = Data)
+                {
+                    code = NativeMethods.leaseq_item_type_name(data, Interop.Length(Data), &name, &error);
+                }
+                Interop.Check(code, error);
+                if (name == null)
+                {
+                    return null;
+                }
+                try
+                {
+                    return Interop.Decode(name->bytes, name->len);
+                }
+                finally
+                {
+                    NativeMethods.leaseq_owned_str_free(name);
+                }
+            }
+        }
+
         static unsafe void CheckJson(byte[] data)
         {
             LeaseqError* error = null;

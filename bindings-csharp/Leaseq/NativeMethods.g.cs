@@ -215,6 +215,31 @@ namespace Leaseq.Native
         internal static extern uint leaseq_json_check(byte* json, System.UIntPtr json_len, LeaseqError** out_error);
 
         /// <summary>
+        ///  Frees a string written to an `out_…` parameter (e.g. by [`leaseq_item_type_name`]). Null is
+        ///  ignored.
+        ///
+        ///  # Safety
+        ///  The caller that received `text` frees it, once, with this function; `text` must not be used
+        ///  afterwards.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_owned_str_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void leaseq_owned_str_free(LeaseqOwnedStr* text);
+
+        /// <summary>
+        ///  The type of an item whose data is `(data, data_len)`, as the core's `Item::type_name` reads
+        ///  it (the string field `type` of JSON object data), which is what a worker's routes match.
+        ///  Writes to `out_name` a string the caller frees with [`leaseq_owned_str_free`], or null when
+        ///  the item has no type (data that is not a JSON object with a string field `type`).
+        ///
+        ///  # Safety
+        ///  `data` must point to `data_len` readable bytes (or be null with length 0); `out_name` must be
+        ///  writable; `out_error` must be null or writable, and the caller frees what it receives with
+        ///  [`crate::leaseq_error_free`].
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_item_type_name", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_item_type_name(byte* data, System.UIntPtr data_len, LeaseqOwnedStr** out_name, LeaseqError** out_error);
+
+        /// <summary>
         ///  Writes the core's default queue options (`leaseq::QueueOptions::default()`) to `out_options`.
         ///
         ///  # Safety
@@ -751,16 +776,21 @@ namespace Leaseq.Native
 
         /// <summary>
         ///  Makes a worker for `queue` (it keeps its own reference to the queue) whose events carry
-        ///  `key`; null `options` are the core's defaults. With `before` or `after`, the worker also
-        ///  sends the events of those hooks. It does nothing until [`leaseq_worker_run_async`].
+        ///  `key`; null `options` are the core's defaults. Without routes (`route_count` 0) every item
+        ///  goes to one handler (route 0); with routes (`route_count` distinct type names, UTF-8), the
+        ///  core's `leaseq::Router` sends each item to the route of its type, `route` in the HANDLE event
+        ///  being the name's index, and fails an untyped item or one of an unknown type with its error.
+        ///  With `before` or `after`, the worker also sends the events of those hooks. It does nothing
+        ///  until [`leaseq_worker_run_async`].
         ///
         ///  # Safety
-        ///  `queue` must be live; a non-null `options` must be readable; `out_worker` must be writable;
-        ///  `out_error` must be null or writable. The caller frees the handle with [`leaseq_worker_free`]
-        ///  and an error with [`crate::leaseq_error_free`].
+        ///  `queue` must be live; `routes` must point to `route_count` readable [`LeaseqStr`]s (or be
+        ///  null with `route_count` 0), copied before the call returns; a non-null `options` must be
+        ///  readable; `out_worker` must be writable; `out_error` must be null or writable. The caller
+        ///  frees the handle with [`leaseq_worker_free`] and an error with [`crate::leaseq_error_free`].
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_worker_new", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_worker_new(LeaseqQueue* queue, ulong key, LeaseqWorkerOptions* options, [MarshalAs(UnmanagedType.U1)] bool before, [MarshalAs(UnmanagedType.U1)] bool after, LeaseqWorker** out_worker, LeaseqError** out_error);
+        internal static extern uint leaseq_worker_new(LeaseqQueue* queue, ulong key, LeaseqStr* routes, System.UIntPtr route_count, LeaseqWorkerOptions* options, [MarshalAs(UnmanagedType.U1)] bool before, [MarshalAs(UnmanagedType.U1)] bool after, LeaseqWorker** out_worker, LeaseqError** out_error);
 
         /// <summary>
         ///  Frees a worker handle. A run already started goes on (stop it with [`leaseq_worker_stop`]
@@ -949,6 +979,23 @@ namespace Leaseq.Native
         public LeaseqDeadItem* items;
         /// <summary>
         ///  How many there are.
+        /// </summary>
+        public System.UIntPtr len;
+    }
+
+    /// <summary>
+    ///  A UTF-8 string (not NUL-terminated) handed to the caller, who frees it with
+    ///  [`leaseq_owned_str_free`].
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqOwnedStr
+    {
+        /// <summary>
+        ///  The bytes, owned by this string.
+        /// </summary>
+        public byte* bytes;
+        /// <summary>
+        ///  The length in bytes.
         /// </summary>
         public System.UIntPtr len;
     }
@@ -1144,6 +1191,11 @@ namespace Leaseq.Native
         ///  HANDLE, ABANDON: the job, for [`leaseq_worker_job_done`].
         /// </summary>
         public ulong job;
+        /// <summary>
+        ///  HANDLE: the handler to run, an index into the routes given to [`leaseq_worker_new`] (the
+        ///  core's `Router` chose it by the item's type); 0 for a worker made without routes.
+        /// </summary>
+        public uint route;
         /// <summary>
         ///  HANDLE, BEFORE, AFTER: the item (its `attempts` counts this lease); null otherwise.
         /// </summary>

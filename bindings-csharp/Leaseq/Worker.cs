@@ -111,7 +111,8 @@ namespace Leaseq
     }
 
     /// <summary>
-    /// Runs a handler over a queue until stopped (the core's <c>Worker</c>): leases items (up to
+    /// Runs a handler (or, made with routes, a handler per <see cref="Item.TypeName"/>, routed by the core's
+    /// <c>Router</c>) over a queue until stopped (the core's <c>Worker</c>): leases items (up to
     /// <see cref="WorkerOptions.Concurrency"/> at once), runs the handler on each, completes an item when the handler's
     /// task succeeds and calls <see cref="WorkQueue.Fail"/> with the exception's message when it throws, faults or times
     /// out. The lease of every running item is renewed before it expires (heartbeat), so a long job is never handed
@@ -141,7 +142,8 @@ namespace Leaseq
 
         readonly WorkerHandle handle;
         readonly ulong key;
-        readonly Func<Item, CancellationToken, Task> handler;
+        // By route: the one handler, or the handler of each route name in the order given to the core.
+        readonly Func<Item, CancellationToken, Task>[] handlers;
         readonly Action<Item> before;
         readonly Action<Item, JobOutcome> after;
         readonly TimeSpan shutdownTimeout;
@@ -170,15 +172,37 @@ namespace Leaseq
         /// <exception cref="ArgumentNullException"><paramref name="queue"/> or <paramref name="handler"/> is null.</exception>
         /// <exception cref="LeaseqArgumentException">The core refuses the options (a concurrency below 1, a lease duration
         /// that is not positive or over 365 days, a zero or negative timeout or clean interval).</exception>
-        public unsafe Worker(WorkQueue queue, Func<Item, CancellationToken, Task> handler, WorkerOptions options = null)
+        public Worker(WorkQueue queue, Func<Item, CancellationToken, Task> handler, WorkerOptions options = null)
+            : this(queue, Routes.Single(handler), options)
+        {
+        }
+
+        /// <summary>
+        /// A worker for <paramref name="queue"/> that routes each item by its <see cref="Item.TypeName"/> (the string
+        /// field <c>"type"</c> of its JSON data) to the handler of that name in <paramref name="routes"/>, with
+        /// <paramref name="options"/> (<c>null</c>: the defaults). The routing is the core's <c>Router</c>: an item with
+        /// no type, or of a type with no handler here, is failed with an error that says so and names the types this
+        /// worker handles (<c>unknown item type "fax"; this worker handles: email, resize</c>), and retried like any
+        /// failure, so a worker deployed later with that handler can still run it. It does nothing until
+        /// <see cref="RunAsync"/>.
+        /// </summary>
+        /// <param name="queue">The queue to work; the worker keeps its own reference to it (disposing the queue does not stop the worker).</param>
+        /// <param name="routes">A handler per type name, each as the single-handler constructor's <c>handler</c>; names match
+        /// exactly (case-sensitive). Copied here: changing the dictionary later changes nothing.</param>
+        /// <param name="options">Concurrency, lease, timeouts, cleaning and hooks; read once, here.</param>
+        /// <exception cref="ArgumentNullException"><paramref name="queue"/> or <paramref name="routes"/> is null.</exception>
+        /// <exception cref="ArgumentException"><paramref name="routes"/> is empty, or has a null name or a null handler.</exception>
+        /// <exception cref="LeaseqArgumentException">The core refuses the options, or a name is not valid UTF-16.</exception>
+        public Worker(WorkQueue queue, IDictionary<string, Func<Item, CancellationToken, Task>> routes, WorkerOptions options = null)
+            : this(queue, Routes.From(routes), options)
+        {
+        }
+
+        unsafe Worker(WorkQueue queue, Routes routes, WorkerOptions options)
         {
             if (queue == null)
             {
                 throw new ArgumentNullException("queue");
-            }
-            if (handler == null)
-            {
-                throw new ArgumentNullException("handler");
             }
             options = options ?? new WorkerOptions();
             var raw = options.ToNative();
@@ -187,12 +211,14 @@ namespace Leaseq
             LeaseqError* error = null;
             uint code;
             using (var use = new HandleUse(queue.Handle))
+            fixed (byte* names = routes.NameBytes)
+            fixed (LeaseqStr* raws = routes.Raw(names))
             {
-                code = NativeMethods.leaseq_worker_new((LeaseqQueue*)use.Pointer, key, &raw, options.Before != null, options.After != null, &worker, &error);
+                code = NativeMethods.leaseq_worker_new((LeaseqQueue*)use.Pointer, key, raws, routes.Count, &raw, options.Before != null, options.After != null, &worker, &error);
             }
             Interop.Check(code, error);
             handle = new WorkerHandle((IntPtr)worker);
-            this.handler = handler;
+            handlers = routes.Handlers;
             before = options.Before;
             after = options.After;
             shutdownTimeout = options.ShutdownTimeout;
@@ -346,7 +372,7 @@ namespace Leaseq
                 switch (raw->kind)
                 {
                     case NativeMethods.LEASEQ_WORKER_HANDLE:
-                        worker.Handle(job, Interop.ItemFrom(raw->item));
+                        worker.Handle(job, raw->route, Interop.ItemFrom(raw->item));
                         break;
                     case NativeMethods.LEASEQ_WORKER_ABANDON:
                         worker.Abandon(job);
@@ -375,12 +401,18 @@ namespace Leaseq
             }
         }
 
-        void Handle(ulong id, Item item)
+        void Handle(ulong id, uint route, Item item)
         {
+            if (route >= handlers.Length)
+            {
+                // Not reached: the core routes only to the routes this worker gave it.
+                Report(id, false, "the .NET worker has no handler for route " + route);
+                return;
+            }
             // Registered here, on the dispatcher thread, before its ABANDON can come.
             var cancel = new CancellationTokenSource();
             jobs[id] = cancel;
-            var job = new Job(this, id, item, cancel);
+            var job = new Job(this, id, handlers[route], item, cancel);
             if (hooks == null)
             {
                 ThreadPool.UnsafeQueueUserWorkItem(RunJob, job);
@@ -467,13 +499,15 @@ namespace Leaseq
 
             readonly Worker worker;
             readonly ulong id;
+            readonly Func<Item, CancellationToken, Task> handler;
             readonly Item item;
             readonly CancellationTokenSource cancel;
 
-            internal Job(Worker worker, ulong id, Item item, CancellationTokenSource cancel)
+            internal Job(Worker worker, ulong id, Func<Item, CancellationToken, Task> handler, Item item, CancellationTokenSource cancel)
             {
                 this.worker = worker;
                 this.id = id;
+                this.handler = handler;
                 this.item = item;
                 this.cancel = cancel;
             }
@@ -484,7 +518,7 @@ namespace Leaseq
                 Task task;
                 try
                 {
-                    task = worker.handler(item, cancel.Token);
+                    task = handler(item, cancel.Token);
                 }
                 catch (Exception exception)
                 {
@@ -528,6 +562,84 @@ namespace Leaseq
                     Console.Error.WriteLine("leaseq: a worker could not report an item's end: " + exception);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A worker's handlers and, with routes, their type names as UTF-8 for <c>leaseq_worker_new</c>, which builds the
+    /// core's <c>Router</c> over them: route <c>i</c> is <c>Names[i]</c>, run by <c>Handlers[i]</c>.
+    /// </summary>
+    internal sealed class Routes
+    {
+        Routes(Func<Item, CancellationToken, Task>[] handlers, byte[][] names)
+        {
+            Handlers = handlers;
+            Names = names;
+            NameBytes = names.SelectMany(name => name).ToArray();
+        }
+
+        internal Func<Item, CancellationToken, Task>[] Handlers { get; }
+
+        /// <summary>The type names (none without routes: the core then runs the one handler on every item).</summary>
+        internal byte[][] Names { get; }
+
+        /// <summary>The names, one after the other, to pin once.</summary>
+        internal byte[] NameBytes { get; }
+
+        internal UIntPtr Count
+        {
+            get { return (UIntPtr)(uint)Names.Length; }
+        }
+
+        internal static Routes Single(Func<Item, CancellationToken, Task> handler)
+        {
+            if (handler == null)
+            {
+                throw new ArgumentNullException("handler");
+            }
+            return new Routes(new[] { handler }, new byte[0][]);
+        }
+
+        internal static Routes From(IDictionary<string, Func<Item, CancellationToken, Task>> routes)
+        {
+            if (routes == null)
+            {
+                throw new ArgumentNullException("routes");
+            }
+            var handlers = new List<Func<Item, CancellationToken, Task>>();
+            var names = new List<byte[]>();
+            foreach (var route in routes)
+            {
+                if (route.Key == null)
+                {
+                    throw new ArgumentException("a type name in routes is null", "routes");
+                }
+                if (route.Value == null)
+                {
+                    throw new ArgumentException("the handler for type \"" + route.Key + "\" is null", "routes");
+                }
+                names.Add(Interop.Encode(route.Key, "the type name \"" + route.Key + "\""));
+                handlers.Add(route.Value);
+            }
+            if (names.Count == 0)
+            {
+                throw new ArgumentException("routes is empty: give a handler for at least one type", "routes");
+            }
+            return new Routes(handlers.ToArray(), names.ToArray());
+        }
+
+        /// <summary>The native views of the names, pointing into <see cref="NameBytes"/> pinned at <paramref name="pinned"/>.</summary>
+        internal unsafe LeaseqStr[] Raw(byte* pinned)
+        {
+            var raw = new LeaseqStr[Names.Length];
+            var offset = 0;
+            for (int i = 0; i < raw.Length; i++)
+            {
+                raw[i].bytes = pinned + offset;
+                raw[i].len = Interop.Length(Names[i]);
+                offset += Names[i].Length;
+            }
+            return raw;
         }
     }
 

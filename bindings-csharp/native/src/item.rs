@@ -6,7 +6,9 @@ use std::time::UNIX_EPOCH;
 
 use leaseq::{DeadItem, Item, Result};
 
-use crate::boundary::{borrow_bytes, borrow_str, call, free_bytes, into_raw_bytes, LeaseqError};
+use crate::boundary::{
+    borrow_bytes, borrow_str, call, free_bytes, into_raw_bytes, write_out, LeaseqError,
+};
 
 /// An item as bytes: a UTF-8 id and opaque data (neither NUL-terminated), and its attempts.
 ///
@@ -133,6 +135,67 @@ pub unsafe extern "C" fn leaseq_json_check(
     })
 }
 
+/// A UTF-8 string (not NUL-terminated) handed to the caller, who frees it with
+/// [`leaseq_owned_str_free`].
+#[repr(C)]
+pub struct LeaseqOwnedStr {
+    /// The bytes, owned by this string.
+    pub bytes: *const u8,
+    /// The length in bytes.
+    pub len: usize,
+}
+
+/// Frees a string written to an `out_…` parameter (e.g. by [`leaseq_item_type_name`]). Null is
+/// ignored.
+///
+/// # Safety
+/// The caller that received `text` frees it, once, with this function; `text` must not be used
+/// afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_owned_str_free(text: *mut LeaseqOwnedStr) {
+    if text.is_null() {
+        return;
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: made by `leaseq_item_type_name` with Box::into_raw, its bytes with it.
+        let text = unsafe { Box::from_raw(text) };
+        unsafe { free_bytes(text.bytes, text.len) };
+    }));
+}
+
+/// The type of an item whose data is `(data, data_len)`, as the core's `Item::type_name` reads
+/// it (the string field `type` of JSON object data), which is what a worker's routes match.
+/// Writes to `out_name` a string the caller frees with [`leaseq_owned_str_free`], or null when
+/// the item has no type (data that is not a JSON object with a string field `type`).
+///
+/// # Safety
+/// `data` must point to `data_len` readable bytes (or be null with length 0); `out_name` must be
+/// writable; `out_error` must be null or writable, and the caller frees what it receives with
+/// [`crate::leaseq_error_free`].
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_item_type_name(
+    data: *const u8,
+    data_len: usize,
+    out_name: *mut *mut LeaseqOwnedStr,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        let bytes = unsafe { borrow_bytes(data, data_len, "item data")? };
+        let name = Item::with_id("type", bytes.to_vec())
+            .type_name()
+            .map(|name| {
+                let (bytes, len) = into_raw_bytes(name.into_bytes());
+                Box::into_raw(Box::new(LeaseqOwnedStr { bytes, len }))
+            })
+            .unwrap_or(std::ptr::null_mut());
+        let written = unsafe { write_out(out_name, name, "out_name") };
+        if written.is_err() {
+            unsafe { leaseq_owned_str_free(name) };
+        }
+        written
+    })
+}
+
 /// Copies an item argument. The id is checked (UTF-8, not empty) by the core.
 ///
 /// # Safety
@@ -232,16 +295,31 @@ pub(crate) fn dead_items_into_raw(page: Vec<DeadItem>) -> *mut LeaseqDeadItems {
 /// # Safety
 /// `ids` must point to `count` readable [`LeaseqStr`]s whose bytes are readable.
 pub(crate) unsafe fn ids_from_raw(ids: *const LeaseqStr, count: usize) -> Result<Vec<String>> {
+    unsafe { strs_from_raw(ids, count, "ids", "item id") }
+}
+
+/// Copies an array of `count` UTF-8 strings; `array` and `each` name them in errors.
+///
+/// # Safety
+/// `strs` must point to `count` readable [`LeaseqStr`]s whose bytes are readable.
+pub(crate) unsafe fn strs_from_raw(
+    strs: *const LeaseqStr,
+    count: usize,
+    array: &str,
+    each: &str,
+) -> Result<Vec<String>> {
     if count == 0 {
         return Ok(Vec::new());
     }
-    if ids.is_null() {
-        return Err(leaseq::Error::invalid_argument("ids must not be null"));
+    if strs.is_null() {
+        return Err(leaseq::Error::invalid_argument(format!(
+            "{array} must not be null"
+        )));
     }
     // SAFETY: non-null and `count` entries per the contract.
-    let ids = unsafe { std::slice::from_raw_parts(ids, count) };
-    ids.iter()
-        .map(|id| unsafe { borrow_str(id.bytes, id.len, "item id") }.map(str::to_owned))
+    let strs = unsafe { std::slice::from_raw_parts(strs, count) };
+    strs.iter()
+        .map(|raw| unsafe { borrow_str(raw.bytes, raw.len, each) }.map(str::to_owned))
         .collect()
 }
 
@@ -327,6 +405,77 @@ mod tests {
         assert!(unsafe { id_item(std::ptr::null(), 0) }.is_err());
         assert!(unsafe { id_item(b"\xff".as_ptr(), 1) }.is_err());
         assert_eq!(unsafe { id_item(b"x".as_ptr(), 1) }.unwrap().id, "x");
+    }
+
+    /// What `leaseq_item_type_name` says of `data`: `Some(name)` or `None` (untyped).
+    fn type_name_of(data: &[u8]) -> Option<String> {
+        let mut name: *mut LeaseqOwnedStr = std::ptr::dangling_mut();
+        let code = unsafe {
+            leaseq_item_type_name(data.as_ptr(), data.len(), &mut name, std::ptr::null_mut())
+        };
+        assert_eq!(code, 0);
+        if name.is_null() {
+            return None;
+        }
+        let text = unsafe { std::slice::from_raw_parts((*name).bytes, (*name).len) };
+        let text = String::from_utf8(text.to_vec()).unwrap();
+        unsafe { leaseq_owned_str_free(name) };
+        Some(text)
+    }
+
+    #[test]
+    fn the_type_name_is_the_cores() {
+        assert_eq!(
+            type_name_of(br#"{"type": "email", "to": "a@b.c"}"#).as_deref(),
+            Some("email")
+        );
+        assert_eq!(
+            type_name_of(br#"{"to": 1, "type": "r\u00e9size \u2713"}"#).as_deref(),
+            Some("r\u{e9}size \u{2713}")
+        );
+        assert_eq!(type_name_of(br#"{"type": ""}"#).as_deref(), Some(""));
+        for untyped in [
+            &br#"{"kind": "email"}"#[..],
+            br#"{"type": 7}"#,
+            br#"{"type": null}"#,
+            br#""email""#,
+            b"not json",
+            b"",
+        ] {
+            assert_eq!(type_name_of(untyped), None, "{untyped:?}");
+        }
+        // Whatever the core answers, e.g. for a JSON array (serde reads a struct from one).
+        for data in [&br#"{"type": "resize"}"#[..], br#"["email"]"#, br#"[7]"#] {
+            assert_eq!(
+                type_name_of(data),
+                Item::with_id("x", data.to_vec()).type_name()
+            );
+        }
+    }
+
+    #[test]
+    fn the_type_name_needs_its_arguments() {
+        let mut error: *mut LeaseqError = std::ptr::null_mut();
+        let mut name: *mut LeaseqOwnedStr = std::ptr::null_mut();
+        assert_eq!(
+            unsafe { leaseq_item_type_name(std::ptr::null(), 3, &mut name, &mut error) },
+            3
+        );
+        assert!(name.is_null());
+        unsafe { crate::leaseq_error_free(error) };
+        let data = br#"{"type": "email"}"#;
+        assert_eq!(
+            unsafe {
+                leaseq_item_type_name(
+                    data.as_ptr(),
+                    data.len(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                )
+            },
+            3
+        );
+        unsafe { leaseq_owned_str_free(std::ptr::null_mut()) };
     }
 
     #[test]

@@ -5,9 +5,11 @@
 //! [`LeaseqWorkerEvent`] for the callback given to [`leaseq_worker_init`], made on the
 //! dispatcher thread inside [`crate::leaseq_dispatch`] (the channel the async callbacks use, in
 //! the order the core sent them), never on the runtime's threads:
-//! - [`LEASEQ_WORKER_HANDLE`]: run the handler on `item`, then report with
+//! - [`LEASEQ_WORKER_HANDLE`]: run the handler of `route` on `item`, then report with
 //!   [`leaseq_worker_job_done`] and the event's `job`. The core awaits that report (a oneshot per
-//!   job), so a handler holds no runtime thread while it runs;
+//!   job), so a handler holds no runtime thread while it runs. A worker made with routes runs the
+//!   core's `leaseq::Router` over them: it picks the route (or fails the item with its error), and
+//!   `route` says which; without routes, `route` is 0;
 //! - [`LEASEQ_WORKER_ABANDON`]: the core stopped waiting for `job` (its job timeout passed, the
 //!   worker shut down and released the item, or its lease was lost): .NET cancels the handler's
 //!   token; a later report for that job is ignored;
@@ -19,13 +21,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex, MutexGuard, OnceLock};
 
-use leaseq::{Error, ErrorKind, HandlerFuture, Item, JobOutcome, Result, Worker};
+use leaseq::{Error, ErrorKind, HandlerFuture, Item, JobOutcome, Result, Router, Worker};
 use tokio::sync::oneshot;
 
 use crate::async_ops::{deliver, start, Delivery, Outcome};
 use crate::boundary::{borrow_bytes, call, write_out, LeaseqError};
 use crate::handles::{queue, LeaseqQueue};
-use crate::item::{item_view, LeaseqItem};
+use crate::item::{item_view, strs_from_raw, LeaseqItem, LeaseqStr};
 use crate::options::{worker_options, LeaseqWorkerOptions};
 
 /// [`LeaseqWorkerEvent::kind`]: run the handler on `item`; report with [`leaseq_worker_job_done`].
@@ -61,6 +63,9 @@ pub struct LeaseqWorkerEvent {
     pub worker: u64,
     /// HANDLE, ABANDON: the job, for [`leaseq_worker_job_done`].
     pub job: u64,
+    /// HANDLE: the handler to run, an index into the routes given to [`leaseq_worker_new`] (the
+    /// core's `Router` chose it by the item's type); 0 for a worker made without routes.
+    pub route: u32,
     /// HANDLE, BEFORE, AFTER: the item (its `attempts` counts this lease); null otherwise.
     pub item: *const LeaseqItem,
     /// AFTER: [`LEASEQ_JOB_COMPLETED`], [`LEASEQ_JOB_FAILED`], [`LEASEQ_JOB_RELEASED`] or
@@ -112,6 +117,7 @@ pub(crate) enum WorkerEvent {
     Handle {
         worker: u64,
         job: u64,
+        route: u32,
         item: Item,
     },
     Abandon {
@@ -143,6 +149,7 @@ impl WorkerEvent {
             kind: 0,
             worker: 0,
             job: 0,
+            route: 0,
             item: std::ptr::null(),
             outcome: 0,
             completed: 0,
@@ -150,8 +157,14 @@ impl WorkerEvent {
             error_len: 0,
         };
         let item = match &self {
-            WorkerEvent::Handle { worker, job, item } => {
-                (event.kind, event.worker, event.job) = (LEASEQ_WORKER_HANDLE, *worker, *job);
+            WorkerEvent::Handle {
+                worker,
+                job,
+                route,
+                item,
+            } => {
+                (event.kind, event.worker, event.job, event.route) =
+                    (LEASEQ_WORKER_HANDLE, *worker, *job, *route);
                 Some(item)
             }
             WorkerEvent::Abandon { worker, job } => {
@@ -238,9 +251,11 @@ fn begin_job(worker: u64) -> (u64, oneshot::Receiver<JobResult>, PendingJob) {
     (job, receiver, PendingJob { worker, job })
 }
 
-/// The .NET handler, as the core's `Handler`: each item is a HANDLE event and a job to await.
+/// A .NET handler, as the core's `Handler`: each item is a HANDLE event (for the handler at
+/// index `route` on the .NET side) and a job to await.
 struct DotnetHandler {
     worker: u64,
+    route: u32,
 }
 
 impl leaseq::Handler for DotnetHandler {
@@ -249,6 +264,7 @@ impl leaseq::Handler for DotnetHandler {
         deliver(Delivery::Worker(WorkerEvent::Handle {
             worker: self.worker,
             job,
+            route: self.route,
             item,
         }));
         Box::pin(async move {
@@ -288,6 +304,24 @@ impl leaseq::Hooks for DotnetHooks {
     }
 }
 
+/// The core's `Router` over `names`: route `i` is the .NET handler at index `i`. Names must be
+/// distinct (a second one would silently replace the first in the router).
+fn router(worker: u64, names: Vec<String>) -> Result<Router<DotnetHandler>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut router = Router::default();
+    for (index, name) in names.into_iter().enumerate() {
+        let route = u32::try_from(index)
+            .map_err(|_| Error::invalid_argument("a worker has at most 2^32 routes"))?;
+        if !seen.insert(name.clone()) {
+            return Err(Error::invalid_argument(format!(
+                "the route \"{name}\" is given twice"
+            )));
+        }
+        router = router.route_to(name, DotnetHandler { worker, route });
+    }
+    Ok(router)
+}
+
 /// A handle on a `leaseq::Worker` (opaque to the caller).
 pub struct LeaseqWorker {
     inner: Worker,
@@ -319,17 +353,24 @@ unsafe fn worker<'a>(handle: *const LeaseqWorker) -> Result<&'a LeaseqWorker> {
 }
 
 /// Makes a worker for `queue` (it keeps its own reference to the queue) whose events carry
-/// `key`; null `options` are the core's defaults. With `before` or `after`, the worker also
-/// sends the events of those hooks. It does nothing until [`leaseq_worker_run_async`].
+/// `key`; null `options` are the core's defaults. Without routes (`route_count` 0) every item
+/// goes to one handler (route 0); with routes (`route_count` distinct type names, UTF-8), the
+/// core's `leaseq::Router` sends each item to the route of its type, `route` in the HANDLE event
+/// being the name's index, and fails an untyped item or one of an unknown type with its error.
+/// With `before` or `after`, the worker also sends the events of those hooks. It does nothing
+/// until [`leaseq_worker_run_async`].
 ///
 /// # Safety
-/// `queue` must be live; a non-null `options` must be readable; `out_worker` must be writable;
-/// `out_error` must be null or writable. The caller frees the handle with [`leaseq_worker_free`]
-/// and an error with [`crate::leaseq_error_free`].
+/// `queue` must be live; `routes` must point to `route_count` readable [`LeaseqStr`]s (or be
+/// null with `route_count` 0), copied before the call returns; a non-null `options` must be
+/// readable; `out_worker` must be writable; `out_error` must be null or writable. The caller
+/// frees the handle with [`leaseq_worker_free`] and an error with [`crate::leaseq_error_free`].
 #[no_mangle]
 pub unsafe extern "C" fn leaseq_worker_new(
     queue: *const LeaseqQueue,
     key: u64,
+    routes: *const LeaseqStr,
+    route_count: usize,
     options: *const LeaseqWorkerOptions,
     before: bool,
     after: bool,
@@ -344,8 +385,17 @@ pub unsafe extern "C" fn leaseq_worker_new(
             ));
         }
         let queue = unsafe { self::queue(queue)? };
+        let names = unsafe { strs_from_raw(routes, route_count, "routes", "route name")? };
         let options = unsafe { worker_options(options)? };
-        let mut inner = Worker::new(queue, DotnetHandler { worker: key }, options)?;
+        let mut inner = if names.is_empty() {
+            let handler = DotnetHandler {
+                worker: key,
+                route: 0,
+            };
+            Worker::new(queue, handler, options)?
+        } else {
+            Worker::new(queue, router(key, names)?, options)?
+        };
         if before || after {
             inner = inner.with_hooks(DotnetHooks {
                 worker: key,
@@ -499,6 +549,8 @@ mod tests {
                 std::ptr::null(),
                 1,
                 std::ptr::null(),
+                0,
+                std::ptr::null(),
                 false,
                 false,
                 &mut made,
@@ -510,5 +562,51 @@ mod tests {
         unsafe { crate::leaseq_error_free(error) };
         unsafe { leaseq_worker_stop(std::ptr::null()) };
         unsafe { leaseq_worker_free(std::ptr::null_mut()) };
+    }
+
+    /// The route the core's router picks for an item with `data`, or its error.
+    fn route_of(router: &Router<DotnetHandler>, data: &str) -> std::result::Result<u32, String> {
+        let item = Item::with_id("x", data.as_bytes().to_vec());
+        router.handler_for(&item).map(|handler| handler.route)
+    }
+
+    #[test]
+    fn routes_are_the_cores_router_over_the_name_indexes() {
+        let names = ["resize".to_owned(), "email".to_owned()];
+        let router = router(9, names.to_vec()).unwrap();
+        assert_eq!(route_of(&router, r#"{"type": "resize"}"#), Ok(0));
+        assert_eq!(route_of(&router, r#"{"type": "email", "to": "a"}"#), Ok(1));
+        assert!(router
+            .handler_for(&Item::with_id("x", br#"{"type": "email"}"#.to_vec()))
+            .is_ok_and(|handler| handler.worker == 9));
+        // Untyped and unknown items fail with the core's error, word for word.
+        let mut core = Router::default();
+        for name in names {
+            core = core.route_to(name, ());
+        }
+        for data in [r#"{"type": "fax"}"#, r#"{"kind": "email"}"#, "[1]"] {
+            let error = route_of(&router, data).unwrap_err();
+            let item = Item::with_id("x", data.as_bytes().to_vec());
+            assert_eq!(Err(error.clone()), core.handler_for(&item).map(|_| ()));
+            assert!(
+                error.ends_with("this worker handles: email, resize"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn route_names_are_distinct_utf8() {
+        let twice = router(1, vec!["a".into(), "b".into(), "a".into()]);
+        assert!(twice.is_err_and(|error| error.message().contains("\"a\" is given twice")));
+        let bad = [LeaseqStr {
+            bytes: b"\xff".as_ptr(),
+            len: 1,
+        }];
+        assert!(
+            unsafe { strs_from_raw(bad.as_ptr(), 1, "routes", "route name") }
+                .is_err_and(|error| error.message().contains("route name"))
+        );
+        assert!(unsafe { strs_from_raw(std::ptr::null(), 2, "routes", "route name") }.is_err());
     }
 }
