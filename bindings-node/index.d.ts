@@ -59,6 +59,12 @@ export declare class Item {
    * 0 for an item that did not come from {@link WorkQueue.lease} (or a {@link Worker}).
    */
   get attempts(): number
+  /**
+   * The item's type: the string field `type` of its data when that is a JSON object (as
+   * `Item.fromJson({ type: 'email', ... })` makes), or `null`. A {@link Worker} given a
+   * handler per type routes items by it.
+   */
+  get typeName(): string | null
 }
 
 /**
@@ -77,10 +83,17 @@ export declare class Worker {
    * A worker for `queue` that runs `handler` on every item, with `options` other than the
    * defaults if given. It does nothing until {@link Worker.run}.
    *
+   * `handler` may also be an object with a handler per item type, e.g.
+   * `{ email: sendEmail, resize: resizePhoto }`: each item runs on the handler of its type
+   * (the string field `type` of its JSON data, {@link Item.typeName}). An item with no type,
+   * or a type with no handler, fails with an error that says so (and is retried like any
+   * failure, so a worker deployed later with that handler can run it).
+   *
    * Throws an `EINVAL` error if an option is out of range (a `concurrency` of 0, a lease that
-   * is not positive, a `jobTimeout` or `cleanEvery` of 0, …).
+   * is not positive, a `jobTimeout` or `cleanEvery` of 0, …), or if `handler` is neither a
+   * function nor an object of functions (or has no item types).
    */
-  constructor(queue: WorkQueue, handler: (item: Item) => Promise<void> | void, options?: WorkerOptions)
+  constructor(queue: WorkQueue, handler: ((item: Item) => Promise<void> | void) | { [typeName: string]: (item: Item) => Promise<void> | void }, options?: WorkerOptions)
   /**
    * Runs until {@link Worker.stop} (or, with `stopOnSignals`, SIGTERM or SIGINT); resolves
    * once stopped, in-flight items finished or released.

@@ -67,6 +67,14 @@ impl Item {
     pub fn attempts(&self) -> u32 {
         self.inner.attempts
     }
+
+    /// The item's type: the string field `type` of its data when that is a JSON object (as
+    /// `Item.fromJson({ type: 'email', ... })` makes), or `null`. A {@link Worker} given a
+    /// handler per type routes items by it.
+    #[napi(getter, catch_unwind)]
+    pub fn type_name(&self) -> Option<String> {
+        self.inner.type_name()
+    }
 }
 
 impl From<leaseq::Item> for Item {

@@ -21,7 +21,7 @@ use napi::bindgen_prelude::{
     Null, Object, PromiseRaw, Unknown,
 };
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{sys, Env, JsValue, Status};
+use napi::{sys, Env, JsValue, Status, ValueType};
 use napi_derive::napi;
 use tokio::sync::oneshot;
 
@@ -151,7 +151,8 @@ type Outcome = std::result::Result<(), String>;
 /// item's `before` (Node does not keep that order between two threadsafe functions).
 enum Call {
     Before(leaseq::Item),
-    Handle(leaseq::Item, oneshot::Sender<Outcome>),
+    /// Run the handler at this index of [`Functions::handlers`] on the item.
+    Handle(leaseq::Item, usize, oneshot::Sender<Outcome>),
     After(leaseq::Item, leaseq::JobOutcome),
 }
 
@@ -165,7 +166,8 @@ type JsFunction = FunctionRef<(), ()>;
 
 /// The JavaScript functions of one worker.
 struct Functions {
-    handler: JsFunction,
+    /// The handler, or one per item type (the core's `Router` picks one by its index).
+    handlers: Vec<JsFunction>,
     before: Option<JsFunction>,
     after: Option<JsFunction>,
 }
@@ -174,8 +176,8 @@ impl Functions {
     /// On the JavaScript thread: makes one call the core asked for.
     fn dispatch(&self, env: &Env, call: Call) {
         match call {
-            Call::Handle(item, sender) => {
-                let returned = call_function(env, &self.handler, Item::from(item));
+            Call::Handle(item, index, sender) => {
+                let returned = call_function(env, &self.handlers[index], Item::from(item));
                 await_returned(env, returned, sender);
             }
             Call::Before(item) => {
@@ -203,6 +205,77 @@ fn is_function(env: &Env, function: &JsFunction) -> bool {
     // SAFETY: on the JavaScript thread, with a value of this environment.
     let status = unsafe { sys::napi_typeof(env.raw(), function.raw(), &mut kind) };
     status == sys::Status::napi_ok && kind == sys::ValueType::napi_function
+}
+
+/// The `handler` argument of `new Worker`: one function for every item, or one per item type.
+enum Handlers {
+    One(JsFunction),
+    ByType(Vec<(String, JsFunction)>),
+}
+
+/// Reads the `handler` argument: a function, or an object whose own enumerable string keys
+/// (as `Object.keys` lists them) are item types and whose values are functions.
+fn read_handlers(env: &Env, handler: Unknown<'_>) -> Result<Handlers> {
+    let invalid = |message: String| napi::Error::new(ErrorCode::InvalidArgument, message);
+    let kind = handler.get_type().map_err(internal)?;
+    if kind == ValueType::Function {
+        // SAFETY: just checked to be a function.
+        let function: Function<'_, (), ()> = unsafe { handler.cast() }.map_err(internal)?;
+        return Ok(Handlers::One(function.create_ref().map_err(internal)?));
+    }
+    if kind != ValueType::Object || handler.is_array().map_err(internal)? {
+        return Err(invalid(
+            "the handler must be a function, or an object with a function per item type \
+             (e.g. { email: sendEmail })"
+                .to_owned(),
+        ));
+    }
+    // SAFETY: just checked to be an object.
+    let routes: Object<'_> = unsafe { handler.cast() }.map_err(internal)?;
+    let mut names = ptr::null_mut();
+    // SAFETY: on the JavaScript thread, with a value of this environment.
+    let status = unsafe {
+        sys::napi_get_all_property_names(
+            env.raw(),
+            routes.raw(),
+            sys::KeyCollectionMode::own_only,
+            sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
+            sys::KeyConversion::numbers_to_strings,
+            &mut names,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        return Err(napi::Error::new(
+            ErrorCode::Internal,
+            "cannot list the properties of the handler object",
+        ));
+    }
+    // An array of strings (napi_get_all_property_names succeeded).
+    let names = Object::from_raw(env.raw(), names);
+    let count = names.get_array_length().map_err(internal)?;
+    if count == 0 {
+        return Err(invalid(
+            "the handler object has no item types: give it a function per item type \
+             (e.g. { email: sendEmail })"
+                .to_owned(),
+        ));
+    }
+    let mut handlers = Vec::with_capacity(count as usize);
+    for index in 0..count {
+        let name: Unknown<'_> = names.get_element(index).map_err(internal)?;
+        let value: Unknown<'_> = routes.get_property(name).map_err(internal)?;
+        // SAFETY: a key converted to a string (numbers_to_strings, no symbols).
+        let name: String = unsafe { name.cast() }.map_err(internal)?;
+        if value.get_type().map_err(internal)? != ValueType::Function {
+            return Err(invalid(format!(
+                "the handler for item type \"{name}\" must be a function"
+            )));
+        }
+        // SAFETY: just checked to be a function.
+        let function: Function<'_, (), ()> = unsafe { value.cast() }.map_err(internal)?;
+        handlers.push((name, function.create_ref().map_err(internal)?));
+    }
+    Ok(Handlers::ByType(handlers))
 }
 
 /// Why a call into JavaScript gave no value.
@@ -324,14 +397,18 @@ fn failure_message(thrown: Unknown<'_>) -> String {
     }
 }
 
-/// The JavaScript handler, as the core's `Handler`.
-struct JsHandler(CallQueue);
+/// A JavaScript handler (the one at `index` in [`Functions::handlers`]), as the core's
+/// `Handler`.
+struct JsHandler {
+    calls: CallQueue,
+    index: usize,
+}
 
 impl leaseq::Handler for JsHandler {
     fn handle(&self, item: leaseq::Item) -> leaseq::HandlerFuture {
         let (sender, receiver) = oneshot::channel();
-        let status = self.0.call(
-            Call::Handle(item, sender),
+        let status = self.calls.call(
+            Call::Handle(item, self.index, sender),
             ThreadsafeFunctionCallMode::NonBlocking,
         );
         Box::pin(async move {
@@ -388,19 +465,27 @@ impl Worker {
     /// A worker for `queue` that runs `handler` on every item, with `options` other than the
     /// defaults if given. It does nothing until {@link Worker.run}.
     ///
+    /// `handler` may also be an object with a handler per item type, e.g.
+    /// `{ email: sendEmail, resize: resizePhoto }`: each item runs on the handler of its type
+    /// (the string field `type` of its JSON data, {@link Item.typeName}). An item with no type,
+    /// or a type with no handler, fails with an error that says so (and is retried like any
+    /// failure, so a worker deployed later with that handler can run it).
+    ///
     /// Throws an `EINVAL` error if an option is out of range (a `concurrency` of 0, a lease that
-    /// is not positive, a `jobTimeout` or `cleanEvery` of 0, …).
+    /// is not positive, a `jobTimeout` or `cleanEvery` of 0, …), or if `handler` is neither a
+    /// function nor an object of functions (or has no item types).
     #[napi(
         constructor,
         catch_unwind,
-        ts_args_type = "queue: WorkQueue, handler: (item: Item) => Promise<void> | void, options?: WorkerOptions"
+        ts_args_type = "queue: WorkQueue, handler: ((item: Item) => Promise<void> | void) | { [typeName: string]: (item: Item) => Promise<void> | void }, options?: WorkerOptions"
     )]
     pub fn new(
         env: &Env,
         queue: &WorkQueue,
-        handler: Function<'_, (), ()>,
+        handler: Unknown<'_>,
         options: Option<WorkerOptions>,
     ) -> Result<Worker> {
+        let handlers = read_handlers(env, handler)?;
         let core_options = match &options {
             Some(options) => guard(|| options.to_core())?,
             None => leaseq::WorkerOptions::default(),
@@ -420,8 +505,15 @@ impl Worker {
             }
         }
         let with_hooks = before.is_some() || after.is_some();
+        let (names, handlers): (Option<Vec<String>>, Vec<JsFunction>) = match handlers {
+            Handlers::One(handler) => (None, vec![handler]),
+            Handlers::ByType(routes) => {
+                let (names, handlers) = routes.into_iter().unzip();
+                (Some(names), handlers)
+            }
+        };
         let functions = Functions {
-            handler: handler.create_ref().map_err(internal)?,
+            handlers,
             before,
             after,
         };
@@ -438,8 +530,23 @@ impl Worker {
                 })
                 .map_err(internal)?,
         );
-        let mut inner =
-            guard(|| leaseq::Worker::new(&queue.inner, JsHandler(calls.clone()), core_options))?;
+        let handler = |index| JsHandler {
+            calls: calls.clone(),
+            index,
+        };
+        let mut inner = guard(|| match names {
+            None => leaseq::Worker::new(&queue.inner, handler(0), core_options),
+            // The core routes each item and makes the error for an untyped or unknown one.
+            Some(names) => {
+                let router = names
+                    .into_iter()
+                    .enumerate()
+                    .fold(leaseq::Router::default(), |router, (index, name)| {
+                        router.route_to(name, handler(index))
+                    });
+                leaseq::Worker::new(&queue.inner, router, core_options)
+            }
+        })?;
         if with_hooks {
             inner = inner.with_hooks(JsHooks(calls));
         }

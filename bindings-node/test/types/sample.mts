@@ -167,3 +167,25 @@ export async function work(queue: WorkQueue): Promise<WorkerCounters> {
   void [total, bad]
   return counters
 }
+
+export async function routed(queue: WorkQueue): Promise<void> {
+  const sendEmail = async (item: Item): Promise<void> => void item.json()
+  const worker = new Worker(queue, {
+    email: sendEmail,
+    resize: (item) => {
+      const type: string | null = item.typeName // the parameter is inferred as Item
+      void type
+    },
+  }, { concurrency: 2 })
+  await worker.run()
+  const routes: Record<string, (item: Item) => Promise<void>> = { email: sendEmail }
+  new Worker(queue, routes)
+  await queue.addItem(Item.fromJson({ type: 'email', to: 'a@example.com' }))
+
+  // @ts-expect-error every route is a handler function
+  new Worker(queue, { email: sendEmail, fax: 'not a function' })
+  // @ts-expect-error a route takes an Item
+  new Worker(queue, { email: async (item: string) => void item })
+  // @ts-expect-error typeName is read-only
+  new Item('x').typeName = 'email'
+}
