@@ -27,7 +27,7 @@ fi
 py="$venv/bin/python"
 step "tools"
 "$py" -m pip install -q --disable-pip-version-check \
-  'maturin>=1.9,<2' pytest mypy ruff redis 'redis-work-queue==0.1.5'
+  'maturin>=1.9,<2' pytest pytest-timeout mypy ruff redis 'redis-work-queue==0.1.5'
 
 step "maturin build (abi3 wheel)"
 wheels="$(mktemp -d "${TMPDIR:-/tmp}/leaseq-wheels.XXXXXX")"

@@ -123,6 +123,14 @@ impl Item {
         self.inner.attempts
     }
 
+    /// The item's type: the string field ``"type"`` of its data, when that is a JSON object
+    /// with one (``Item.from_json({"type": "email", ...})``); None otherwise. A worker with a
+    /// handler per type routes the item by it.
+    #[getter]
+    fn type_name(&self) -> Option<String> {
+        self.inner.type_name()
+    }
+
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         other.cast::<Item>().is_ok_and(|other| {
             let other = &other.get().inner;

@@ -4,6 +4,9 @@
 //! only supplies the handler and the hooks, and waits. No tokio worker thread ever waits for the
 //! GIL, and no thread with Rust frames on its stack runs Python code that may outlive a run:
 //!
+//! * with a handler per item type, the core's `leaseq::Router` picks the handler (and makes the
+//!   error for an untyped item or an unknown type); each route is one `PyHandler`, plain or
+//!   async, so one worker may mix both kinds;
 //! * a plain callable runs on a Python daemon thread (`leaseq/_worker.py`, `HandlerThreads`);
 //!   the completer thread (`bridge::on_python_thread`) hands it the item, and the outcome comes
 //!   back through a oneshot channel. CPython (before 3.14) ends a thread that wakes during
@@ -27,7 +30,7 @@ use leaseq::{JobOutcome, WorkerOptions};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyCFunction, PyDict, PyTuple};
+use pyo3::types::{PyCFunction, PyDict, PyMapping, PyString, PyTuple};
 use pyo3::{intern, IntoPyObjectExt};
 
 use crate::aio::AsyncWorkQueue;
@@ -39,31 +42,45 @@ use crate::error::to_py;
 use crate::item::Item;
 use crate::queue::WorkQueue;
 
-/// What the handler and the hooks need, shared with the threads that call them.
+/// What the handlers and the hooks need, shared with the threads that call them.
 ///
-/// Its last reference normally goes with the Python `Worker` (under the GIL, so pyo3 releases
-/// these objects at once); only a run still going after its `Worker` was collected lets a
-/// runtime thread drop it, and pyo3 then defers the release to the next attach.
+/// Its last reference (and the handlers') normally goes with the Python `Worker` (under the
+/// GIL, so pyo3 releases these objects at once); only a run still going after its `Worker` was
+/// collected lets a runtime thread drop it, and pyo3 then defers the release to the next attach.
 struct Shared {
-    handler: Py<PyAny>,
-    is_async: bool,
+    /// Some handler is a plain callable: a run needs `HandlerThreads`.
+    any_plain: bool,
+    /// Some handler is an `async def` one: a run needs an event loop.
+    any_async: bool,
     before: Option<Py<PyAny>>,
     after: Option<Py<PyAny>>,
-    /// Where the current run's handlers run: the `HandlerThreads` of a plain handler, or the
-    /// event loop of an `async def` one (`run`'s private loop, or the loop awaiting
-    /// `run_async`).
-    runner: Mutex<Option<Py<PyAny>>>,
+    /// Where the current run's handlers run.
+    runners: Mutex<Runners>,
+}
+
+/// Where a run's handlers run; set when it starts.
+#[derive(Default)]
+struct Runners {
+    /// The `HandlerThreads` of the plain handlers.
+    threads: Option<Py<PyAny>>,
+    /// The event loop of the `async def` handlers: `run`'s private loop, or the loop awaiting
+    /// `run_async`.
+    event_loop: Option<Py<PyAny>>,
 }
 
 impl Shared {
-    fn runner(&self) -> MutexGuard<'_, Option<Py<PyAny>>> {
-        self.runner
+    fn runners(&self) -> MutexGuard<'_, Runners> {
+        self.runners
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn current_runner(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match &*self.runner() {
+    fn current(
+        &self,
+        py: Python<'_>,
+        which: impl FnOnce(&Runners) -> &Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        match which(&self.runners()) {
             Some(runner) => Ok(runner.clone_ref(py)),
             None => Err(PyRuntimeError::new_err("the worker is not running")),
         }
@@ -99,16 +116,119 @@ fn is_coroutine_function(handler: &Bound<'_, PyAny>) -> PyResult<bool> {
     }
 }
 
-/// The core handler: runs the Python one.
-struct PyHandler(Arc<Shared>);
+/// A core handler: runs one Python handler (the worker's, or one route's).
+struct PyHandler {
+    shared: Arc<Shared>,
+    function: Arc<Py<PyAny>>,
+    /// An `async def` function (a task on the run's event loop), or a plain one (on its
+    /// `HandlerThreads`).
+    is_async: bool,
+}
+
+impl PyHandler {
+    fn new(shared: &Arc<Shared>, callback: Callback) -> PyHandler {
+        PyHandler {
+            shared: shared.clone(),
+            function: Arc::new(callback.function),
+            is_async: callback.is_async,
+        }
+    }
+}
 
 impl leaseq::Handler for PyHandler {
     fn handle(&self, item: leaseq::Item) -> leaseq::HandlerFuture {
-        let shared = self.0.clone();
-        if shared.is_async {
-            Box::pin(handle_async(shared, item))
+        let (shared, function) = (self.shared.clone(), self.function.clone());
+        if self.is_async {
+            Box::pin(handle_async(shared, function, item))
         } else {
-            Box::pin(handle_sync(shared, item))
+            Box::pin(handle_sync(shared, function, item))
+        }
+    }
+}
+
+/// A Python handler, checked: a callable, and whether it is an `async def` one.
+struct Callback {
+    function: Py<PyAny>,
+    is_async: bool,
+}
+
+impl Callback {
+    fn new(function: &Bound<'_, PyAny>) -> PyResult<Callback> {
+        Ok(Callback {
+            function: function.clone().unbind(),
+            is_async: is_coroutine_function(function)?,
+        })
+    }
+}
+
+/// The Python handler(s) a `Worker` was given, checked.
+enum Handlers {
+    /// One callable for every item.
+    One(Callback),
+    /// A callable per item type, in the mapping's order.
+    Routes(Vec<(String, Callback)>),
+}
+
+impl Handlers {
+    fn from_py(handler: &Bound<'_, PyAny>) -> PyResult<Handlers> {
+        if handler.is_callable() {
+            return Ok(Handlers::One(Callback::new(handler)?));
+        }
+        let Ok(mapping) = handler.cast::<PyMapping>() else {
+            return Err(PyTypeError::new_err(format!(
+                "handler must be callable, or a mapping of item type names to callables, not {}",
+                handler.get_type().name()?
+            )));
+        };
+        let mut routes = Vec::new();
+        for entry in mapping.items()?.iter() {
+            let (name, function) = entry.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()?;
+            let Ok(name) = name.cast::<PyString>() else {
+                return Err(PyTypeError::new_err(format!(
+                    "handler: an item type name must be a str, not {} ({})",
+                    name.get_type().name()?,
+                    name.repr()?
+                )));
+            };
+            let name: String = name.extract()?;
+            if !function.is_callable() {
+                return Err(PyTypeError::new_err(format!(
+                    "handler[{name:?}] must be callable, not {}",
+                    function.get_type().name()?
+                )));
+            }
+            routes.push((name, Callback::new(&function)?));
+        }
+        if routes.is_empty() {
+            return Err(to_py(leaseq::Error::invalid_argument(
+                "handler: the mapping of item types to handlers is empty; give at least one",
+            )));
+        }
+        Ok(Handlers::Routes(routes))
+    }
+
+    /// Whether some handler is an `async def` one (`true`), or a plain one (`false`).
+    fn any(&self, is_async: bool) -> bool {
+        match self {
+            Handlers::One(callback) => callback.is_async == is_async,
+            Handlers::Routes(routes) => routes
+                .iter()
+                .any(|(_, callback)| callback.is_async == is_async),
+        }
+    }
+
+    /// The core handler: one `PyHandler`, or the core's Router over one per route (it picks
+    /// each item's handler, or fails the item).
+    fn into_core(self, shared: &Arc<Shared>) -> Arc<dyn leaseq::Handler> {
+        match self {
+            Handlers::One(callback) => Arc::new(PyHandler::new(shared, callback)),
+            Handlers::Routes(routes) => Arc::new(
+                routes
+                    .into_iter()
+                    .fold(leaseq::Router::default(), |router, (name, callback)| {
+                        router.route_to(name, PyHandler::new(shared, callback))
+                    }),
+            ),
         }
     }
 }
@@ -164,15 +284,20 @@ async fn outcome(receiver: OutcomeReceiver) -> Outcome {
 
 /// A plain callable, on the run's `HandlerThreads`. If the core gives up on it (timeout,
 /// shutdown), its thread still runs it to its end; the outcome is ignored.
-async fn handle_sync(shared: Arc<Shared>, item: leaseq::Item) -> Result<(), String> {
+async fn handle_sync(
+    shared: Arc<Shared>,
+    function: Arc<Py<PyAny>>,
+    item: leaseq::Item,
+) -> Result<(), String> {
     let (sender, receiver) = OutcomeSender::new();
     on_python_thread(Box::new(move |py| {
         let submitted = (|| {
-            let threads = shared.current_runner(py)?;
+            let threads = shared.current(py, |runners| &runners.threads)?;
             let item = Py::new(py, Item::from(item))?;
-            threads
-                .bind(py)
-                .call_method1(intern!(py, "submit"), (item, sender.as_py(py)?))?;
+            threads.bind(py).call_method1(
+                intern!(py, "submit"),
+                (function.bind(py), item, sender.as_py(py)?),
+            )?;
             PyResult::Ok(())
         })();
         if let Err(err) = submitted {
@@ -224,7 +349,11 @@ impl Drop for CancelOnDrop {
 }
 
 /// An `async def` handler, as a task on the run's event loop.
-async fn handle_async(shared: Arc<Shared>, item: leaseq::Item) -> Result<(), String> {
+async fn handle_async(
+    shared: Arc<Shared>,
+    function: Arc<Py<PyAny>>,
+    item: leaseq::Item,
+) -> Result<(), String> {
     let (sender, receiver) = OutcomeSender::new();
     let submission = Arc::new(Mutex::new(Submission::Pending));
     let mut guard = CancelOnDrop {
@@ -232,7 +361,7 @@ async fn handle_async(shared: Arc<Shared>, item: leaseq::Item) -> Result<(), Str
         armed: true,
     };
     on_python_thread(Box::new(move |py| {
-        if let Err(err) = submit(py, &shared, item, sender.clone(), submission) {
+        if let Err(err) = submit(py, &shared, &function, item, sender.clone(), submission) {
             sender.send(Err(error_text(py, &err)));
         }
     }));
@@ -245,6 +374,7 @@ async fn handle_async(shared: Arc<Shared>, item: leaseq::Item) -> Result<(), Str
 fn submit(
     py: Python<'_>,
     shared: &Shared,
+    function: &Py<PyAny>,
     item: leaseq::Item,
     sender: OutcomeSender,
     submission: Arc<Mutex<Submission>>,
@@ -252,9 +382,9 @@ fn submit(
     if matches!(*lock(&submission), Submission::Abandoned) {
         return Ok(()); // the core gave up on it before it started
     }
-    let event_loop = shared.current_runner(py)?;
+    let event_loop = shared.current(py, |runners| &runners.event_loop)?;
     let item = Py::new(py, Item::from(item))?;
-    let coroutine = shared.handler.bind(py).call1((item,))?;
+    let coroutine = function.bind(py).call1((item,))?;
     static RUN_COROUTINE_THREADSAFE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let scheduled = RUN_COROUTINE_THREADSAFE
         .import(py, "asyncio", "run_coroutine_threadsafe")
@@ -476,6 +606,13 @@ impl SignalHandlers {
 /// An exception fails the item with the error ``f"{type(exc).__name__}: {exc}"``: it is
 /// retried after the queue's backoff, or goes to the dead letters on its last attempt.
 ///
+/// Routing by type: with a mapping ``{type_name: handler}``, each item runs on the handler of
+/// its ``Item.type_name`` (the string field ``"type"`` of its JSON object data); each handler
+/// may be a function or an ``async def`` one. An item with no type, or of a type with no
+/// handler, fails with an error that says so and names the types handled, e.g.
+/// ``unknown item type "fax"; this worker handles: email, resize``; it is retried like any
+/// failure, so a worker deployed later with that handler can still run it.
+///
 /// Graceful shutdown: after ``stop()``, the worker leases nothing more, lets running handlers
 /// finish within ``shutdown_timeout``, and releases the rest back to the queue at once. A plain
 /// handler given up on (timed out, or past the shutdown timeout) still runs on its thread to
@@ -483,7 +620,8 @@ impl SignalHandlers {
 ///
 /// Args:
 ///     queue: the queue to work (a ``leaseq.WorkQueue`` or a ``leaseq.aio.WorkQueue``).
-///     handler: called with each Item: a function, or an ``async def`` function.
+///     handler: called with each Item: a function, or an ``async def`` function; or a
+///         mapping of item type names to such functions, one per type.
 ///     concurrency: items run at once.
 ///     lease_secs: the lease taken on each item, renewed every third of it while the handler
 ///         runs.
@@ -502,9 +640,11 @@ impl SignalHandlers {
 ///         reported through ``sys.unraisablehook`` and ignored.
 ///
 /// Raises:
-///     InvalidArgumentError: if ``concurrency`` is below 1, or a duration is 0 (where
-///         refused), negative, NaN, infinite or too large.
-///     TypeError: if ``queue`` is not a WorkQueue, or ``handler`` or a hook is not callable.
+///     InvalidArgumentError: if ``concurrency`` is below 1, a duration is 0 (where refused),
+///         negative, NaN, infinite or too large, or ``handler`` is an empty mapping.
+///     TypeError: if ``queue`` is not a WorkQueue, ``handler`` is neither callable nor a
+///         mapping, a type name in it is not a ``str`` or a handler in it not callable, or a
+///         hook is not callable.
 #[pyclass(frozen, module = "leaseq", name = "Worker")]
 pub struct Worker {
     core: leaseq::Worker,
@@ -536,32 +676,21 @@ fn callable(name: &str, value: Option<Bound<'_, PyAny>>) -> PyResult<Option<Py<P
     }
 }
 
-/// Where a run's handlers run, made when it starts and closed (under the GIL) when it ends.
-enum Runner {
-    /// A plain handler's `HandlerThreads`, or `run`'s private event loop (`LoopThread`).
-    Owned(Py<PyAny>),
-    /// The event loop awaiting `run_async`: the caller's.
-    Borrowed,
-}
-
-impl Runner {
-    fn close(self, py: Python<'_>) -> PyResult<()> {
-        if let Runner::Owned(runner) = self {
-            runner.bind(py).call_method0(intern!(py, "close"))?;
-        }
-        Ok(())
-    }
-}
-
-/// What a run undoes when it ends: its runner, and the signal handlers it installed.
+/// What a run undoes when it ends: the runners it made (`HandlerThreads`, `run`'s private
+/// `LoopThread`; not the loop awaiting `run_async`, the caller's), closed under the GIL, and the
+/// signal handlers it installed.
 struct Teardown {
-    runner: Runner,
+    owned: Vec<Py<PyAny>>,
     signals: Option<SignalHandlers>,
 }
 
 impl Teardown {
     fn run(mut self, py: Python<'_>) -> PyResult<()> {
-        let closed = self.runner.close(py);
+        let mut closed = Ok(());
+        for runner in self.owned.drain(..) {
+            let result = runner.bind(py).call_method0(intern!(py, "close"));
+            closed = closed.and(result.map(drop));
+        }
         let restored = match &mut self.signals {
             Some(signals) => signals.restore(py),
             None => Ok(()),
@@ -579,8 +708,8 @@ impl Worker {
         Ok(Running(self.running.clone()))
     }
 
-    /// Makes the run's runner and hands it to the handler: `HandlerThreads` for a plain
-    /// handler; for an async one, `event_loop` (the loop awaiting `run_async`) or a private
+    /// Makes the run's runners and hands them to the handlers: `HandlerThreads` if a handler
+    /// is plain; if one is async, `event_loop` (the loop awaiting `run_async`) or a private
     /// `LoopThread`. Then, with `stop_on_signals`, installs the signal handlers.
     fn start_run(
         &self,
@@ -589,22 +718,37 @@ impl Worker {
         stop_on_signals: bool,
     ) -> PyResult<Teardown> {
         let helpers = py.import("leaseq._worker")?;
-        let (current, runner) = if !self.shared.is_async {
-            let threads = helpers
-                .getattr("HandlerThreads")?
-                .call1((self.shared.handler.bind(py),))?;
-            (threads.clone(), Runner::Owned(threads.unbind()))
-        } else if let Some(event_loop) = event_loop {
-            (event_loop, Runner::Borrowed)
-        } else {
-            let private = helpers.getattr("LoopThread")?.call0()?;
-            (private.getattr("loop")?, Runner::Owned(private.unbind()))
-        };
-        *self.shared.runner() = Some(current.unbind());
         let mut teardown = Teardown {
-            runner,
+            owned: Vec::new(),
             signals: None,
         };
+        let made = (|| {
+            let mut runners = Runners::default();
+            if self.shared.any_plain {
+                let threads = helpers.getattr("HandlerThreads")?.call0()?;
+                runners.threads = Some(threads.clone().unbind());
+                teardown.owned.push(threads.unbind());
+            }
+            if self.shared.any_async {
+                let event_loop = match &event_loop {
+                    Some(event_loop) => event_loop.clone(),
+                    None => {
+                        let private = helpers.getattr("LoopThread")?.call0()?;
+                        teardown.owned.push(private.clone().unbind());
+                        private.getattr("loop")?
+                    }
+                };
+                runners.event_loop = Some(event_loop.unbind());
+            }
+            PyResult::Ok(runners)
+        })();
+        match made {
+            Ok(runners) => *self.shared.runners() = runners,
+            Err(err) => {
+                let _ = teardown.run(py);
+                return Err(err);
+            }
+        }
         if stop_on_signals {
             match SignalHandlers::install(py, self.stopper()) {
                 Ok(signals) => teardown.signals = Some(signals),
@@ -693,13 +837,13 @@ impl Worker {
                 queue.get_type().name()?
             )));
         };
-        let is_async = is_coroutine_function(&handler)?;
+        let handlers = Handlers::from_py(&handler)?;
         let shared = Arc::new(Shared {
-            handler: callable("handler", Some(handler))?.expect("given"),
-            is_async,
+            any_plain: handlers.any(false),
+            any_async: handlers.any(true),
             before: callable("before", before)?,
             after: callable("after", after)?,
-            runner: Mutex::new(None),
+            runners: Mutex::default(),
         });
         let options = (|| {
             Ok(WorkerOptions {
@@ -712,7 +856,7 @@ impl Worker {
         })()
         .map_err(to_py)?;
         let mut core =
-            leaseq::Worker::new(&queue, PyHandler(shared.clone()), options).map_err(to_py)?;
+            leaseq::Worker::new(&queue, handlers.into_core(&shared), options).map_err(to_py)?;
         if shared.before.is_some() || shared.after.is_some() {
             core = core.with_hooks(PyHooks(shared.clone()));
         }

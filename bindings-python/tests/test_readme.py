@@ -97,6 +97,25 @@ def test_asyncio_worker_example(
     assert handled == [b"x"]
 
 
+def test_routing_example(
+    redis_url: str,
+    prefix: str,
+    sigterm_when: Callable[[Callable[[], bool]], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    example = adapt(block_with('"resize": resize'), redis_url, prefix)
+    with leaseq.Connection(redis_url) as conn:
+        queue = leaseq.WorkQueue(conn, prefix)
+        added = threading.Event()
+        sigterm_when(lambda: added.is_set() and (queue.queue_len(), queue.processing()) == (0, 0))
+        code = example.replace("    worker.run(", "    added.set(); worker.run(")
+        assert code != example
+        exec(code, {"added": added})  # returns on the SIGTERM
+        assert (queue.queue_len(), queue.processing(), queue.dead_len()) == (0, 0, 0)
+    printed = sorted(capsys.readouterr().out.splitlines())
+    assert printed == ["emailing ann@example.com", "resizing 17"]
+
+
 @pytest.mark.parametrize(
     "section",
     ["queue.fail(", 'add_item_with(leaseq.Item(b"send', "priority=9", "unique_window", "pause()"],

@@ -1,9 +1,11 @@
 """leaseq.Worker: the core's worker runtime with Python handlers (functions on threads, async def
-functions on an event loop), hooks, counters, graceful shutdown and signals."""
+functions on an event loop, or a handler per item type), hooks, counters, graceful shutdown and
+signals."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -11,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -326,6 +329,162 @@ def test_a_function_returning_a_coroutine_fails_the_item(
     assert dead.error.startswith("TypeError: the handler returned an awaitable")
 
 
+def test_item_type_name() -> None:
+    assert leaseq.Item.from_json({"type": "email", "to": "a@example.com"}).type_name == "email"
+    assert leaseq.Item(b'{"to": "a", "type": "resize"}').type_name == "resize"
+    assert leaseq.Item('{"type": "\u00e9t\u00e9"}').type_name == "\u00e9t\u00e9"
+    assert leaseq.Item.from_json({"type": ""}).type_name == ""
+    untyped = [
+        b"resize photo 17",  # not JSON
+        b'{"kind": "email"}',  # no "type"
+        b'{"type": 3}',  # not a string
+        b'{"type": null}',
+        b'"email"',  # not an object
+        b"",
+    ]
+    for data in untyped:
+        assert leaseq.Item(data).type_name is None, data
+    item = leaseq.Item.from_json({"type": "email"})
+    with pytest.raises(AttributeError):
+        item.type_name = "resize"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("flavour", ["run", "run_async"])
+def test_routes_run_each_item_on_the_handler_of_its_type(
+    redis_url: str, prefix: str, flavour: str
+) -> None:
+    """A plain function and an async def one in the same worker, each on its own runner."""
+    seen: list[tuple[str, str, str]] = []
+
+    def email(item: leaseq.Item) -> None:
+        seen.append(("email", item.id, threading.current_thread().name))
+
+    async def resize(item: leaseq.Item) -> None:
+        await asyncio.sleep(0.01)
+        seen.append(("resize", item.id, threading.current_thread().name))
+
+    routes = {"email": email, "resize": resize}
+    items = [
+        leaseq.Item(json.dumps({"type": kind, "n": n}), id=f"{kind}-{n}")
+        for n in range(3)
+        for kind in ("email", "resize")
+    ]
+    if flavour == "run":
+        with leaseq.Connection(redis_url) as conn:
+            queue = leaseq.WorkQueue(conn, prefix)
+            queue.add_items(items)
+            worker = leaseq.Worker(queue, routes, concurrency=3)
+            running = Running(worker)
+            wait_until(lambda: worker.counters.completed == 6)
+            running.stop()
+    else:
+
+        async def main() -> None:
+            async with await aio.Connection.open(redis_url) as conn:
+                queue = aio.WorkQueue(conn, prefix)
+                await queue.add_items(items)
+                worker = leaseq.Worker(queue, routes, concurrency=3)
+                run = asyncio.ensure_future(worker.run_async())
+                deadline = time.monotonic() + 10
+                while worker.counters.completed < 6 and time.monotonic() < deadline:
+                    await asyncio.sleep(0.01)
+                worker.stop()
+                await asyncio.wait_for(run, 5)
+                assert worker.counters.completed == 6, worker.counters
+
+        asyncio.run(main())
+    assert sorted((kind, id) for kind, id, _ in seen) == sorted(
+        (kind, f"{kind}-{n}") for n in range(3) for kind in ("email", "resize")
+    )
+    threads = {kind: {thread for k, _, thread in seen if k == kind} for kind in routes}
+    assert all(name.startswith("leaseq-handler-") for name in threads["email"]), threads
+    loop_thread = "leaseq-worker-loop" if flavour == "run" else "MainThread"
+    assert threads["resize"] == {loop_thread}
+
+
+def test_an_unknown_or_missing_type_fails_the_item_with_the_core_error(
+    conn: leaseq.Connection, prefix: str
+) -> None:
+    queue = leaseq.WorkQueue(conn, prefix, max_attempts=1)
+    called: list[str] = []
+    outcomes: list[tuple[str, leaseq.JobOutcome]] = []
+
+    async def resize(item: leaseq.Item) -> None:
+        called.append(item.id)
+
+    queue.add_items(
+        [
+            leaseq.Item.from_json({"type": "fax", "to": "+1 555"}),
+            leaseq.Item(b"resize photo 17", id="untyped"),
+            leaseq.Item(b'{"type": 17}', id="number"),
+        ]
+    )
+    worker = leaseq.Worker(
+        queue,
+        {"resize": resize, "email": lambda item: called.append(item.id)},
+        after=lambda item, outcome: outcomes.append((item.id, outcome)),
+    )
+    running = Running(worker)
+    wait_until(lambda: worker.counters.failed == 3)
+    running.stop()
+    assert called == []
+    handles = "this worker handles: email, resize"
+    untyped = (
+        'item has no type (its data is not a JSON object with a string field "type"); ' + handles
+    )
+    errors = {dead.item.type_name or dead.item.id: dead.error for dead in queue.dead_items()}
+    assert errors == {
+        "fax": f'unknown item type "fax"; {handles}',
+        "untyped": untyped,
+        "number": untyped,
+    }
+    assert sorted(outcome.error or "" for _, outcome in outcomes) == sorted(errors.values())
+    assert (worker.counters.completed, worker.counters.retried) == (0, 0)
+
+
+def test_an_unknown_type_is_retried_for_a_worker_that_handles_it(
+    conn: leaseq.Connection, prefix: str
+) -> None:
+    queue = leaseq.WorkQueue(conn, prefix, backoff_base=0.5, backoff_max=0.5)
+    queue.add_item(leaseq.Item.from_json({"type": "fax"}))
+    old = leaseq.Worker(queue, {"email": lambda item: None})
+    running = Running(old)
+    wait_until(lambda: old.counters.retried >= 1)
+    running.stop()
+    assert (queue.delayed_len(), queue.dead_len()) == (1, 0), "failed, to be retried"
+    faxed: list[str | None] = []
+    new = leaseq.Worker(
+        queue, {"email": lambda item: None, "fax": lambda item: faxed.append(item.type_name)}
+    )
+    running = Running(new)
+    wait_until(lambda: new.counters.completed == 1)
+    running.stop()
+    assert faxed == ["fax"]
+    assert (queue.dead_len(), queue.queue_len(), queue.delayed_len()) == (0, 0, 0)
+
+
+def test_bad_routes_are_refused(queue: leaseq.WorkQueue) -> None:
+    def handler(item: leaseq.Item) -> None:
+        pass
+
+    with pytest.raises(
+        leaseq.InvalidArgumentError, match="mapping of item types to handlers is empty"
+    ):
+        leaseq.Worker(queue, {})
+    with pytest.raises(ValueError, match="empty"):
+        leaseq.Worker(queue, types.MappingProxyType({}))
+    with pytest.raises(TypeError, match=r"item type name must be a str, not int \(1\)"):
+        leaseq.Worker(queue, {"email": handler, 1: handler})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match=r"not bytes \(b'email'\)"):
+        leaseq.Worker(queue, {b"email": handler})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match=r'^handler\["resize"\] must be callable, not str$'):
+        leaseq.Worker(queue, {"email": handler, "resize": "resize"})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="handler must be callable, or a mapping"):
+        leaseq.Worker(queue, ["email"])  # type: ignore[arg-type]
+    # Any Mapping will do.
+    leaseq.Worker(queue, types.MappingProxyType({"email": handler}))
+
+
 def test_hooks_are_called(queue: leaseq.WorkQueue) -> None:
     calls: list[tuple[str, ...]] = []
     outcomes: list[leaseq.JobOutcome] = []
@@ -574,13 +733,13 @@ def test_handler_threads_are_reused_and_end_when_closed() -> None:
         outcomes.append(outcome)
         done.release()
 
-    threads = HandlerThreads(handler)
+    threads = HandlerThreads()
     for item in ["a", "b", "bad"]:
-        threads.submit(item, record)
+        threads.submit(handler, item, record)
         assert done.acquire(timeout=5)
     assert outcomes == [None, None, "ValueError: bad item"]
     assert len(set(names)) == 1, "one at a time: the idle thread is reused"
     threads.close()
     wait_until(lambda: not any(t.name == names[0] for t in threading.enumerate()), timeout=5)
-    threads.submit("late", record)  # after close: a thread for that job only
+    threads.submit(handler, "late", record)  # after close: a thread for that job only
     assert done.acquire(timeout=5) and outcomes[-1] is None

@@ -4,7 +4,7 @@ The docstrings repeat the compiled ones (``tests/test_stub.py`` keeps them equal
 ``python -m mypy.stubtest leaseq`` checks the names and signatures against the module.
 """
 
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal, final
 
@@ -105,6 +105,12 @@ class Item:
     def attempts(self) -> int:
         """How many times the item has been leased, this lease included (1 on the first
         delivery); 0 for an item that did not come from ``lease``.
+        """
+    @property
+    def type_name(self) -> str | None:
+        """The item's type: the string field ``"type"`` of its data, when that is a JSON object
+        with one (``Item.from_json({"type": "email", ...})``); None otherwise. A worker with a
+        handler per type routes the item by it.
         """
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
@@ -910,6 +916,13 @@ class Worker:
     An exception fails the item with the error ``f"{type(exc).__name__}: {exc}"``: it is
     retried after the queue's backoff, or goes to the dead letters on its last attempt.
 
+    Routing by type: with a mapping ``{type_name: handler}``, each item runs on the handler of
+    its ``Item.type_name`` (the string field ``"type"`` of its JSON object data); each handler
+    may be a function or an ``async def`` one. An item with no type, or of a type with no
+    handler, fails with an error that says so and names the types handled, e.g.
+    ``unknown item type "fax"; this worker handles: email, resize``; it is retried like any
+    failure, so a worker deployed later with that handler can still run it.
+
     Graceful shutdown: after ``stop()``, the worker leases nothing more, lets running handlers
     finish within ``shutdown_timeout``, and releases the rest back to the queue at once. A plain
     handler given up on (timed out, or past the shutdown timeout) still runs on its thread to
@@ -917,7 +930,8 @@ class Worker:
 
     Args:
         queue: the queue to work (a ``leaseq.WorkQueue`` or a ``leaseq.aio.WorkQueue``).
-        handler: called with each Item: a function, or an ``async def`` function.
+        handler: called with each Item: a function, or an ``async def`` function; or a
+            mapping of item type names to such functions, one per type.
         concurrency: items run at once.
         lease_secs: the lease taken on each item, renewed every third of it while the handler
             runs.
@@ -936,14 +950,16 @@ class Worker:
             reported through ``sys.unraisablehook`` and ignored.
 
     Raises:
-        InvalidArgumentError: if ``concurrency`` is below 1, or a duration is 0 (where
-            refused), negative, NaN, infinite or too large.
-        TypeError: if ``queue`` is not a WorkQueue, or ``handler`` or a hook is not callable.
+        InvalidArgumentError: if ``concurrency`` is below 1, a duration is 0 (where refused),
+            negative, NaN, infinite or too large, or ``handler`` is an empty mapping.
+        TypeError: if ``queue`` is not a WorkQueue, ``handler`` is neither callable nor a
+            mapping, a type name in it is not a ``str`` or a handler in it not callable, or a
+            hook is not callable.
     """
     def __new__(
         cls,
         queue: WorkQueue | AsyncWorkQueue,
-        handler: Callable[[Item], object],
+        handler: Callable[[Item], object] | Mapping[str, Callable[[Item], object]],
         *,
         concurrency: int = 1,
         lease_secs: float = 30.0,

@@ -1,6 +1,7 @@
 """Python parts of ``leaseq.Worker``: ``JobOutcome``, what its ``after`` hook gets; and helpers of
-the native Worker, the threads a plain handler runs on and the private event loop ``Worker.run``
-(the blocking call) runs an ``async def`` handler on.
+the native Worker, the threads plain handlers run on and the private event loop ``Worker.run``
+(the blocking call) runs ``async def`` handlers on. A worker with a handler per item type may
+have both kinds; the native Worker picks the handler (the core's ``Router``) and hands it here.
 
 Both are Python threads on purpose. When the interpreter exits, CPython before 3.14 ends a
 thread that waits for the GIL with ``pthread_exit``; that is safe in a thread that runs only
@@ -45,8 +46,9 @@ class JobOutcome(str):
         return f"JobOutcome({str(self)!r}, completed={self.completed}, error={self.error!r})"
 
 
-# An item and the function its outcome goes to: None (success) or the error text.
-_Job = Optional[Tuple[Any, Callable[[Optional[str]], object]]]
+# A handler, the item to run it on, and the function its outcome goes to: None (success) or the
+# error text.
+_Job = Optional[Tuple[Callable[[Any], object], Any, Callable[[Optional[str]], object]]]
 _names = itertools.count(1)
 
 
@@ -56,32 +58,37 @@ def error_text(exc: BaseException) -> str:
 
 
 class HandlerThreads:
-    """Daemon threads that run a plain handler, one item at a time each. An idle thread is
+    """Daemon threads that run plain handlers, one item at a time each. An idle thread is
     reused; a new one starts when all are busy, so a handler the worker gave up on never holds
-    up the next item. One set per run: ``close()`` ends them once they are idle."""
+    up the next item. One set per run, shared by all its plain handlers: ``close()`` ends them
+    once they are idle."""
 
-    def __init__(self, handler: Callable[[Any], object]) -> None:
-        self._handler = handler
+    def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._idle = 0
         self._threads = 0
         self._closed = False
 
-    def submit(self, item: Any, done: Callable[[Optional[str]], object]) -> None:
+    def submit(
+        self,
+        handler: Callable[[Any], object],
+        item: Any,
+        done: Callable[[Optional[str]], object],
+    ) -> None:
         """Runs ``handler(item)`` on a thread, then ``done(None)`` or ``done(error_text)``."""
         with self._lock:
             if self._closed:
                 # A job that came after the run ended (its shutdown raced it): a thread of its
                 # own, for that job only.
-                self._start(self._work_once, item, done)
+                self._start(self._work_once, handler, item, done)
                 return
             if self._idle:
                 self._idle -= 1
             else:
                 self._threads += 1
                 self._start(self._work)
-        self._jobs.put((item, done))
+        self._jobs.put((handler, item, done))
 
     def close(self) -> None:
         """Ends every thread once it is idle (a busy one finishes its item first)."""
@@ -103,23 +110,30 @@ class HandlerThreads:
             with self._lock:
                 self._idle += 1
 
-    def _work_once(self, item: Any, done: Callable[[Optional[str]], object]) -> None:
-        done(self._run(item))
+    def _work_once(
+        self,
+        handler: Callable[[Any], object],
+        item: Any,
+        done: Callable[[Optional[str]], object],
+    ) -> None:
+        done(_run(handler, item))
 
-    def _run(self, item: Any) -> str | None:
-        try:
-            returned = self._handler(item)
-        except BaseException as exc:  # any exception fails the item, as its error
-            return error_text(exc)
-        if inspect.isawaitable(returned):
-            close = getattr(returned, "close", None)
-            if close is not None:
-                close()  # no "coroutine was never awaited" warning
-            return (
-                "TypeError: the handler returned an awaitable without running it; make the "
-                "handler an async def function to have it awaited"
-            )
-        return None
+
+def _run(handler: Callable[[Any], object], item: Any) -> str | None:
+    """Runs a plain handler; returns None, or the error text its item is failed with."""
+    try:
+        returned = handler(item)
+    except BaseException as exc:  # any exception fails the item, as its error
+        return error_text(exc)
+    if inspect.isawaitable(returned):
+        close = getattr(returned, "close", None)
+        if close is not None:
+            close()  # no "coroutine was never awaited" warning
+        return (
+            "TypeError: the handler returned an awaitable without running it; make the "
+            "handler an async def function to have it awaited"
+        )
+    return None
 
 
 class LoopThread:
