@@ -7,8 +7,8 @@ quickstart.py generate README.md QuickStart.cs.in > QuickStart.cs
     $LEASEQ_REDIS_URL;
 quickstart.py run COMMAND...
     runs the built program in a pseudo-terminal (Mono's Console.CancelKeyPress needs one),
-    waits until it has worked on the wrapper's three items, sends SIGINT (Ctrl+C) and expects
-    it to end by itself with "quick-start: ok".
+    waits until it has worked on its four items (three from the wrapper, one from the README),
+    sends SIGINT (Ctrl+C) and expects it to end by itself with "quick-start: ok".
 """
 
 import os
@@ -23,7 +23,7 @@ import time
 MARKER = re.compile(r"<!-- worker-quick-start[^>]*-->\n```csharp\n(.*?)```", re.S)
 URL = '"redis://127.0.0.1:6379"'
 MAX_LINES = 10
-ITEMS = 3
+ITEMS = 4  # the wrapper's three and the one the README's lines add
 
 
 def generate(readme_path: str, template_path: str) -> None:
