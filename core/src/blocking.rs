@@ -38,6 +38,14 @@ impl Connection {
         })
     }
 
+    /// Opens a connection with timeouts other than the defaults; see
+    /// [`crate::Connection::open_with`].
+    pub fn open_with(url: &str, options: crate::ConnectionOptions) -> Result<Connection> {
+        Ok(Connection {
+            inner: block_on(crate::Connection::open_with(url, options))?,
+        })
+    }
+
     /// Closes the connection; see [`crate::Connection::close`].
     pub fn close(&self) {
         self.inner.close()

@@ -10,11 +10,42 @@ use redis::AsyncConnectionConfig;
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// How long opening a TCP/TLS connection may take before it is an error.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long one command on the shared connection may take before it is a timeout error. Long
-/// enough for a large `add_items` batch; every command leaseq sends is bounded work.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How a [`Connection`] waits on Redis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionOptions {
+    /// How long opening a TCP/TLS connection may take before it is a connection error.
+    /// Default 5 s.
+    pub connect_timeout: Duration,
+    /// How long one operation may wait for Redis's answer before it is an
+    /// [`ErrorKind::Timeout`] error; `None` waits for ever. Default 30 s: long enough for a large
+    /// `add_items` batch (every script leaseq runs is bounded work). A blocking lease's wait is
+    /// not bounded by it (its own `timeout` is). After a timeout the operation's outcome is
+    /// unknown: it may still run, as after any lost answer.
+    pub response_timeout: Option<Duration>,
+}
+
+impl Default for ConnectionOptions {
+    fn default() -> ConnectionOptions {
+        ConnectionOptions {
+            connect_timeout: Duration::from_secs(5),
+            response_timeout: Some(Duration::from_secs(30)),
+        }
+    }
+}
+
+impl ConnectionOptions {
+    fn validate(&self) -> Result<()> {
+        if self.connect_timeout.is_zero() {
+            return Err(Error::invalid_argument("connect timeout must be positive"));
+        }
+        if self.response_timeout == Some(Duration::ZERO) {
+            return Err(Error::invalid_argument(
+                "response timeout must be positive (or none, to wait for ever)",
+            ));
+        }
+        Ok(())
+    }
+}
 /// Idle blocking connections kept for the next blocking lease.
 const MAX_IDLE_BLOCKING: usize = 32;
 
@@ -30,6 +61,7 @@ pub struct Connection {
 
 struct Inner {
     client: redis::Client,
+    options: ConnectionOptions,
     /// This process's connections. Found without a lock: a lock held by another thread at the
     /// instant of a fork stays held for ever in the child, so a child makes a new cell instead.
     cell: AtomicPtr<StateCell>,
@@ -71,6 +103,12 @@ impl Connection {
     /// Connects at once, so a server that cannot be reached is an [`ErrorKind::Connection`] error
     /// here rather than at the first operation.
     pub async fn open(url: &str) -> Result<Connection> {
+        Connection::open_with(url, ConnectionOptions::default()).await
+    }
+
+    /// [`Connection::open`] with timeouts other than the defaults.
+    pub async fn open_with(url: &str, options: ConnectionOptions) -> Result<Connection> {
+        options.validate()?;
         // rediss:// needs a process-wide crypto provider; Err means one is installed already.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = redis::Client::open(url)
@@ -78,6 +116,7 @@ impl Connection {
         let connection = Connection {
             inner: Arc::new(Inner {
                 client,
+                options,
                 cell: AtomicPtr::new(std::ptr::null_mut()),
                 closed: AtomicBool::new(false),
                 closed_signal: tokio::sync::watch::Sender::new(false),
@@ -156,8 +195,8 @@ impl Connection {
             return Ok(shared.clone());
         }
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_connection_timeout(Some(self.inner.options.connect_timeout))
+            .set_response_timeout(self.inner.options.response_timeout)
             .set_number_of_retries(2);
         let manager = ConnectionManager::new_with_config(self.inner.client.clone(), config)
             .await
@@ -178,7 +217,7 @@ impl Connection {
             return Ok(connection);
         }
         let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_connection_timeout(Some(self.inner.options.connect_timeout))
             .set_response_timeout(None);
         let mut connection = self
             .inner

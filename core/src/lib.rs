@@ -50,7 +50,7 @@ mod worker;
 
 pub use add::{AddOptions, MAX_PRIORITY};
 pub use complete::FailOutcome;
-pub use connection::Connection;
+pub use connection::{Connection, ConnectionOptions};
 pub use dead::DeadItem;
 pub use duration::{from_secs_f64, lease_from_secs_f64, lease_millis, MAX_LEASE};
 pub use error::{Error, ErrorKind, Result};

@@ -178,3 +178,67 @@ fn error_kinds_have_fixed_numbers_and_names() {
     }
     assert_eq!(ErrorKind::from_code(0), None);
 }
+
+/// Keeps Redis busy for `millis` ms with a script that loops on TIME (no DEBUG command needed).
+fn keep_redis_busy(millis: u64) -> std::thread::JoinHandle<()> {
+    let busy = r"
+        local start = redis.call('TIME')
+        local t0 = start[1] * 1000000 + start[2]
+        repeat
+          local now = redis.call('TIME')
+        until now[1] * 1000000 + now[2] - t0 >= tonumber(ARGV[1]) * 1000
+        return 1";
+    let mut raw = common::raw();
+    std::thread::spawn(move || {
+        let _: i64 = redis::cmd("EVAL")
+            .arg(busy)
+            .arg(0)
+            .arg(millis)
+            .query(&mut raw)
+            .unwrap();
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_later_than_the_response_timeout_is_a_timeout_error() {
+    let options = leaseq::ConnectionOptions {
+        response_timeout: Some(Duration::from_millis(200)),
+        ..leaseq::ConnectionOptions::default()
+    };
+    let connection = Connection::open_with(&common::redis_url(), options)
+        .await
+        .unwrap();
+    let queue = WorkQueue::new(&connection, &common::prefix("timeout")).unwrap();
+    assert_eq!(queue.queue_len().await.unwrap(), 0);
+    let busy = keep_redis_busy(800);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    let err = queue.queue_len().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        started.elapsed() < Duration::from_millis(600),
+        "{:?}",
+        started.elapsed()
+    );
+    busy.join().unwrap();
+    // The connection is still usable once Redis answers again.
+    assert_eq!(queue.queue_len().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn zero_connection_timeouts_are_invalid() {
+    let url = common::redis_url();
+    for options in [
+        leaseq::ConnectionOptions {
+            connect_timeout: Duration::ZERO,
+            ..leaseq::ConnectionOptions::default()
+        },
+        leaseq::ConnectionOptions {
+            response_timeout: Some(Duration::ZERO),
+            ..leaseq::ConnectionOptions::default()
+        },
+    ] {
+        let err = Connection::open_with(&url, options).await.err().unwrap();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{options:?}");
+    }
+}
