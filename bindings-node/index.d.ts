@@ -19,12 +19,14 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class Connection {
   /**
    * Opens a connection from a URL: `redis://[user:password@]host:port[/db]`,
-   * `rediss://…` (TLS) or `unix:///path/to/redis.sock`.
+   * `rediss://…` (TLS) or `unix:///path/to/redis.sock`, with timeouts other than the
+   * defaults if `options` gives them.
    *
    * Connects at once, so a server that cannot be reached is an `ECONNECTION` error here
-   * rather than at the first operation.
+   * rather than at the first operation. A timeout that is 0, negative or not finite is an
+   * `EINVAL` error.
    */
-  static open(url: string): Promise<Connection>
+  static open(url: string, options?: ConnectionOptions | undefined | null): Promise<Connection>
   /**
    * Closes the connection: every queue using it fails with an `ECONNECTION` error from now
    * on, and blocking leases waiting on it end with that error at once. Dropping the last
@@ -305,6 +307,22 @@ export interface CleanReport {
   dropped: number
   /** Items whose lease expired on their last attempt, moved to the dead letters. */
   dead: number
+}
+
+/** How {@link Connection.open} waits on Redis; each is optional (omitted = the default). */
+export interface ConnectionOptions {
+  /**
+   * Seconds: how long opening a TCP/TLS connection may take before it is an `ECONNECTION`
+   * error. Default 5.
+   */
+  connectTimeout?: number
+  /**
+   * Seconds: how long one operation may wait for Redis's answer before it rejects with an
+   * `ETIMEOUT` error (the connection stays usable); `null` waits for ever. Default 30. A
+   * blocking lease's wait is not bounded by it (its own `timeout` is). After a timeout the
+   * operation's outcome is unknown: it may still run, as after any lost answer.
+   */
+  responseTimeout?: number | null
 }
 
 /** An item in the dead letters. */

@@ -30,29 +30,49 @@ namespace Leaseq
         /// <exception cref="ArgumentNullException"><paramref name="url"/> is null.</exception>
         /// <exception cref="LeaseqArgumentException">The URL is malformed.</exception>
         /// <exception cref="LeaseqConnectionException">The server cannot be reached.</exception>
-        public static unsafe Connection Open(string url)
+        public static Connection Open(string url)
+        {
+            return Open(url, null);
+        }
+
+        /// <summary>
+        /// <see cref="Open(string)"/> with timeouts other than the defaults (<c>null</c>: the defaults): see
+        /// <see cref="ConnectionOptions"/>.
+        /// </summary>
+        /// <exception cref="ArgumentNullException"><paramref name="url"/> is null.</exception>
+        /// <exception cref="LeaseqArgumentException">The URL is malformed, or a timeout is zero or negative.</exception>
+        /// <exception cref="LeaseqConnectionException">The server cannot be reached within the connect timeout.</exception>
+        public static unsafe Connection Open(string url, ConnectionOptions options)
         {
             var bytes = Interop.Encode(CheckUrl(url), "url");
+            var raw = (options ?? new ConnectionOptions()).ToNative();
             LeaseqConnection* connection = null;
             LeaseqError* error = null;
             uint code;
             fixed (byte* urlBytes = bytes)
             {
-                code = NativeMethods.leaseq_connection_open(urlBytes, Interop.Length(bytes), &connection, &error);
+                code = NativeMethods.leaseq_connection_open_with_options(urlBytes, Interop.Length(bytes), &raw, &connection, &error);
             }
             Interop.Check(code, error);
             return new Connection(new ConnectionHandle((IntPtr)connection));
         }
 
-        /// <summary><see cref="Open"/>, asynchronously.</summary>
-        public static unsafe Task<Connection> OpenAsync(string url, CancellationToken cancellationToken = default(CancellationToken))
+        /// <summary><see cref="Open(string)"/>, asynchronously.</summary>
+        public static Task<Connection> OpenAsync(string url, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return OpenAsync(url, null, cancellationToken);
+        }
+
+        /// <summary><see cref="Open(string, ConnectionOptions)"/>, asynchronously.</summary>
+        public static unsafe Task<Connection> OpenAsync(string url, ConnectionOptions options, CancellationToken cancellationToken = default(CancellationToken))
         {
             return Calls.Start(Readers.Opened, cancellationToken, (index, error) =>
             {
                 var bytes = Interop.Encode(CheckUrl(url), "url");
+                var raw = (options ?? new ConnectionOptions()).ToNative();
                 fixed (byte* urlBytes = bytes)
                 {
-                    return NativeMethods.leaseq_connection_open_async(index, urlBytes, Interop.Length(bytes), error);
+                    return NativeMethods.leaseq_connection_open_with_options_async(index, urlBytes, Interop.Length(bytes), &raw, error);
                 }
             });
         }

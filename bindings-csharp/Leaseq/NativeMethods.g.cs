@@ -125,6 +125,17 @@ namespace Leaseq.Native
         internal static extern uint leaseq_connection_open(byte* url, System.UIntPtr url_len, LeaseqConnection** out_connection, LeaseqError** out_error);
 
         /// <summary>
+        ///  Opens a connection as [`leaseq_connection_open`] does, with timeouts other than the defaults
+        ///  (null `options`: the defaults). The core checks the options: a zero timeout is an
+        ///  InvalidArgument error.
+        ///
+        ///  # Safety
+        ///  As [`leaseq_connection_open`]; a non-null `options` must be readable (it is copied).
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_connection_open_with_options", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_connection_open_with_options(byte* url, System.UIntPtr url_len, LeaseqConnectionOptions* options, LeaseqConnection** out_connection, LeaseqError** out_error);
+
+        /// <summary>
         ///  Closes the connection for every handle and queue that uses it (they fail with a Connection
         ///  error from then on). The handle itself stays valid until [`leaseq_connection_free`]. Null is
         ///  ignored.
@@ -140,9 +151,10 @@ namespace Leaseq.Native
         ///  and it closes when the last of them is freed. Null is ignored.
         ///
         ///  # Safety
-        ///  The caller that received `connection` from [`leaseq_connection_open`] or the success callback
-        ///  of [`crate::leaseq_connection_open_async`] frees it, once, with this function, when no call
-        ///  using it is running.
+        ///  The caller that received `connection` from [`leaseq_connection_open`] (or
+        ///  [`leaseq_connection_open_with_options`]) or the success callback of
+        ///  [`crate::leaseq_connection_open_async`] (or its `_with_options` form) frees it, once, with this
+        ///  function, when no call using it is running.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_connection_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void leaseq_connection_free(LeaseqConnection* connection);
@@ -238,6 +250,16 @@ namespace Leaseq.Native
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_item_type_name", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint leaseq_item_type_name(byte* data, System.UIntPtr data_len, LeaseqOwnedStr** out_name, LeaseqError** out_error);
+
+        /// <summary>
+        ///  Writes the core's default connection options (`leaseq::ConnectionOptions::default()`) to
+        ///  `out_options`.
+        ///
+        ///  # Safety
+        ///  `out_options` must be writable (null is ignored).
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_connection_options_default", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void leaseq_connection_options_default(LeaseqConnectionOptions* out_options);
 
         /// <summary>
         ///  Writes the core's default queue options (`leaseq::QueueOptions::default()`) to `out_options`.
@@ -543,6 +565,17 @@ namespace Leaseq.Native
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_connection_open_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint leaseq_connection_open_async(ulong index, byte* url, System.UIntPtr url_len, LeaseqError** out_error);
+
+        /// <summary>
+        ///  [`crate::leaseq_connection_open_with_options`], asynchronously: the success callback's
+        ///  `connection` is the new handle. A negative timeout is an error returned here; a zero one, which
+        ///  the core refuses as it opens, a failure callback.
+        ///
+        ///  # Safety
+        ///  See the module documentation; a non-null `options` must be readable (it is copied).
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_connection_open_with_options_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_connection_open_with_options_async(ulong index, byte* url, System.UIntPtr url_len, LeaseqConnectionOptions* options, LeaseqError** out_error);
 
         /// <summary>
         ///  [`crate::leaseq_queue_add_item`], asynchronously.
@@ -998,6 +1031,28 @@ namespace Leaseq.Native
         ///  The length in bytes.
         /// </summary>
         public System.UIntPtr len;
+    }
+
+    /// <summary>
+    ///  A connection's timeouts; see `leaseq::ConnectionOptions`.
+    ///  [`leaseq_connection_options_default`] gives the core's defaults.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqConnectionOptions
+    {
+        /// <summary>
+        ///  How long opening a TCP/TLS connection may take, in seconds (positive).
+        /// </summary>
+        public double connect_timeout_secs;
+        /// <summary>
+        ///  Whether `response_timeout_secs` is given (0 or 1; without it an operation waits for ever).
+        /// </summary>
+        public byte has_response_timeout;
+        /// <summary>
+        ///  How long one operation may wait for Redis's answer before it is a Timeout error, in
+        ///  seconds (positive).
+        /// </summary>
+        public double response_timeout_secs;
     }
 
     /// <summary>

@@ -4,6 +4,45 @@ using Leaseq.Native;
 namespace Leaseq
 {
     /// <summary>
+    /// How a <see cref="Connection"/> waits on Redis (the core's <c>ConnectionOptions</c>); a new instance holds the
+    /// core's defaults. The core checks them when the connection opens.
+    /// </summary>
+    public sealed class ConnectionOptions
+    {
+        /// <summary>Options with the core's defaults: 5 s to connect, 30 s for each answer.</summary>
+        public unsafe ConnectionOptions()
+        {
+            LeaseqConnectionOptions defaults;
+            NativeMethods.leaseq_connection_options_default(&defaults);
+            ConnectTimeout = Interop.Span(defaults.connect_timeout_secs);
+            ResponseTimeout = defaults.has_response_timeout != 0 ? Interop.Span(defaults.response_timeout_secs) : (TimeSpan?)null;
+        }
+
+        /// <summary>
+        /// How long opening a TCP/TLS connection (and its handshake) may take before it is a
+        /// <see cref="LeaseqConnectionException"/>. Must be positive. Default 5 s.
+        /// </summary>
+        public TimeSpan ConnectTimeout { get; set; }
+
+        /// <summary>
+        /// How long one operation may wait for Redis's answer before it throws a <see cref="LeaseqTimeoutException"/>
+        /// (the connection stays usable; the operation may still have run); <c>null</c> waits for ever. Must be
+        /// positive. Default 30 s. A blocking <see cref="WorkQueue.Lease"/>'s wait is bounded by its own timeout, not this.
+        /// </summary>
+        public TimeSpan? ResponseTimeout { get; set; }
+
+        internal LeaseqConnectionOptions ToNative()
+        {
+            return new LeaseqConnectionOptions
+            {
+                connect_timeout_secs = Interop.Seconds(ConnectTimeout),
+                has_response_timeout = Interop.Flag(ResponseTimeout.HasValue),
+                response_timeout_secs = Interop.Seconds(ResponseTimeout.GetValueOrDefault()),
+            };
+        }
+    }
+
+    /// <summary>
     /// How a queue handle retries failed items and refuses recent duplicates (the core's <c>QueueOptions</c>);
     /// a new instance holds the core's defaults.
     ///

@@ -1,8 +1,41 @@
 //! One shared connection to a Redis server.
 
+use napi::bindgen_prelude::{Either, Null};
 use napi_derive::napi;
 
 use crate::error::{settle, Settled};
+
+/// How {@link Connection.open} waits on Redis; each is optional (omitted = the default).
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct ConnectionOptions {
+    /// Seconds: how long opening a TCP/TLS connection may take before it is an `ECONNECTION`
+    /// error. Default 5.
+    pub connect_timeout: Option<f64>,
+    /// Seconds: how long one operation may wait for Redis's answer before it rejects with an
+    /// `ETIMEOUT` error (the connection stays usable); `null` waits for ever. Default 30. A
+    /// blocking lease's wait is not bounded by it (its own `timeout` is). After a timeout the
+    /// operation's outcome is unknown: it may still run, as after any lost answer.
+    #[napi(ts_type = "number | null")]
+    pub response_timeout: Option<Either<f64, Null>>,
+}
+
+impl ConnectionOptions {
+    fn to_core(&self) -> leaseq::Result<leaseq::ConnectionOptions> {
+        let mut options = leaseq::ConnectionOptions::default();
+        if let Some(secs) = self.connect_timeout {
+            options.connect_timeout = leaseq::from_secs_f64("connectTimeout", secs)?;
+        }
+        match self.response_timeout {
+            None => {}
+            Some(Either::A(secs)) => {
+                options.response_timeout = Some(leaseq::from_secs_f64("responseTimeout", secs)?)
+            }
+            Some(Either::B(Null)) => options.response_timeout = None,
+        }
+        Ok(options)
+    }
+}
 
 /// A connection to one Redis server, shared by any number of {@link WorkQueue}s.
 ///
@@ -17,14 +50,17 @@ pub struct Connection {
 #[napi]
 impl Connection {
     /// Opens a connection from a URL: `redis://[user:password@]host:port[/db]`,
-    /// `rediss://…` (TLS) or `unix:///path/to/redis.sock`.
+    /// `rediss://…` (TLS) or `unix:///path/to/redis.sock`, with timeouts other than the
+    /// defaults if `options` gives them.
     ///
     /// Connects at once, so a server that cannot be reached is an `ECONNECTION` error here
-    /// rather than at the first operation.
+    /// rather than at the first operation. A timeout that is 0, negative or not finite is an
+    /// `EINVAL` error.
     #[napi(catch_unwind, ts_return_type = "Promise<Connection>")]
-    pub async fn open(url: String) -> Settled<Connection> {
+    pub async fn open(url: String, options: Option<ConnectionOptions>) -> Settled<Connection> {
         settle(async move {
-            let inner = leaseq::Connection::open(&url).await?;
+            let options = options.unwrap_or_default().to_core()?;
+            let inner = leaseq::Connection::open_with(&url, options).await?;
             Ok(Connection { inner })
         })
         .await

@@ -11,7 +11,7 @@ mod item;
 mod queue;
 mod worker;
 
-pub use connection::Connection;
+pub use connection::{Connection, ConnectionOptions};
 pub use error::{error_kinds, testing, ErrorCode, ErrorKindInfo};
 pub use item::Item;
 pub use queue::{

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBool;
 
 use crate::bridge::{run, Operation};
+use crate::convert::{connection_options, default_connect_timeout, default_response_timeout};
 
 /// A connection to one Redis server, shared by any number of WorkQueues.
 ///
@@ -19,10 +20,17 @@ use crate::bridge::{run, Operation};
 /// Args:
 ///     url: ``redis://[user:password@]host:port[/db]``, ``rediss://...`` (TLS) or
 ///         ``unix:///path/to/redis.sock``.
+///     connect_timeout: how long opening a TCP/TLS connection may take, in seconds, before
+///         it is a ConnectionError.
+///     response_timeout: how long one operation may wait for Redis's answer, in seconds,
+///         before it raises TimeoutError; None waits for ever. A blocking lease's wait is not
+///         bounded by it (its own ``timeout`` is). After a timeout the operation's outcome is
+///         unknown (it may still run, as after any lost answer); the connection stays usable.
 ///
 /// Raises:
 ///     ConnectionError: if the server cannot be reached.
-///     InvalidArgumentError: if the URL is not a Redis URL.
+///     InvalidArgumentError: if the URL is not a Redis URL, or a timeout is 0, negative, NaN,
+///         infinite or too large.
 #[pyclass(frozen, module = "leaseq", name = "Connection")]
 pub struct Connection {
     pub inner: leaseq::blocking::Connection,
@@ -30,9 +38,26 @@ pub struct Connection {
 
 #[pymethods]
 impl Connection {
+    // The defaults are the core's; the text signature shows them (tests/test_timeouts.py
+    // checks that it shows the core's).
     #[new]
-    fn new(py: Python<'_>, url: String) -> PyResult<Connection> {
-        let inner = run(py, || leaseq::blocking::Connection::open(&url))?;
+    #[pyo3(
+        signature = (
+            url, *, connect_timeout = default_connect_timeout(),
+            response_timeout = default_response_timeout()
+        ),
+        text_signature = "(url, *, connect_timeout=5.0, response_timeout=30.0)"
+    )]
+    fn new(
+        py: Python<'_>,
+        url: String,
+        connect_timeout: f64,
+        response_timeout: Option<f64>,
+    ) -> PyResult<Connection> {
+        let inner = run(py, || {
+            let options = connection_options(connect_timeout, response_timeout)?;
+            leaseq::blocking::Connection::open_with(&url, options)
+        })?;
         Ok(Connection { inner })
     }
 
@@ -83,18 +108,34 @@ impl AsyncConnection {
     /// Args:
     ///     url: ``redis://[user:password@]host:port[/db]``, ``rediss://...`` (TLS) or
     ///         ``unix:///path/to/redis.sock``.
+    ///     connect_timeout: how long opening a TCP/TLS connection may take, in seconds,
+    ///         before it is a ConnectionError.
+    ///     response_timeout: how long one operation may wait for Redis's answer, in seconds,
+    ///         before it raises TimeoutError; None waits for ever. A blocking lease's wait is
+    ///         not bounded by it (its own ``timeout`` is). After a timeout the operation's
+    ///         outcome is unknown (it may still run, as after any lost answer); the connection
+    ///         stays usable.
     ///
     /// Returns:
     ///     The open connection (a coroutine).
     ///
     /// Raises:
     ///     ConnectionError: if the server cannot be reached.
-    ///     InvalidArgumentError: if the URL is not a Redis URL.
+    ///     InvalidArgumentError: if the URL is not a Redis URL, or a timeout is 0, negative,
+    ///         NaN, infinite or too large.
     #[staticmethod]
-    fn open(url: String) -> Operation {
+    #[pyo3(
+        signature = (
+            url, *, connect_timeout = default_connect_timeout(),
+            response_timeout = default_response_timeout()
+        ),
+        text_signature = "(url, *, connect_timeout=5.0, response_timeout=30.0)"
+    )]
+    fn open(url: String, connect_timeout: f64, response_timeout: Option<f64>) -> Operation {
         Operation::new(async move {
+            let options = connection_options(connect_timeout, response_timeout)?;
             Ok(AsyncConnection {
-                inner: leaseq::Connection::open(&url).await?,
+                inner: leaseq::Connection::open_with(&url, options).await?,
             })
         })
     }

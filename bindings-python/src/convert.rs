@@ -2,7 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use leaseq::{AddOptions, Error, QueueOptions, MAX_PRIORITY};
+use leaseq::{AddOptions, ConnectionOptions, Error, QueueOptions, MAX_PRIORITY};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -38,6 +38,30 @@ pub fn timeout(timeout_secs: Option<f64>) -> leaseq::Result<Option<Duration>> {
 pub fn optional_secs(what: &str, secs: Option<f64>) -> leaseq::Result<Option<Duration>> {
     secs.map(|secs| leaseq::from_secs_f64(what, secs))
         .transpose()
+}
+
+/// The core's default connect timeout, in float seconds (the default of `connect_timeout`).
+pub fn default_connect_timeout() -> f64 {
+    ConnectionOptions::default().connect_timeout.as_secs_f64()
+}
+
+/// The core's default response timeout, in float seconds (the default of `response_timeout`).
+pub fn default_response_timeout() -> Option<f64> {
+    ConnectionOptions::default()
+        .response_timeout
+        .map(|timeout| timeout.as_secs_f64())
+}
+
+/// The keyword arguments of `Connection(...)` as the core's options (zeros are refused by the
+/// core when it opens the connection).
+pub fn connection_options(
+    connect_timeout: f64,
+    response_timeout: Option<f64>,
+) -> leaseq::Result<ConnectionOptions> {
+    Ok(ConnectionOptions {
+        connect_timeout: leaseq::from_secs_f64("connect_timeout", connect_timeout)?,
+        response_timeout: optional_secs("response_timeout", response_timeout)?,
+    })
 }
 
 /// The keyword arguments of `WorkQueue(...)` as the core's options (checked by the core).

@@ -33,7 +33,7 @@ use crate::item::{
     dead_items_into_raw, id_item, ids_from_raw, item_from_raw, item_view, items_from_raw,
     leaseq_dead_items_free, LeaseqDeadItems, LeaseqItem, LeaseqStr,
 };
-use crate::options::{add_options, LeaseqAddOptions};
+use crate::options::{add_options, connection_options, LeaseqAddOptions, LeaseqConnectionOptions};
 use crate::sync_ops::{lease_args, retry_after, LeaseqCleanReport, LeaseqFailOutcome};
 use crate::worker::WorkerEvent;
 
@@ -355,10 +355,31 @@ pub unsafe extern "C" fn leaseq_connection_open_async(
     url_len: usize,
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
+    // SAFETY: as this function's contract; null options are the defaults.
+    unsafe {
+        leaseq_connection_open_with_options_async(index, url, url_len, std::ptr::null(), out_error)
+    }
+}
+
+/// [`crate::leaseq_connection_open_with_options`], asynchronously: the success callback's
+/// `connection` is the new handle. A negative timeout is an error returned here; a zero one, which
+/// the core refuses as it opens, a failure callback.
+///
+/// # Safety
+/// See the module documentation; a non-null `options` must be readable (it is copied).
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_connection_open_with_options_async(
+    index: u64,
+    url: *const u8,
+    url_len: usize,
+    options: *const LeaseqConnectionOptions,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
     call(out_error, || {
         let url = unsafe { borrow_str(url, url_len, "url")? }.to_owned();
+        let options = unsafe { connection_options(options)? };
         start(index, async move {
-            Ok(Outcome::Opened(Connection::open(&url).await?))
+            Ok(Outcome::Opened(Connection::open_with(&url, options).await?))
         })
     })
 }
@@ -939,6 +960,31 @@ mod tests {
             0
         );
         assert_eq!(wait(), (3, ErrorKind::Connection.code(), false));
+
+        // With options: a zero timeout is the core's to refuse (a failure callback), a negative one
+        // this layer's (an error returned at once, and no callback).
+        let options = |connect_timeout_secs: f64| LeaseqConnectionOptions {
+            connect_timeout_secs,
+            has_response_timeout: 0,
+            response_timeout_secs: 0.0,
+        };
+        let open_with = |index: u64, options: &LeaseqConnectionOptions| unsafe {
+            leaseq_connection_open_with_options_async(
+                index,
+                refused.as_ptr(),
+                refused.len(),
+                options,
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(open_with(5, &options(0.0)), 0);
+        assert_eq!(wait(), (5, ErrorKind::InvalidArgument.code(), false));
+        assert_eq!(open_with(6, &options(1.0)), 0);
+        assert_eq!(wait(), (6, ErrorKind::Connection.code(), false));
+        assert_eq!(
+            open_with(7, &options(-1.0)),
+            ErrorKind::InvalidArgument.code()
+        );
 
         // A server that accepts and never answers: the open waits, and cancelling it reports once.
         let silent = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -5,7 +5,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use leaseq::{Connection, Error, Result, WorkQueue};
 
 use crate::boundary::{block_on, borrow_str, call, write_out, LeaseqError};
-use crate::options::{queue_options, LeaseqQueueOptions};
+use crate::options::{
+    connection_options, queue_options, LeaseqConnectionOptions, LeaseqQueueOptions,
+};
 
 /// A handle on a `leaseq::Connection` (opaque to the caller).
 pub struct LeaseqConnection {
@@ -57,9 +59,36 @@ pub unsafe extern "C" fn leaseq_connection_open(
     out_connection: *mut *mut LeaseqConnection,
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
+    // SAFETY: as this function's contract; null options are the defaults.
+    unsafe {
+        leaseq_connection_open_with_options(
+            url,
+            url_len,
+            std::ptr::null(),
+            out_connection,
+            out_error,
+        )
+    }
+}
+
+/// Opens a connection as [`leaseq_connection_open`] does, with timeouts other than the defaults
+/// (null `options`: the defaults). The core checks the options: a zero timeout is an
+/// InvalidArgument error.
+///
+/// # Safety
+/// As [`leaseq_connection_open`]; a non-null `options` must be readable (it is copied).
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_connection_open_with_options(
+    url: *const u8,
+    url_len: usize,
+    options: *const LeaseqConnectionOptions,
+    out_connection: *mut *mut LeaseqConnection,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
     call(out_error, || {
         let url = unsafe { borrow_str(url, url_len, "url")? };
-        let opened = block_on(Connection::open(url))?;
+        let options = unsafe { connection_options(options)? };
+        let opened = block_on(Connection::open_with(url, options))?;
         unsafe {
             write_out(
                 out_connection,
@@ -89,9 +118,10 @@ pub unsafe extern "C" fn leaseq_connection_close(connection: *const LeaseqConnec
 /// and it closes when the last of them is freed. Null is ignored.
 ///
 /// # Safety
-/// The caller that received `connection` from [`leaseq_connection_open`] or the success callback
-/// of [`crate::leaseq_connection_open_async`] frees it, once, with this function, when no call
-/// using it is running.
+/// The caller that received `connection` from [`leaseq_connection_open`] (or
+/// [`leaseq_connection_open_with_options`]) or the success callback of
+/// [`crate::leaseq_connection_open_async`] (or its `_with_options` form) frees it, once, with this
+/// function, when no call using it is running.
 #[no_mangle]
 pub unsafe extern "C" fn leaseq_connection_free(connection: *mut LeaseqConnection) {
     if connection.is_null() {
@@ -166,4 +196,80 @@ pub unsafe extern "C" fn leaseq_queue_free(queue: *mut LeaseqQueue) {
     }
     // SAFETY: made by Box::into_raw in `leaseq_queue_new`, freed once per the contract.
     let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(queue) })));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+    use std::time::{Duration, Instant};
+
+    use leaseq::ErrorKind;
+
+    use super::*;
+    use crate::leaseq_error_free;
+
+    fn options(connect: f64, has_response: u8, response: f64) -> LeaseqConnectionOptions {
+        LeaseqConnectionOptions {
+            connect_timeout_secs: connect,
+            has_response_timeout: has_response,
+            response_timeout_secs: response,
+        }
+    }
+
+    /// Opens `url` with `options`: the status code and the error message (the handle is freed).
+    fn open(url: &str, options: *const LeaseqConnectionOptions) -> (u32, String) {
+        let mut connection = std::ptr::null_mut();
+        let mut error: *mut LeaseqError = std::ptr::null_mut();
+        let code = unsafe {
+            leaseq_connection_open_with_options(
+                url.as_ptr(),
+                url.len(),
+                options,
+                &mut connection,
+                &mut error,
+            )
+        };
+        let message = unsafe { error.as_ref() }.map_or_else(String::new, |error| {
+            let bytes = unsafe { std::slice::from_raw_parts(error.message, error.message_len) };
+            String::from_utf8(bytes.to_vec()).unwrap()
+        });
+        unsafe { leaseq_error_free(error) };
+        unsafe { leaseq_connection_free(connection) };
+        (code, message)
+    }
+
+    #[test]
+    fn timeouts_the_core_refuses_are_invalid_arguments_before_any_connect() {
+        // Nothing listens on port 1: a connect would be a Connection error, not InvalidArgument.
+        let url = "redis://127.0.0.1:1";
+        for (raw, what) in [
+            (options(0.0, 1, 1.0), "connect timeout"),
+            (options(1.0, 1, 0.0), "response timeout"),
+            (options(-1.0, 1, 1.0), "connect timeout"),
+            (options(1.0, 1, -0.001), "response timeout"),
+        ] {
+            let (code, message) = open(url, &raw);
+            assert_eq!(code, ErrorKind::InvalidArgument.code(), "{message}");
+            assert!(message.contains(what), "{message}");
+        }
+        // Null options are the defaults; no response timeout (flag 0) is valid too.
+        assert_eq!(open(url, std::ptr::null()).0, ErrorKind::Connection.code());
+        assert_eq!(
+            open(url, &options(1.0, 0, 0.0)).0,
+            ErrorKind::Connection.code()
+        );
+    }
+
+    #[test]
+    fn the_connect_timeout_bounds_an_open_on_a_server_that_never_answers() {
+        // It covers the handshake too; the core tries 3 times (with the default 5 s, over 15 s).
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("redis://{}", silent.local_addr().unwrap());
+        let started = Instant::now();
+        let (code, message) = open(&url, &options(0.3, 0, 0.0));
+        let elapsed = started.elapsed();
+        assert_eq!(code, ErrorKind::Connection.code(), "{message}");
+        assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+        drop(silent);
+    }
 }

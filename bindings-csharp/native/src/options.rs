@@ -1,5 +1,5 @@
-//! Options across the boundary: a queue's retry and uniqueness options, an add's priority and
-//! due time, a worker's options. Durations are float seconds (checked by the core's
+//! Options across the boundary: a connection's timeouts, a queue's retry and uniqueness options,
+//! an add's priority and due time, a worker's options. Durations are float seconds (checked by the core's
 //! `from_secs_f64`), optional ones a `has_…` flag (0 or 1) beside the value; integers are `i32`,
 //! what .NET users write, and a value the core's type cannot hold is an InvalidArgument error here.
 //! Flags are `u8`, not `bool`: a struct with a `bool` is not blittable, and .NET Core refuses a
@@ -7,9 +7,22 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use leaseq::{AddOptions, Error, QueueOptions, Result, WorkerOptions};
+use leaseq::{AddOptions, ConnectionOptions, Error, QueueOptions, Result, WorkerOptions};
 
 use crate::boundary::write_out;
+
+/// A connection's timeouts; see `leaseq::ConnectionOptions`.
+/// [`leaseq_connection_options_default`] gives the core's defaults.
+#[repr(C)]
+pub struct LeaseqConnectionOptions {
+    /// How long opening a TCP/TLS connection may take, in seconds (positive).
+    pub connect_timeout_secs: f64,
+    /// Whether `response_timeout_secs` is given (0 or 1; without it an operation waits for ever).
+    pub has_response_timeout: u8,
+    /// How long one operation may wait for Redis's answer before it is a Timeout error, in
+    /// seconds (positive).
+    pub response_timeout_secs: f64,
+}
 
 /// A queue's options; see `leaseq::QueueOptions`. [`leaseq_queue_options_default`] gives the
 /// core's defaults.
@@ -58,6 +71,29 @@ pub struct LeaseqWorkerOptions {
     pub has_clean_every: u8,
     /// How often the worker runs a light clean, in seconds.
     pub clean_every_secs: f64,
+}
+
+/// Writes the core's default connection options (`leaseq::ConnectionOptions::default()`) to
+/// `out_options`.
+///
+/// # Safety
+/// `out_options` must be writable (null is ignored).
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_connection_options_default(
+    out_options: *mut LeaseqConnectionOptions,
+) {
+    let _ = std::panic::catch_unwind(|| {
+        let defaults = ConnectionOptions::default();
+        let raw = LeaseqConnectionOptions {
+            connect_timeout_secs: defaults.connect_timeout.as_secs_f64(),
+            has_response_timeout: defaults.response_timeout.is_some().into(),
+            response_timeout_secs: defaults
+                .response_timeout
+                .map_or(0.0, |timeout| timeout.as_secs_f64()),
+        };
+        // SAFETY: null or writable per the contract.
+        let _ = unsafe { write_out(out_options, raw, "out_options") };
+    });
 }
 
 /// Writes the core's default queue options (`leaseq::QueueOptions::default()`) to `out_options`.
@@ -114,6 +150,31 @@ pub extern "C" fn leaseq_max_priority() -> u32 {
 /// A negative count becomes 0, which the core refuses with its own message.
 fn non_negative(value: i32) -> u32 {
     u32::try_from(value).unwrap_or(0)
+}
+
+/// Copies connection options; the core checks them (zero timeouts) when the connection opens.
+///
+/// # Safety
+/// A non-null `options` must be readable.
+pub(crate) unsafe fn connection_options(
+    options: *const LeaseqConnectionOptions,
+) -> Result<ConnectionOptions> {
+    // SAFETY: null or readable per the contract.
+    let Some(options) = (unsafe { options.as_ref() }) else {
+        return Ok(ConnectionOptions::default());
+    };
+    let response_timeout = if options.has_response_timeout != 0 {
+        Some(leaseq::from_secs_f64(
+            "response timeout",
+            options.response_timeout_secs,
+        )?)
+    } else {
+        None
+    };
+    Ok(ConnectionOptions {
+        connect_timeout: leaseq::from_secs_f64("connect timeout", options.connect_timeout_secs)?,
+        response_timeout,
+    })
 }
 
 /// Copies queue options; the core checks them when the queue is made.
@@ -211,6 +272,20 @@ mod tests {
 
     #[test]
     fn defaults_are_the_core_defaults_and_read_back_as_them() {
+        let mut raw = std::mem::MaybeUninit::<LeaseqConnectionOptions>::uninit();
+        unsafe { leaseq_connection_options_default(raw.as_mut_ptr()) };
+        let raw = unsafe { raw.assume_init() };
+        assert_eq!(raw.has_response_timeout, 1);
+        assert_eq!(
+            unsafe { connection_options(&raw) }.unwrap(),
+            ConnectionOptions::default()
+        );
+        assert_eq!(
+            unsafe { connection_options(std::ptr::null()) }.unwrap(),
+            ConnectionOptions::default()
+        );
+        unsafe { leaseq_connection_options_default(std::ptr::null_mut()) };
+
         let mut raw = std::mem::MaybeUninit::<LeaseqQueueOptions>::uninit();
         unsafe { leaseq_queue_options_default(raw.as_mut_ptr()) };
         let raw = unsafe { raw.assume_init() };
@@ -266,5 +341,45 @@ mod tests {
             unique_window_secs: 0.0,
         };
         assert_eq!(unsafe { queue_options(&queue) }.unwrap().max_attempts, 0);
+    }
+
+    #[test]
+    fn connection_options_read_the_flag_and_refuse_negatives() {
+        let raw = |connect: f64, has_response: u8, response: f64| LeaseqConnectionOptions {
+            connect_timeout_secs: connect,
+            has_response_timeout: has_response,
+            response_timeout_secs: response,
+        };
+        assert_eq!(
+            unsafe { connection_options(&raw(0.25, 1, 0.2)) }.unwrap(),
+            ConnectionOptions {
+                connect_timeout: Duration::from_millis(250),
+                response_timeout: Some(Duration::from_millis(200)),
+            }
+        );
+        // Without the flag the value is ignored (even one that would be refused): wait for ever.
+        assert_eq!(
+            unsafe { connection_options(&raw(1.0, 0, -1.0)) }
+                .unwrap()
+                .response_timeout,
+            None
+        );
+        for (options, what) in [
+            (raw(-1.0, 1, 1.0), "connect timeout"),
+            (raw(1.0, 1, -0.5), "response timeout"),
+            (raw(f64::NAN, 0, 0.0), "connect timeout"),
+        ] {
+            let err = unsafe { connection_options(&options) }.unwrap_err();
+            assert_eq!(err.kind(), leaseq::ErrorKind::InvalidArgument);
+            assert!(err.message().contains(what), "{}", err.message());
+        }
+        // Zero fits a Duration: the core refuses it when the connection opens, not this layer.
+        assert_eq!(
+            unsafe { connection_options(&raw(0.0, 1, 0.0)) }.unwrap(),
+            ConnectionOptions {
+                connect_timeout: Duration::ZERO,
+                response_timeout: Some(Duration::ZERO),
+            }
+        );
     }
 }

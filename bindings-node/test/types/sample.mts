@@ -4,6 +4,7 @@ import { Connection, ErrorCode, Item, MAX_PRIORITY, WorkQueue, Worker, errorKind
 import type {
   AddOptions,
   CleanReport,
+  ConnectionOptions,
   DeadItem,
   ErrorKindInfo,
   FailOutcome,
@@ -16,7 +17,10 @@ import type {
 } from 'leaseq'
 
 export async function worker(url: string): Promise<number> {
-  const connection: Connection = await Connection.open(url)
+  const timeouts: ConnectionOptions = { connectTimeout: 2, responseTimeout: 10 }
+  const connection: Connection = await Connection.open(url, timeouts)
+  await Connection.open(url, { responseTimeout: null })
+  await Connection.open(url, {})
   const queue = new WorkQueue(connection, 'jobs')
   const name: string = queue.name
   const session: string = queue.session
@@ -53,6 +57,10 @@ export async function worker(url: string): Promise<number> {
   const closed: boolean = connection.isClosed()
   connection.close()
 
+  // @ts-expect-error a timeout is a number of seconds
+  await Connection.open(url, { responseTimeout: '10' })
+  // @ts-expect-error only the response timeout may be null
+  await Connection.open(url, { connectTimeout: null })
   // @ts-expect-error the lease duration is a number of seconds
   await queue.lease('30')
   // @ts-expect-error lease resolves to Item | null, not Item

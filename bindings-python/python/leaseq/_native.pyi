@@ -176,12 +176,21 @@ class Connection:
     Args:
         url: ``redis://[user:password@]host:port[/db]``, ``rediss://...`` (TLS) or
             ``unix:///path/to/redis.sock``.
+        connect_timeout: how long opening a TCP/TLS connection may take, in seconds, before
+            it is a ConnectionError.
+        response_timeout: how long one operation may wait for Redis's answer, in seconds,
+            before it raises TimeoutError; None waits for ever. A blocking lease's wait is not
+            bounded by it (its own ``timeout`` is). After a timeout the operation's outcome is
+            unknown (it may still run, as after any lost answer); the connection stays usable.
 
     Raises:
         ConnectionError: if the server cannot be reached.
-        InvalidArgumentError: if the URL is not a Redis URL.
+        InvalidArgumentError: if the URL is not a Redis URL, or a timeout is 0, negative, NaN,
+            infinite or too large.
     """
-    def __new__(cls, url: str) -> Self: ...
+    def __new__(
+        cls, url: str, *, connect_timeout: float = 5.0, response_timeout: float | None = 30.0
+    ) -> Self: ...
     def close(self) -> None:
         """Closes the connection: every handle and queue using it fails with a connection error
         from now on, and blocking leases waiting on it end with that error at once. Dropping the
@@ -537,7 +546,9 @@ class AsyncConnection:
     stalls the others. An async context manager: leaving the ``async with`` block closes it.
     """
     @staticmethod
-    def open(url: str) -> Coroutine[Any, Any, AsyncConnection]:
+    def open(
+        url: str, *, connect_timeout: float = 5.0, response_timeout: float | None = 30.0
+    ) -> Coroutine[Any, Any, AsyncConnection]:
         """Opens a connection from a URL.
 
         Connects at once, so a server that cannot be reached raises ConnectionError here
@@ -546,13 +557,21 @@ class AsyncConnection:
         Args:
             url: ``redis://[user:password@]host:port[/db]``, ``rediss://...`` (TLS) or
                 ``unix:///path/to/redis.sock``.
+            connect_timeout: how long opening a TCP/TLS connection may take, in seconds,
+                before it is a ConnectionError.
+            response_timeout: how long one operation may wait for Redis's answer, in seconds,
+                before it raises TimeoutError; None waits for ever. A blocking lease's wait is
+                not bounded by it (its own ``timeout`` is). After a timeout the operation's
+                outcome is unknown (it may still run, as after any lost answer); the connection
+                stays usable.
 
         Returns:
             The open connection (a coroutine).
 
         Raises:
             ConnectionError: if the server cannot be reached.
-            InvalidArgumentError: if the URL is not a Redis URL.
+            InvalidArgumentError: if the URL is not a Redis URL, or a timeout is 0, negative,
+                NaN, infinite or too large.
         """
     def close(self) -> None:
         """Closes the connection: every handle and queue using it fails with a connection error
