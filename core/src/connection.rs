@@ -13,8 +13,9 @@ use crate::error::{Error, ErrorKind, Result};
 /// How a [`Connection`] waits on Redis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnectionOptions {
-    /// How long opening a TCP/TLS connection may take before it is a connection error.
-    /// Default 5 s.
+    /// How long one attempt at opening a TCP/TLS connection may take. Opening (and reconnecting)
+    /// tries three times before it is a connection error, so a server that accepts but never
+    /// answers is given up on after about three times this. Default 5 s.
     pub connect_timeout: Duration,
     /// How long one operation may wait for Redis's answer before it is an
     /// [`ErrorKind::Timeout`] error; `None` waits for ever. Default 30 s: long enough for a large
