@@ -312,8 +312,8 @@ export interface CleanReport {
 /** How {@link Connection.open} waits on Redis; each is optional (omitted = the default). */
 export interface ConnectionOptions {
   /**
-   * Seconds: how long opening a TCP/TLS connection may take before it is an `ECONNECTION`
-   * error. Default 5.
+   * Seconds: how long one attempt at opening a TCP/TLS connection may take; after three
+   * failed attempts it is an `ECONNECTION` error. Default 5.
    */
   connectTimeout?: number
   /**

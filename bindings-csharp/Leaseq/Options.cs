@@ -19,8 +19,9 @@ namespace Leaseq
         }
 
         /// <summary>
-        /// How long opening a TCP/TLS connection (and its handshake) may take before it is a
-        /// <see cref="LeaseqConnectionException"/>. Must be positive. Default 5 s.
+        /// How long one attempt at opening a TCP/TLS connection (and its handshake) may take; after
+        /// three failed attempts it is a <see cref="LeaseqConnectionException"/>. Must be positive.
+        /// Default 5 s.
         /// </summary>
         public TimeSpan ConnectTimeout { get; set; }
 

@@ -9,8 +9,8 @@ use crate::error::{settle, Settled};
 #[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct ConnectionOptions {
-    /// Seconds: how long opening a TCP/TLS connection may take before it is an `ECONNECTION`
-    /// error. Default 5.
+    /// Seconds: how long one attempt at opening a TCP/TLS connection may take; after three
+    /// failed attempts it is an `ECONNECTION` error. Default 5.
     pub connect_timeout: Option<f64>,
     /// Seconds: how long one operation may wait for Redis's answer before it rejects with an
     /// `ETIMEOUT` error (the connection stays usable); `null` waits for ever. Default 30. A

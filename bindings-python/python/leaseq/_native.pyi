@@ -176,8 +176,8 @@ class Connection:
     Args:
         url: ``redis://[user:password@]host:port[/db]``, ``rediss://...`` (TLS) or
             ``unix:///path/to/redis.sock``.
-        connect_timeout: how long opening a TCP/TLS connection may take, in seconds, before
-            it is a ConnectionError.
+        connect_timeout: how long one attempt at opening a TCP/TLS connection may take, in
+            seconds; after three failed attempts it is a ConnectionError.
         response_timeout: how long one operation may wait for Redis's answer, in seconds,
             before it raises TimeoutError; None waits for ever. A blocking lease's wait is not
             bounded by it (its own ``timeout`` is). After a timeout the operation's outcome is
@@ -557,8 +557,8 @@ class AsyncConnection:
         Args:
             url: ``redis://[user:password@]host:port[/db]``, ``rediss://...`` (TLS) or
                 ``unix:///path/to/redis.sock``.
-            connect_timeout: how long opening a TCP/TLS connection may take, in seconds,
-                before it is a ConnectionError.
+            connect_timeout: how long one attempt at opening a TCP/TLS connection may take, in
+                seconds; after three failed attempts it is a ConnectionError.
             response_timeout: how long one operation may wait for Redis's answer, in seconds,
                 before it raises TimeoutError; None waits for ever. A blocking lease's wait is
                 not bounded by it (its own ``timeout`` is). After a timeout the operation's
