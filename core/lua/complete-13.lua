@@ -30,10 +30,14 @@ if deleted == 1 then
   redis.call('HDEL', KEYS[7], id)
   redis.call('HDEL', KEYS[8], id)
   redis.call('HDEL', KEYS[9], id)
-  local unlisted = redis.call('ZREM', KEYS[10], id) + redis.call('ZREM', KEYS[11], id)
-      + redis.call('ZREM', KEYS[12], id)
-  if removed == 0 and unlisted == 0 then
-    redis.call('LREM', KEYS[4], 1, id)
+  -- A leased id (found in processing) waits nowhere else: only an id that was not leased can
+  -- sit at a priority level, in the delayed or dead sets, or back in the queue.
+  if removed == 0 then
+    local unlisted = redis.call('ZREM', KEYS[10], id) + redis.call('ZREM', KEYS[11], id)
+        + redis.call('ZREM', KEYS[12], id)
+    if unlisted == 0 then
+      redis.call('LREM', KEYS[4], 1, id)
+    end
   end
   if tonumber(ARGV[2]) > 0 then
     redis.call('SET', KEYS[13], 1, 'PX', ARGV[2])
