@@ -119,8 +119,10 @@ struct Waiter {
 }
 
 impl Waiter {
-    fn take(mut self) -> (Py<PyAny>, Py<PyAny>) {
-        self.handles.take().expect("a waiter is taken once")
+    /// The handles, for the one completion; `take` consumes the waiter, so this is always
+    /// `Some` (made so in `start`), and nothing is left for `Drop` to dispose of.
+    fn take(mut self) -> Option<(Py<PyAny>, Py<PyAny>)> {
+        self.handles.take()
     }
 }
 
@@ -423,7 +425,9 @@ where
     };
     let task = leaseq::runtime().spawn(async move {
         let outcome = AssertUnwindSafe(future).catch_unwind().await;
-        let (event_loop, py_future) = waiter.take();
+        let Some((event_loop, py_future)) = waiter.take() else {
+            return;
+        };
         let into_python: IntoPython = Box::new(move |py| settle(outcome)?.into_py_any(py));
         send_to_completer(Message::Complete(event_loop, py_future, into_python));
     });
