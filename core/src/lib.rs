@@ -46,6 +46,7 @@ mod lease;
 mod queue;
 mod runtime;
 mod scripts;
+mod topology;
 mod worker;
 
 pub use add::{AddOptions, MAX_PRIORITY};
