@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 WITH_REDIS := scripts/with-redis.sh
 
-.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-cross-long bench
+.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-cross-long bench test-servers
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -12,7 +12,7 @@ demo: ## Run the demo: producers, workers and a cleaner on a throw-away Redis
 	@cargo build -q --release -p leaseq --example demo
 	@$(WITH_REDIS) target/release/examples/demo
 
-test: setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme ## Run every test
+test: setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-servers ## Run every test
 	@echo "make test: all suites passed"
 
 setup: ## Install the system packages the tests need (Redis, Mono, NUnit, nuget)
@@ -42,6 +42,9 @@ test-cross: ## Mixed-language producers, workers and cleaners, killed at random 
 
 test-readme: ## README.md: two set-up commands; the quick-starts run as written (Rust here, the rest in their bindings' tests)
 	$(WITH_REDIS) scripts/check-readme.py
+
+test-servers: ## Cluster (3+3), Sentinel and TLS+ACL servers: core tests, conformance in every language on each, failover
+	scripts/test-servers.sh
 
 test-cross-long: ## The long cross-language run (100,000+ items)
 	$(WITH_REDIS) tests-cross/run.sh long
