@@ -337,6 +337,32 @@ impl Connection {
         Ok(())
     }
 
+    /// `WAIT replicas timeout` on the node holding `slot_key` (the one server, the Sentinel
+    /// master): how many replicas acknowledged this connection's writes so far.
+    pub(crate) async fn wait_replicas(
+        &self,
+        slot_key: &str,
+        replicas: u32,
+        timeout: Duration,
+    ) -> Result<u64> {
+        let mut shared = self.shared().await?;
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(replicas).arg(timeout.as_millis().max(1) as u64);
+        match &mut shared {
+            Shared::Cluster(cluster) => {
+                let route = Route::with_key(slot_key, SlotAddr::Master);
+                let reply = cluster
+                    .route_command(
+                        wait,
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route)),
+                    )
+                    .await?;
+                Ok(redis::from_redis_value(reply)?)
+            }
+            shared => Ok(wait.query_async(shared).await?),
+        }
+    }
+
     /// One `SCAN` step over the keys of the node that holds `slot_key`'s slot (on one server:
     /// over that server). Returns the next cursor (0 when done) and the keys found.
     pub(crate) async fn scan(

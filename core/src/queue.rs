@@ -23,6 +23,15 @@ pub struct QueueOptions {
     pub backoff_max: Duration,
     /// How long after an item is completed [`WorkQueue::add_item`] refuses its id. Default 0 (off).
     pub unique_window: Duration,
+    /// Durability opt-in: add and complete return only once this many replicas of the queue's
+    /// master acknowledged the write (Redis `WAIT`), so a failover that promotes one of them
+    /// keeps it. Default 0 (off: Redis replication is asynchronous, and a write acknowledged just
+    /// before a failover can be lost). See `spec/key-schema.md`, "Durability".
+    pub wait_replicas: u32,
+    /// How long add and complete wait for `wait_replicas`; if fewer acknowledge in time the call
+    /// fails with a Timeout error (the write is on the master, not yet on enough replicas).
+    /// Default 1 s.
+    pub wait_timeout: Duration,
 }
 
 impl Default for QueueOptions {
@@ -32,12 +41,19 @@ impl Default for QueueOptions {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(3600),
             unique_window: Duration::ZERO,
+            wait_replicas: 0,
+            wait_timeout: Duration::from_secs(1),
         }
     }
 }
 
 impl QueueOptions {
     fn validate(&self) -> Result<()> {
+        if self.wait_replicas > 0 && self.wait_timeout.is_zero() {
+            return Err(Error::invalid_argument(
+                "wait_timeout must be positive when wait_replicas is set",
+            ));
+        }
         if self.max_attempts == 0 {
             return Err(Error::invalid_argument("max_attempts must be at least 1"));
         }
@@ -156,6 +172,30 @@ impl WorkQueue {
     /// The number of items added with a delay (or scheduled) or waiting to be retried, not yet due.
     pub async fn delayed_len(&self) -> Result<u64> {
         self.zcard(&self.keys.delayed).await
+    }
+
+    /// With [`QueueOptions::wait_replicas`] set: waits until that many replicas have this
+    /// connection's writes so far (`WAIT`, on the queue's master), or fails with a Timeout error.
+    pub(crate) async fn wait_for_replicas(&self) -> Result<()> {
+        let wanted = self.options.wait_replicas;
+        if wanted == 0 {
+            return Ok(());
+        }
+        let timeout = self.options.wait_timeout;
+        let acked = self
+            .connection
+            .wait_replicas(&self.keys.queue, wanted, timeout)
+            .await?;
+        if acked < u64::from(wanted) {
+            return Err(Error::new(
+                crate::ErrorKind::Timeout,
+                format!(
+                    "written on the master, but only {acked} of {wanted} replicas acknowledged it \
+                     within {timeout:?}: a failover now could lose it"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub(crate) async fn zcard(&self, key: &str) -> Result<u64> {
