@@ -45,6 +45,7 @@ mod keys;
 mod lease;
 mod queue;
 mod runtime;
+mod schema;
 mod scripts;
 mod topology;
 mod worker;
@@ -58,6 +59,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use item::{id_from_bytes, validate_id, Item, MAX_ITEM_BYTES};
 pub use queue::{CleanReport, QueueOptions, WorkQueue};
 pub use runtime::runtime;
+pub use schema::SCHEMA_VERSION;
 pub use worker::{
     Handler, HandlerFuture, Hooks, JobOutcome, Router, Worker, WorkerCounters, WorkerOptions,
 };
