@@ -7,6 +7,7 @@ use crate::connection::Connection;
 use crate::duration::MAX_LEASE;
 use crate::error::{Error, Result};
 use crate::keys::Keys;
+use crate::schema::SchemaChecked;
 
 /// How a queue handle retries failed items and refuses recent duplicates.
 ///
@@ -82,7 +83,7 @@ impl QueueOptions {
 /// renewed through another. Each `WorkQueue::new` gets a fresh session id.
 #[derive(Clone)]
 pub struct WorkQueue {
-    pub(crate) connection: Connection,
+    pub(crate) connection: SchemaChecked,
     pub(crate) keys: Arc<Keys>,
     pub(crate) session: Arc<str>,
     pub(crate) options: Arc<QueueOptions>,
@@ -124,7 +125,7 @@ impl WorkQueue {
             )));
         }
         Ok(WorkQueue {
-            connection: connection.clone(),
+            connection: SchemaChecked::new(connection, name),
             keys: Arc::new(Keys::new(name)?),
             session: uuid::Uuid::new_v4().simple().to_string().into(),
             options: Arc::new(options),
