@@ -46,7 +46,9 @@ mod keys;
 mod lease;
 mod queue;
 mod runtime;
+mod schema;
 mod scripts;
+mod topology;
 mod worker;
 
 pub use add::{AddOptions, MAX_PRIORITY};
@@ -62,6 +64,7 @@ pub use inspect::{
 pub use item::{id_from_bytes, validate_id, Item, MAX_ITEM_BYTES};
 pub use queue::{CleanReport, QueueOptions, WorkQueue};
 pub use runtime::runtime;
+pub use schema::SCHEMA_VERSION;
 pub use worker::{
     Handler, HandlerFuture, Hooks, JobOutcome, Router, Worker, WorkerCounters, WorkerOptions,
 };
