@@ -22,6 +22,8 @@ pub(crate) struct Keys {
     pub paused: String,
     pub signal: String,
     pub done_prefix: String,
+    /// Per-minute counters (see `inspect.rs`).
+    pub stats: String,
 }
 
 impl Keys {
@@ -49,6 +51,7 @@ impl Keys {
             paused: format!("{prefix}:paused"),
             signal: format!("{prefix}:signal"),
             done_prefix: format!("{prefix}:done:"),
+            stats: format!("{prefix}:stats"),
         })
     }
 

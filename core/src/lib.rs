@@ -40,6 +40,7 @@ mod connection;
 mod dead;
 mod duration;
 mod error;
+mod inspect;
 mod item;
 mod keys;
 mod lease;
@@ -47,6 +48,7 @@ mod queue;
 mod runtime;
 mod schema;
 mod scripts;
+mod topology;
 mod worker;
 
 pub use add::{AddOptions, MAX_PRIORITY};
@@ -55,6 +57,10 @@ pub use connection::{Connection, ConnectionOptions};
 pub use dead::DeadItem;
 pub use duration::{from_secs_f64, lease_from_secs_f64, lease_millis, MAX_LEASE};
 pub use error::{Error, ErrorKind, Result};
+pub use inspect::{
+    find_queues, ItemInfo, ItemList, ItemState, QueueStats, SCAN_BATCH, STATS_KEEP_MINUTES,
+    STATS_MINUTES,
+};
 pub use item::{id_from_bytes, validate_id, Item, MAX_ITEM_BYTES};
 pub use queue::{CleanReport, QueueOptions, WorkQueue};
 pub use runtime::runtime;

@@ -87,7 +87,9 @@ pub struct CleanReport {
 impl WorkQueue {
     /// A queue whose keys start with `name` (the key prefix, e.g. `"jobs"` or `"{jobs}"`).
     ///
-    /// Fails with [`crate::ErrorKind::InvalidArgument`] if `name` is empty.
+    /// Fails with [`crate::ErrorKind::InvalidArgument`] if `name` is empty, or if the connection
+    /// goes to a Redis Cluster and `name` has no `{hash tag}` (name the queue `"{jobs}"`, not
+    /// `"jobs"`, so all its keys share one slot; see `spec/key-schema.md`).
     pub fn new(connection: &Connection, name: &str) -> Result<WorkQueue> {
         WorkQueue::with_options(connection, name, QueueOptions::default())
     }
@@ -99,6 +101,13 @@ impl WorkQueue {
         options: QueueOptions,
     ) -> Result<WorkQueue> {
         options.validate()?;
+        if connection.is_cluster() && !crate::topology::has_hash_tag(name) {
+            return Err(Error::invalid_argument(format!(
+                "queue name {name:?} has no {{hash tag}}: on a Redis Cluster all of a queue's \
+                 keys must share one slot; name it \"{{{name}}}\" (as in \"{{jobs}}\"), and use \
+                 that same name in every client of the queue"
+            )));
+        }
         Ok(WorkQueue {
             connection: SchemaChecked::new(connection, name),
             keys: Arc::new(Keys::new(name)?),

@@ -13,7 +13,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use redis::aio::ConnectionManager;
+use crate::topology::Shared;
 use tokio::sync::OnceCell;
 
 use crate::connection::Connection;
@@ -43,7 +43,7 @@ impl SchemaChecked {
 
     /// The shared connection, once this queue's schema version is known to be one we support.
     /// A failed check (including a connection error) is not cached: the next call checks again.
-    pub(crate) async fn shared(&self) -> Result<ConnectionManager> {
+    pub(crate) async fn shared(&self) -> Result<Shared> {
         let mut shared = self.connection.shared().await?;
         if self.checked.get().is_none() {
             self.checked
