@@ -9,6 +9,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-benchmark >/dev/null || need+=(redis-tools)
 command -v openssl >/dev/null || need+=(openssl)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
+command -v objdump >/dev/null || need+=(binutils)  # the packages' GLIBC checks, strip
 if [[ "${1:-}" == "--all" ]]; then
   command -v mcs >/dev/null || need+=(mono-devel)
   command -v nunit-console >/dev/null || need+=(nunit-console)
