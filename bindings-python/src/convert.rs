@@ -81,6 +81,7 @@ pub fn queue_options(
         backoff_base: leaseq::from_secs_f64("backoff_base", backoff_base)?,
         backoff_max: leaseq::from_secs_f64("backoff_max", backoff_max)?,
         unique_window: leaseq::from_secs_f64("unique_window", unique_window)?,
+        ..QueueOptions::default()
     })
 }
 

@@ -23,6 +23,12 @@ pub struct QueueOptions {
     pub backoff_max: Duration,
     /// How long after an item is completed [`WorkQueue::add_item`] refuses its id. Default 0 (off).
     pub unique_window: Duration,
+    /// How long a clean leaves alone an id it finds in processing without a lease, or an item
+    /// in no list, before it reclaims it: such an id must be seen that way twice, this far apart,
+    /// because `redis-work-queue` clients pop an id and write its lease (or write an item and
+    /// push its id) in separate commands. A clean that finds such ids takes this much longer.
+    /// Default 1 s.
+    pub clean_grace: Duration,
 }
 
 impl Default for QueueOptions {
@@ -32,6 +38,7 @@ impl Default for QueueOptions {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(3600),
             unique_window: Duration::ZERO,
+            clean_grace: Duration::from_secs(1),
         }
     }
 }
@@ -49,6 +56,7 @@ impl QueueOptions {
         for (name, value) in [
             ("backoff_max", self.backoff_max),
             ("unique_window", self.unique_window),
+            ("clean_grace", self.clean_grace),
         ] {
             if value > MAX_LEASE {
                 return Err(Error::invalid_argument(format!(

@@ -191,6 +191,7 @@ pub(crate) unsafe fn queue_options(options: *const LeaseqQueueOptions) -> Result
         backoff_base: leaseq::from_secs_f64("backoff_base", options.backoff_base_secs)?,
         backoff_max: leaseq::from_secs_f64("backoff_max", options.backoff_max_secs)?,
         unique_window: leaseq::from_secs_f64("unique_window", options.unique_window_secs)?,
+        ..QueueOptions::default()
     })
 }
 
