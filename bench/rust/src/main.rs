@@ -6,6 +6,7 @@ mod args;
 mod clean;
 mod common;
 mod consume;
+mod inflight;
 mod latency;
 mod probe;
 mod produce;
@@ -24,7 +25,8 @@ const USAGE: &str = "usage: leaseq-bench SUBCOMMAND --url redis://… --queue NA
   wakeup        --seconds S [--samples N]
   memory        --count N [--id-style uuid|hex]
   deep-clean    --count N --orphans K
-  roundtrips    --ops N [--batch B]";
+  roundtrips    --ops N [--batch B]
+  complete-inflight --leased N [--completes C]";
 
 fn main() {
     let mut raw = std::env::args().skip(1);
@@ -63,6 +65,7 @@ async fn run(subcommand: &str, raw: impl Iterator<Item = String>) -> BenchResult
         "deep-clean" => clean::deep_clean(&args).await,
         "roundtrips" => roundtrips::roundtrips(&args).await,
         "probe" => probe::probe(&args).await,
+        "complete-inflight" => inflight::complete_inflight(&args).await,
         _ => Err(format!("unknown subcommand {subcommand:?}\n{USAGE}").into()),
     }
 }
