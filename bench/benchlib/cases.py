@@ -228,6 +228,15 @@ def rust_wakeup(tools: Tools, state: State) -> Result:
             "samples": result["wakeup"]["samples"]}
 
 
+def rust_complete_inflight(leased: int) -> Callable[..., Result]:
+    def run(tools: Tools, state: State) -> Result:
+        result = run_json(rust(tools, "complete-inflight", fresh_name("inflight"), leased=leased,
+                               completes=1000), tools)
+        return {"redis_us": result["redis_us_per_complete"]}
+
+    return run
+
+
 def rust_memory(id_style: str) -> Callable[..., Result]:
     def run(tools: Tools, state: State) -> Result:
         Redis(tools.url).flush()
@@ -383,6 +392,7 @@ SIXTEEN = "lease+complete, 16 concurrent in one process (one shared connection)"
 MORE = "lease+complete from several processes; end to end"
 LATENCY = "latency (one worker)"
 MEMORY = "Redis memory per queued 100-byte item"
+INFLIGHT = "Redis time of one complete (INFO commandstats) while other items are leased"
 CLEAN = f"deep clean of {DEEP_CLEAN_ITEMS:,} queued items"
 
 RATE = {"rate": "items/s"}
@@ -471,6 +481,15 @@ def all_cases() -> list[Case]:
              rust_latency),
         Case("rust:wakeup", LATENCY, "leaseq Rust blocking lease, wake-up after an add",
              {"wakeup_p50": "ms", "wakeup_p99": "ms"}, rust_wakeup),
+
+        Case("rust:complete:10leased", INFLIGHT, "leaseq complete, 10 items leased",
+             {"redis_us": "µs"}, rust_complete_inflight(10)),
+        Case("rust:complete:10kleased", INFLIGHT, "leaseq complete, 10,000 items leased",
+             {"redis_us": "µs"}, rust_complete_inflight(10_000),
+             ref="rust:complete:10leased:redis_us"),
+        Case("rust:complete:100kleased", INFLIGHT, "leaseq complete, 100,000 items leased",
+             {"redis_us": "µs"}, rust_complete_inflight(100_000),
+             ref="rust:complete:10leased:redis_us"),
 
         Case("rust:memory:hex", MEMORY, "leaseq, the PyPI package's id (32 hex)",
              {"bytes_per_item": "B"}, rust_memory("hex"), ref="pypi:memory:1:bytes_per_item"),
