@@ -8,12 +8,34 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 
+/// A `str` as UTF-8; one with a lone surrogate (which UTF-8 cannot hold) is the
+/// InvalidArgument kind, not the builtin `UnicodeEncodeError`.
+pub fn text_from_py(what: &str, text: &Bound<'_, PyString>) -> PyResult<String> {
+    match text.to_cow() {
+        Ok(text) => Ok(text.into_owned()),
+        Err(_) => Err(crate::error::to_py(Error::invalid_argument(format!(
+            "{what} must be valid Unicode: it holds a lone surrogate, which UTF-8 cannot encode"
+        )))),
+    }
+}
+
+/// An item id: a `str` (see [`text_from_py`]).
+pub fn id_from_py(id: &Bound<'_, PyAny>) -> PyResult<String> {
+    match id.cast::<PyString>() {
+        Ok(text) => text_from_py("item id", text),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "item id must be str, not {}",
+            id.get_type().name()?
+        ))),
+    }
+}
+
 /// Item data: `bytes` as is, `bytearray` copied, `str` encoded as UTF-8.
 pub fn data_from_py(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(bytes) = data.cast::<PyBytes>() {
         Ok(bytes.as_bytes().to_vec())
     } else if let Ok(text) = data.cast::<PyString>() {
-        Ok(text.to_cow()?.as_bytes().to_vec())
+        Ok(text_from_py("item data", text)?.into_bytes())
     } else if let Ok(array) = data.cast::<PyByteArray>() {
         Ok(array.to_vec())
     } else {
@@ -143,7 +165,7 @@ pub fn ids_from_py(ids: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
             "ids must be an iterable of str (a list, a tuple, ...), not a single str",
         ));
     }
-    ids.try_iter()?.map(|id| id?.extract::<String>()).collect()
+    ids.try_iter()?.map(|id| id_from_py(&id?)).collect()
 }
 
 /// A page of `dead_items`: `offset` and `count` as the core takes them (it checks `count`).

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-use crate::convert::data_from_py;
+use crate::convert::{data_from_py, id_from_py};
 use crate::error::to_py;
 
 /// An item of work: a unique id and opaque data.
@@ -56,10 +56,14 @@ fn json_error(py: Python<'_>, err: PyErr) -> PyErr {
 impl Item {
     #[new]
     #[pyo3(signature = (data, id = None, *, attempts = 0))]
-    fn new(data: &Bound<'_, PyAny>, id: Option<String>, attempts: u32) -> PyResult<Item> {
+    fn new(
+        data: &Bound<'_, PyAny>,
+        id: Option<&Bound<'_, PyAny>>,
+        attempts: u32,
+    ) -> PyResult<Item> {
         let data = data_from_py(data)?;
         let mut item = match id {
-            Some(id) => leaseq::Item::with_id(id, data),
+            Some(id) => leaseq::Item::with_id(id_from_py(id)?, data),
             None => leaseq::Item::new(data),
         };
         item.attempts = attempts;

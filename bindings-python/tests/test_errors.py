@@ -236,3 +236,13 @@ def test_a_finished_operation_cannot_be_awaited_again(redis_url: str, prefix: st
                 await operation
 
     asyncio.run(main())
+
+
+def test_lone_surrogate_is_invalid_argument(queue: leaseq.WorkQueue) -> None:
+    for make in (
+        lambda: leaseq.Item(b"x", id="a\ud800"),
+        lambda: leaseq.Item("data \udfff"),
+        lambda: queue.requeue_dead(["ok", "\ud800"]),
+    ):
+        with pytest.raises(leaseq.InvalidArgumentError, match="lone surrogate"):
+            make()

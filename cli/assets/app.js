@@ -88,6 +88,7 @@ function queueList() {
     document.getElementById('queues').replaceChildren(table(
       ['queue', 'queued', 'processing', 'delayed', 'dead', '', 'oldest', 'done/min', 'failed/min', 'done/h', 'failed/h'], rows, 'queue-table'));
     document.getElementById('throughput').replaceChildren(el('h3', {}, 'Throughput'), chart(overview.per_minute));
+    if (window.leaseqFirstRenderMs === undefined) window.leaseqFirstRenderMs = performance.now();
   };
   api('/api/queues').then(render).catch(showError);
   live(render);
@@ -107,7 +108,7 @@ async function queuePage(name, state, offset) {
   const rows = page.items.map(item => el('tr', {},
     el('td', {}, el('a', { href: `#/item/${enc(name)}/${enc(item.id)}` }, item.id)),
     numCell(item.attempts), el('td', { class: 'data' }, dataText(item))));
-  main.replaceChildren(
+  main.replaceChildren(...[
     el('h2', {}, 'Queue ', el('span', { id: 'queue-name' }, name), stats.paused ? el('span', { class: 'paused', id: 'paused' }, ' (paused)') : null),
     table(['queued', 'processing', 'delayed', 'dead'], [el('tr', {}, numCell(stats.queued, 'queued'), numCell(stats.processing, 'processing'),
       numCell(stats.delayed, 'delayed'), el('td', { class: 'n' }, el('a', { href: '#/dead/' + enc(name) }, stats.dead)))]),
@@ -115,7 +116,7 @@ async function queuePage(name, state, offset) {
     table(['id', 'attempts', 'data'], rows, 'items'),
     el('p', {},
       offset > 0 ? el('a', { href: `#/queue/${enc(name)}/${state}/${Math.max(0, offset - 50)}` }, '← newer ') : null,
-      page.items.length === 50 ? el('a', { href: `#/queue/${enc(name)}/${state}/${offset + 50}` }, ' older →') : null));
+      page.items.length === 50 ? el('a', { href: `#/queue/${enc(name)}/${state}/${offset + 50}` }, ' older →') : null)].filter(Boolean));
 }
 
 async function deadPage(name) {
@@ -123,6 +124,7 @@ async function deadPage(name) {
   const grep = el('input', { id: 'grep', placeholder: 'data contains' });
   const error = el('input', { id: 'error-filter', placeholder: 'error contains' });
   const results = el('div', { id: 'dead-results' });
+  const status = el('div', { id: 'dead-status' });
   let shown = [];
   const load = async () => {
     const query = `grep=${enc(grep.value)}&error=${enc(error.value)}&count=200`;
@@ -134,18 +136,19 @@ async function deadPage(name) {
     const bulk = (action) => async () => {
       if (!window.confirm(`${action} ${shown.length} dead letters matching this filter?`)) return;
       const done = await post(`/api/queues/${enc(name)}/dead/${action}`, { grep: grep.value, error: error.value, ids: shown });
-      results.prepend(el('p', { id: 'bulk-result' }, `${action}: ${done.requeued ?? done.purged} of ${shown.length}`));
+      const count = shown.length;
       await load();
+      status.replaceChildren(el('p', { id: 'bulk-result' }, `${action}: ${done.requeued ?? done.purged} of ${count}`));
     };
     const buttons = config.read_only || !shown.length ? null : el('p', {},
       el('button', { id: 'requeue-filtered', onclick: () => bulk('requeue')().catch(showError) }, `Requeue ${shown.length} shown`),
       el('button', { id: 'purge-filtered', onclick: () => bulk('purge')().catch(showError) }, `Purge ${shown.length} shown`));
-    results.replaceChildren(el('p', { id: 'dead-count' }, `${page.matching} of ${page.dead} dead letters match`), buttons,
-      table(['id', 'attempts', 'error', 'data'], rows, 'dead-table'));
+    results.replaceChildren(...[el('p', { id: 'dead-count' }, `${page.matching} of ${page.dead} dead letters match`), buttons,
+      table(['id', 'attempts', 'error', 'data'], rows, 'dead-table')].filter(Boolean));
   };
   const form = el('form', { id: 'dead-filter' }, grep, ' ', error, ' ', el('button', { type: 'submit', id: 'search' }, 'Search'));
   form.addEventListener('submit', event => { event.preventDefault(); load().catch(showError); });
-  main.replaceChildren(el('h2', {}, 'Dead letters of ', el('a', { href: '#/queue/' + enc(name) }, name)), form, results);
+  main.replaceChildren(el('h2', {}, 'Dead letters of ', el('a', { href: '#/queue/' + enc(name) }, name)), form, status, results);
   await load();
 }
 
@@ -165,6 +168,7 @@ async function itemPage(name, id) {
 function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   document.getElementById('error')?.remove();
+  document.getElementById('live').textContent = '';
   let work;
   if (parts[0] === 'queue' && parts[1]) work = queuePage(parts[1], parts[2], parts[3]);
   else if (parts[0] === 'dead' && parts[1]) work = deadPage(parts[1]);

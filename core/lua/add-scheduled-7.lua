@@ -17,7 +17,7 @@
   so one waiting for a later item, or for the default list, sees this one. ]]
 -- lib/wrong-types.lua: refuse keys of the wrong type before writing anything.
 local refused = wrong_types({KEYS[1], 'list', KEYS[2], 'string', KEYS[4], 'zset', KEYS[5], 'zset',
-  KEYS[6], 'hash'})
+  KEYS[6], 'hash', KEYS[7], 'list'})
 if refused then
   return refused
 end

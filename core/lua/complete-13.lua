@@ -21,8 +21,19 @@
   the empty id and report a second completion. The cleaner pushes at the head, so the LREM usually
   stops early. ]]
 local id = ARGV[1]
--- LREM first: a processing key of the wrong type then fails the call before anything is written.
+-- lib/wrong-types.lua: the keys every call may write (processing is checked by its LREM, the
+-- first write); the ones only an id that was not leased touches are checked below, before them.
+local refused = wrong_types({KEYS[6], 'zset', KEYS[7], 'hash', KEYS[8], 'hash', KEYS[9], 'hash'})
+if refused then
+  return refused
+end
 local removed = redis.call('LREM', KEYS[2], 0, id)
+if removed == 0 then
+  refused = wrong_types({KEYS[10], 'zset', KEYS[11], 'zset', KEYS[12], 'zset', KEYS[4], 'list'})
+  if refused then
+    return refused
+  end
+end
 local deleted = redis.call('DEL', KEYS[1])
 redis.call('DEL', KEYS[3], KEYS[5])
 redis.call('ZREM', KEYS[6], id)

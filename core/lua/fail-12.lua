@@ -24,7 +24,9 @@
   (another session holds it, or it was requeued).
   Backoff: min(cap, base * 2^(attempts-1)), then "equal jitter": half of it fixed, half random. ]]
 -- lib/wrong-types.lua: refuse keys of the wrong type before writing anything.
-local refused = wrong_types({KEYS[1], 'string', KEYS[2], 'list'})
+local refused = wrong_types({KEYS[1], 'string', KEYS[2], 'list', KEYS[4], 'zset', KEYS[5], 'hash',
+  KEYS[6], 'hash', KEYS[7], 'zset', KEYS[8], 'zset', KEYS[9], 'hash', KEYS[10], 'zset',
+  KEYS[11], 'list', KEYS[12], 'list'})
 if refused then
   return refused
 end

@@ -17,8 +17,13 @@
   ARGV[3] maximum attempts (an item leased this many times and not completed is dead)
   Returns: {1, id, data, attempt} when an item was leased (attempt counts from 1), or
   {0, wait_ms, paused}: wait_ms is how long until the next delayed item is due (-1: none).
-  A key of the wrong type fails the call before it writes anything, unless housekeeping had work
-  to do first. Housekeeping first, at most 10 expired leases and 100 due items per call: an expired lease
+  A key of the wrong type fails the call with nothing written: reads check the keys the fast path
+  writes (RPOPLPUSH and ZPOPMIN check their own keys; a failed LPUSH or HINCRBY right after a pop
+  puts the id back exactly where it was), and lib/wrong-types.lua checks every key before the
+  slower paths write (housekeeping, dropping, burying). An item key that is not a string (a
+  poison id: its data cannot be read) is moved to the dead letters with an error naming the key
+  and its type, and the next id is leased: one stray key never wedges the queue.
+  Housekeeping first, at most 10 expired leases and 100 due items per call: an expired lease
   counts as a failed attempt (requeued, or dead at the maximum), due delayed items join their
   level. All times are Redis server time, so client clocks do not matter. ]]
 local time = redis.call('TIME')
@@ -40,8 +45,28 @@ local function requeue(id)
   end
 end
 
--- Self-healing: leases this schema generation took and that have expired.
+-- Both reads check their key's type before anything is written.
 local expired = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now, 'LIMIT', 0, 10)
+local due = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now, 'LIMIT', 0, 100)
+
+-- lib/wrong-types.lua over every key a slow path writes; run at most once per call.
+local validated = false
+local function validate()
+  if validated then
+    return nil
+  end
+  validated = true
+  return wrong_types({KEYS[1], 'list', KEYS[2], 'list', KEYS[5], 'zset', KEYS[8], 'hash',
+    KEYS[9], 'hash', KEYS[11], 'zset', KEYS[12], 'hash'})
+end
+if #expired > 0 or #due > 0 then
+  local refused = validate()
+  if refused then
+    return refused
+  end
+end
+
+-- Self-healing: leases this schema generation took and that have expired.
 for _, id in ipairs(expired) do
   -- Redis expires a key only after its time, so a lease due this millisecond may still be live:
   -- push its deadline on rather than dropping it (it would then be stranded in processing).
@@ -60,7 +85,6 @@ for _, id in ipairs(expired) do
   end
 end
 
-local due = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now, 'LIMIT', 0, 100)
 for _, id in ipairs(due) do
   redis.call('ZREM', KEYS[6], id)
   requeue(id)
@@ -81,12 +105,30 @@ if redis.call('EXISTS', KEYS[10]) == 1 then
   return {0, wait_ms(), 1}
 end
 
+-- Puts a popped id back exactly where it was (its old score, or the tail it was popped from).
+local function unpop(id, popped_score)
+  redis.call('LREM', KEYS[2], 1, id)
+  if popped_score then
+    redis.call('ZADD', KEYS[5], popped_score, id)
+  else
+    redis.call('RPUSH', KEYS[1], id)
+  end
+end
+
+local function failed(reply)
+  return type(reply) == 'table' and reply.err
+end
+
 for _ = 1, 100 do
-  local id
+  local id, popped_score
   local top = redis.call('ZPOPMIN', KEYS[5])
   if top[1] then
-    id = top[1]
-    redis.call('LPUSH', KEYS[2], id)
+    id, popped_score = top[1], top[2]
+    local pushed = redis.pcall('LPUSH', KEYS[2], id)
+    if failed(pushed) then
+      redis.call('ZADD', KEYS[5], popped_score, id)
+      return pushed
+    end
   else
     id = redis.call('RPOPLPUSH', KEYS[1], KEYS[2])
   end
@@ -95,19 +137,35 @@ for _ = 1, 100 do
     return {0, wait_ms(), 0}
   end
   local data = redis.pcall('GET', KEYS[4] .. id)
-  if type(data) == 'table' and data.err then
-    -- Not a string: undo the move, so the id is not left in processing without a lease.
-    redis.call('LREM', KEYS[2], 1, id)
-    redis.call('RPUSH', KEYS[1], id)
-    return data
+  local attempt
+  if data and not failed(data) then
+    attempt = redis.pcall('HINCRBY', KEYS[8], id, 1)
   end
-  if data then
+  if attempt and not failed(attempt) then
     redis.call('SET', KEYS[3] .. id, ARGV[2], 'PX', ARGV[1])
     redis.call('ZADD', KEYS[7], string.format('%d', now + tonumber(ARGV[1])), id)
-    local attempt = redis.call('HINCRBY', KEYS[8], id, 1)
     return {1, id, data, attempt}
+  end
+  local refused = validate()
+  if refused then
+    unpop(id, popped_score)
+    return refused
   end
   -- The id was pushed at the head just above, so this LREM stops after one element.
   redis.call('LREM', KEYS[2], 1, id)
+  if failed(data) or failed(attempt) then
+    -- A poison id: its item key is not a string, or its attempt count is not a number.
+    local why
+    if failed(data) then
+      why = 'poison item: its key ' .. KEYS[4] .. id .. ' holds a ' .. redis.call('TYPE', KEYS[4] .. id).ok
+        .. ', not a string, so it cannot be read as item data; it was not written by leaseq or'
+        .. ' redis-work-queue (fix or delete the key, then requeue or purge this dead letter)'
+    else
+      why = 'poison item: its attempt count in ' .. KEYS[8] .. ' is not a number ('
+        .. attempt.err .. ')'
+    end
+    redis.call('ZADD', KEYS[11], string.format('%d', now), id)
+    redis.call('HSET', KEYS[12], id, why)
+  end
 end
 return {0, 0, 0}

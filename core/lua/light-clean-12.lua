@@ -15,14 +15,38 @@
   ARGV[1] offset from the tail of processing where this step starts (0 = the oldest lease)
   ARGV[2] batch size (ids examined by this step)
   ARGV[3] maximum attempts
-  Returns: {requeued, dropped, next_offset, done, dead}; done is 1 when the step reached the head.
+  ARGV[4..n] (second sighting) ids this cleaner saw as suspects at least the grace period ago:
+  these are examined instead of a batch of processing, and each one still in processing without
+  a lease is reclaimed
+  Returns: {requeued, dropped, next_offset, done, dead, suspect ids...}; done is 1 when the step
+  reached the head.
   Leases are pushed at the head, so the tail holds the oldest; walking from the tail with
   negative indexes is stable while new leases arrive. A lease under either key generation counts
-  as live, so workers of PyPI redis-work-queue 0.1.5 are never robbed. ]]
+  as live, so workers of PyPI redis-work-queue 0.1.5 are never robbed.
+  Grace: an id without a lease whose deadline this schema generation recorded has a lease that
+  expired, and is reclaimed at once. Any other id without a lease (a redis-work-queue client
+  pops the id and writes its lease in a second command) is only a suspect: it is returned and
+  left alone, and the caller examines it again once the grace period has passed. ]]
 local offset = tonumber(ARGV[1])
 local batch = tonumber(ARGV[2])
 local max_attempts = tonumber(ARGV[3])
-local ids = redis.call('LRANGE', KEYS[1], -(offset + batch), -(offset + 1))
+-- lib/wrong-types.lua: refuse keys of the wrong type before writing anything.
+local refused = wrong_types({KEYS[1], 'list', KEYS[2], 'list', KEYS[6], 'zset', KEYS[7], 'hash',
+  KEYS[8], 'hash', KEYS[9], 'zset', KEYS[10], 'hash', KEYS[11], 'zset', KEYS[12], 'list'})
+if refused then
+  return refused
+end
+local second_sighting = #ARGV > 3
+local ids
+if second_sighting then
+  ids = {}
+  for i = #ARGV, 4, -1 do
+    ids[#ids + 1] = ARGV[i]
+  end
+else
+  ids = redis.call('LRANGE', KEYS[1], -(offset + batch), -(offset + 1))
+end
+local suspects = {}
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local requeued, dropped, kept, dead = 0, 0, 0, 0
@@ -33,6 +57,8 @@ for i = #ids, 1, -1 do
   elseif redis.call('EXISTS', KEYS[5] .. id) == 0 then
     dropped = dropped + redis.call('LREM', KEYS[1], -1, id)
     redis.call('ZREM', KEYS[6], id)
+  elseif not second_sighting and not redis.call('ZSCORE', KEYS[6], id) then
+    suspects[#suspects + 1] = id
   elseif redis.call('LREM', KEYS[1], -1, id) > 0 then
     redis.call('ZREM', KEYS[6], id)
     if tonumber(redis.call('HGET', KEYS[7], id) or '0') >= max_attempts then
@@ -54,7 +80,11 @@ for i = #ids, 1, -1 do
   end
 end
 local done = 0
-if #ids < batch then
+if second_sighting or #ids < batch then
   done = 1
 end
-return {requeued, dropped, offset + kept, done, dead}
+local reply = {requeued, dropped, offset + kept + #suspects, done, dead}
+for _, id in ipairs(suspects) do
+  reply[#reply + 1] = id
+end
+return reply

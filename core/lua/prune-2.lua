@@ -5,6 +5,11 @@
   ARGV[1] 'hash' or 'zset'
   ARGV[2..n] ids found in KEYS[1] (at most 1000)
   Returns: how many entries were dropped. ]]
+-- lib/wrong-types.lua: refuse a key of the wrong type before writing anything.
+local refused = wrong_types({KEYS[1], ARGV[1]})
+if refused then
+  return refused
+end
 local dropped = 0
 for i = 2, #ARGV do
   local id = ARGV[i]

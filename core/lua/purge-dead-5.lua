@@ -6,6 +6,12 @@
   KEYS[5] priority level per id (<prefix>:priority)
   ARGV[1..n] ids (at most 1000)
   Returns: how many dead items were deleted. ]]
+-- lib/wrong-types.lua: refuse keys of the wrong type before writing anything. Item keys are
+-- deleted whatever their type (a poison item's key is not a string).
+local refused = wrong_types({KEYS[1], 'zset', KEYS[3], 'hash', KEYS[4], 'hash', KEYS[5], 'hash'})
+if refused then
+  return refused
+end
 local purged = 0
 for _, id in ipairs(ARGV) do
   if redis.call('ZREM', KEYS[1], id) == 1 then

@@ -14,6 +14,12 @@
   ARGV[2] session id of the caller
   Returns: 1 when the item went back, 0 when the caller no longer held it (nothing changed). ]]
 local id = ARGV[1]
+-- lib/wrong-types.lua: refuse keys of the wrong type before writing anything.
+local refused = wrong_types({KEYS[1], 'string', KEYS[2], 'list', KEYS[3], 'string', KEYS[4], 'zset',
+  KEYS[5], 'hash', KEYS[6], 'list', KEYS[7], 'hash', KEYS[8], 'zset', KEYS[9], 'list'})
+if refused then
+  return refused
+end
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('GET', KEYS[3]) ~= ARGV[2] then
   return 0
 end

@@ -6,6 +6,12 @@
   ARGV[3] item id
   Returns: 1 when the lease was extended, 0 when it had expired, was completed, or belongs to
   another session (then nothing changed). ]]
+-- lib/wrong-types.lua: refuse keys of the wrong type before writing anything (GET checks the
+-- lease key itself).
+local refused = wrong_types({KEYS[2], 'zset'})
+if refused then
+  return refused
+end
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   local time = redis.call('TIME')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)

@@ -7,6 +7,12 @@
   KEYS[6] wake-up flag for blocked leases (<prefix>:signal)
   ARGV[1..n] ids (at most 1000)
   Returns: how many were dead and are queued again. The last error is kept until completion. ]]
+-- lib/wrong-types.lua: refuse keys of the wrong type before writing anything.
+local refused = wrong_types({KEYS[1], 'zset', KEYS[2], 'list', KEYS[3], 'hash', KEYS[4], 'hash',
+  KEYS[5], 'zset', KEYS[6], 'list'})
+if refused then
+  return refused
+end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local requeued = 0

@@ -3,7 +3,10 @@
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use crate::error::Result;
+use std::time::Instant;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::keys::{may_be_another_queues, Keys};
 use crate::queue::{CleanReport, WorkQueue};
 use crate::scripts;
 
@@ -11,6 +14,15 @@ use crate::scripts;
 const LIGHT_CLEAN_BATCH: u64 = 200;
 /// Ids read per `LRANGE` and keys asked for per `SCAN` during a deep clean.
 const DEEP_CLEAN_BATCH: u64 = 1000;
+
+/// What a first pass of a clean left for its second sighting, once the grace period has passed.
+#[derive(Default)]
+struct Suspects {
+    /// Ids in processing without a lease (and no recorded deadline of ours).
+    unleased: Vec<Vec<u8>>,
+    /// Ids with data in no list or set, and whether each came from the old `cleaning` list.
+    orphans: Vec<(Vec<u8>, bool)>,
+}
 
 impl WorkQueue {
     /// Returns to the queue every leased item whose lease has expired (or, on its last attempt,
@@ -20,54 +32,156 @@ impl WorkQueue {
     /// as live. Ids left in the old generation's `cleaning` list are finished. Runs as a series
     /// of short scripts ([`light-clean-12.lua`](../lua/light-clean-12.lua)), one per 200 leased
     /// ids, so Redis is never blocked for long; safe to run while workers lease and complete.
+    ///
+    /// An id in processing without a lease that leaseq did not lease (a `redis-work-queue`
+    /// client pops an id and writes its lease in two commands) is reclaimed only if it is still
+    /// so after the queue's `clean_grace` (default 1 s): the call then takes that much longer.
     pub async fn light_clean(&self) -> Result<CleanReport> {
         let mut report = CleanReport::default();
+        let mut suspects = Suspects::default();
+        let first_sighting = Instant::now();
+        self.light_clean_pass(&mut report, &mut suspects).await?;
+        self.second_sighting(first_sighting, suspects, &mut report)
+            .await?;
+        Ok(report)
+    }
+
+    /// Fails (as the scripts do) if a key exists with another type than `kind`: a clean is
+    /// several scripts, so the keys a later one needs are checked before the first writes.
+    async fn check_types(&self, expected: &[(&String, &str)]) -> Result<()> {
         let mut connection = self.connection.shared().await?;
+        let mut types = redis::pipe();
+        for (key, _) in expected {
+            types.cmd("TYPE").arg(key);
+        }
+        let found: Vec<String> = types.query_async(&mut connection).await?;
+        for ((key, kind), found) in expected.iter().zip(found) {
+            if found != "none" && found != *kind {
+                return Err(Error::new(
+                    ErrorKind::Internal,
+                    format!("redis: WRONGTYPE {key} holds a {found}, not a {kind}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The first sighting of a light clean: reclaims what needs no grace, collects the rest.
+    async fn light_clean_pass(
+        &self,
+        report: &mut CleanReport,
+        suspects: &mut Suspects,
+    ) -> Result<()> {
+        self.check_types(&[
+            (&self.keys.queue, "list"),
+            (&self.keys.processing, "list"),
+            (&self.keys.cleaning, "list"),
+            (&self.keys.prioritized, "zset"),
+            (&self.keys.delayed, "zset"),
+            (&self.keys.dead, "zset"),
+        ])
+        .await?;
+        let mut connection = self.connection.shared().await?;
+        let leftovers: Vec<Vec<u8>> = redis::cmd("LRANGE")
+            .arg(&self.keys.cleaning)
+            .arg(0)
+            .arg(DEEP_CLEAN_BATCH as i64 - 1)
+            .query_async(&mut connection)
+            .await?;
         let mut offset = 0u64;
         loop {
-            let (requeued, dropped, next_offset, done, dead): (u64, u64, u64, u64, u64) =
-                scripts::LIGHT_CLEAN
-                    .key(&self.keys.processing)
-                    .key(&self.keys.queue)
-                    .key(&self.keys.lease_prefix)
-                    .key(&self.keys.old_lease_prefix)
-                    .key(&self.keys.item_prefix)
-                    .key(&self.keys.deadlines)
-                    .key(&self.keys.attempts)
-                    .key(&self.keys.errors)
-                    .key(&self.keys.dead)
-                    .key(&self.keys.priority)
-                    .key(&self.keys.prioritized)
-                    .key(&self.keys.signal)
-                    .arg(offset)
-                    .arg(LIGHT_CLEAN_BATCH)
-                    .arg(self.options.max_attempts)
-                    .invoke_async(&mut connection)
-                    .await?;
-            report.requeued += requeued;
-            report.dropped += dropped;
-            report.dead += dead;
-            offset = next_offset;
-            if done == 1 {
+            let step = self.light_clean_step(offset, &[]).await?;
+            report.requeued += step.requeued;
+            report.dropped += step.dropped;
+            report.dead += step.dead;
+            suspects.unleased.extend(step.suspects);
+            offset = step.next_offset;
+            if step.done {
                 break;
             }
         }
-        // Ids an old-generation cleaner crashed on; each call removes one from `cleaning`.
-        loop {
-            let leftovers: Vec<String> = redis::cmd("LRANGE")
-                .arg(&self.keys.cleaning)
-                .arg(0)
-                .arg(DEEP_CLEAN_BATCH as i64 - 1)
-                .query_async(&mut connection)
-                .await?;
-            if leftovers.is_empty() {
-                break;
-            }
-            for id in leftovers {
-                report.requeued += self.requeue_orphan(&id, true).await?;
+        // Ids an old-generation cleaner crashed on (or is working on now): each first sighting
+        // removes a non-orphan from `cleaning`; orphans wait for their second sighting.
+        for id in leftovers {
+            if self.requeue_orphan(&id, true, true).await? == 1 {
+                suspects.orphans.push((id, true));
             }
         }
-        Ok(report)
+        Ok(())
+    }
+
+    /// One light-clean script call: a batch from `offset`, or the given ids (second sighting).
+    async fn light_clean_step(&self, offset: u64, ids: &[Vec<u8>]) -> Result<LightCleanStep> {
+        let mut connection = self.connection.shared().await?;
+        let mut invocation = scripts::LIGHT_CLEAN.key(&self.keys.processing);
+        invocation
+            .key(&self.keys.queue)
+            .key(&self.keys.lease_prefix)
+            .key(&self.keys.old_lease_prefix)
+            .key(&self.keys.item_prefix)
+            .key(&self.keys.deadlines)
+            .key(&self.keys.attempts)
+            .key(&self.keys.errors)
+            .key(&self.keys.dead)
+            .key(&self.keys.priority)
+            .key(&self.keys.prioritized)
+            .key(&self.keys.signal)
+            .arg(offset)
+            .arg(LIGHT_CLEAN_BATCH)
+            .arg(self.options.max_attempts);
+        for id in ids {
+            invocation.arg(id);
+        }
+        let reply: Vec<redis::Value> = invocation.invoke_async(&mut connection).await?;
+        if reply.len() < 5 {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                format!("unexpected reply from the light-clean script: {reply:?}"),
+            ));
+        }
+        let mut reply = reply.into_iter();
+        let mut number = || -> Result<u64> {
+            Ok(redis::from_redis_value(
+                reply.next().unwrap_or(redis::Value::Nil),
+            )?)
+        };
+        let (requeued, dropped, next_offset, done, dead) =
+            (number()?, number()?, number()?, number()?, number()?);
+        let suspects = reply
+            .map(redis::from_redis_value)
+            .collect::<std::result::Result<Vec<Vec<u8>>, _>>()?;
+        Ok(LightCleanStep {
+            requeued,
+            dropped,
+            next_offset,
+            done: done == 1,
+            dead,
+            suspects,
+        })
+    }
+
+    /// Waits until the grace period has passed since the first sighting, then reclaims each
+    /// suspect that is still unleased or orphaned (each checked atomically again).
+    async fn second_sighting(
+        &self,
+        first_sighting: Instant,
+        suspects: Suspects,
+        report: &mut CleanReport,
+    ) -> Result<()> {
+        if suspects.unleased.is_empty() && suspects.orphans.is_empty() {
+            return Ok(());
+        }
+        tokio::time::sleep_until((first_sighting + self.options.clean_grace).into()).await;
+        for chunk in suspects.unleased.chunks(LIGHT_CLEAN_BATCH as usize) {
+            let step = self.light_clean_step(0, chunk).await?;
+            report.requeued += step.requeued;
+            report.dropped += step.dropped;
+            report.dead += step.dead;
+        }
+        for (id, from_cleaning_list) in suspects.orphans {
+            report.requeued += self.requeue_orphan(&id, from_cleaning_list, false).await?;
+        }
+        Ok(())
     }
 
     /// A light clean, then requeues every item that exists but is in no list or set and holds no
@@ -78,9 +192,26 @@ impl WorkQueue {
     /// snapshot of the lists, and checks each miss atomically
     /// ([`clean-orphan-9.lua`](../lua/clean-orphan-9.lua)) before requeueing it. Its cost grows
     /// with the number of items, so run it rarely (at start-up, or hourly), not per job.
+    ///
+    /// Only string keys whose remainder after `<prefix>:item:` cannot be another queue's key
+    /// are candidates (spec/key-schema.md, "Namespaces"), and each must still be an orphan
+    /// after the queue's `clean_grace` (a `redis-work-queue` producer writes an item's data and
+    /// pushes its id in two commands).
     pub async fn deep_clean(&self) -> Result<CleanReport> {
-        let mut report = self.light_clean().await?;
+        let mut report = CleanReport::default();
+        let mut suspects = Suspects::default();
+        let first_sighting = Instant::now();
+        // Every key the deep clean reads, checked before its light clean writes anything.
+        self.check_types(&[
+            (&self.keys.attempts, "hash"),
+            (&self.keys.errors, "hash"),
+            (&self.keys.priority, "hash"),
+            (&self.keys.deadlines, "zset"),
+            (&self.keys.dead, "zset"),
+        ])
+        .await?;
         let mut connection = self.connection.shared().await?;
+        self.light_clean_pass(&mut report, &mut suspects).await?;
 
         let mut listed = HashSet::new();
         for list in [&self.keys.queue, &self.keys.processing] {
@@ -110,13 +241,15 @@ impl WorkQueue {
                 .scan(&self.keys.queue, cursor, &pattern, DEEP_CLEAN_BATCH)
                 .await?;
             for key in found {
-                let id = &key[self.keys.item_prefix.len()..];
-                if listed.contains(&hash_id(id)) {
+                // SCAN's pattern matched the escaped prefix, but check rather than trust it.
+                let Some(id) = key.strip_prefix(self.keys.item_prefix.as_bytes()) else {
+                    continue;
+                };
+                if id.is_empty() || listed.contains(&hash_id(id)) || may_be_another_queues(id) {
                     continue;
                 }
-                // Not UTF-8: not an id leaseq or redis-work-queue could have written.
-                if let Ok(id) = std::str::from_utf8(id) {
-                    report.requeued += self.requeue_orphan(id, false).await?;
+                if self.requeue_orphan(id, false, true).await? == 1 {
+                    suspects.orphans.push((id.to_vec(), false));
                 }
             }
             cursor = next;
@@ -133,6 +266,8 @@ impl WorkQueue {
         ] {
             report.dropped += self.prune(key, kind).await?;
         }
+        self.second_sighting(first_sighting, suspects, &mut report)
+            .await?;
         Ok(report)
     }
 
@@ -167,23 +302,40 @@ impl WorkQueue {
         }
     }
 
-    async fn requeue_orphan(&self, id: &str, from_cleaning_list: bool) -> Result<u64> {
+    /// Requeues `id` if it is an orphan; at a first sighting only tells whether it is one.
+    async fn requeue_orphan(
+        &self,
+        id: &[u8],
+        from_cleaning_list: bool,
+        first_sighting: bool,
+    ) -> Result<u64> {
         let mut connection = self.connection.shared().await?;
         Ok(scripts::CLEAN_ORPHAN
-            .key(self.keys.item(id))
+            .key(Keys::with_id(&self.keys.item_prefix, id))
             .key(&self.keys.queue)
             .key(&self.keys.processing)
-            .key(self.keys.lease(id))
-            .key(self.keys.old_lease(id))
+            .key(Keys::with_id(&self.keys.lease_prefix, id))
+            .key(Keys::with_id(&self.keys.old_lease_prefix, id))
             .key(&self.keys.cleaning)
             .key(&self.keys.prioritized)
             .key(&self.keys.delayed)
             .key(&self.keys.dead)
             .arg(id)
             .arg(if from_cleaning_list { "1" } else { "0" })
+            .arg(if first_sighting { "1" } else { "0" })
             .invoke_async(&mut connection)
             .await?)
     }
+}
+
+/// What one light-clean script call did.
+struct LightCleanStep {
+    requeued: u64,
+    dropped: u64,
+    next_offset: u64,
+    done: bool,
+    dead: u64,
+    suspects: Vec<Vec<u8>>,
 }
 
 /// A 64-bit digest of an id: the snapshot of a million-item queue stays a few MB. A collision

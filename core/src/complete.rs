@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::item::{validate_id, Item};
+use crate::keys::Keys;
 use crate::queue::WorkQueue;
 use crate::scripts;
 
@@ -67,6 +68,18 @@ impl WorkQueue {
         retry_after: Option<Duration>,
     ) -> Result<FailOutcome> {
         validate_id(&item.id)?;
+        self.fail_raw(item.id.as_bytes(), error, None, retry_after)
+            .await
+    }
+
+    /// [`WorkQueue::fail`] for an id given as bytes, at `max_attempts` (the queue's when `None`).
+    pub(crate) async fn fail_raw(
+        &self,
+        id: &[u8],
+        error: &str,
+        max_attempts: Option<u32>,
+        retry_after: Option<Duration>,
+    ) -> Result<FailOutcome> {
         let retry_ms: i64 = match retry_after {
             None => -1,
             Some(delay) => i64::try_from(delay.as_millis())
@@ -74,9 +87,9 @@ impl WorkQueue {
         };
         let mut connection = self.connection.shared().await?;
         let (outcome, value): (i64, i64) = scripts::FAIL
-            .key(self.keys.item(&item.id))
+            .key(Keys::with_id(&self.keys.item_prefix, id))
             .key(&self.keys.processing)
-            .key(self.keys.lease(&item.id))
+            .key(Keys::with_id(&self.keys.lease_prefix, id))
             .key(&self.keys.deadlines)
             .key(&self.keys.attempts)
             .key(&self.keys.errors)
@@ -86,10 +99,10 @@ impl WorkQueue {
             .key(&self.keys.prioritized)
             .key(&self.keys.signal)
             .key(&self.keys.queue)
-            .arg(&item.id)
+            .arg(id)
             .arg(&*self.session)
             .arg(error)
-            .arg(self.options.max_attempts)
+            .arg(max_attempts.unwrap_or(self.options.max_attempts))
             .arg(retry_ms)
             .arg(self.options.backoff_base.as_millis() as u64)
             .arg(self.options.backoff_max.as_millis() as u64)
@@ -106,7 +119,7 @@ impl WorkQueue {
                 ErrorKind::LeaseLost,
                 format!(
                     "the lease on item {} is no longer held by this worker",
-                    item.id
+                    String::from_utf8_lossy(id)
                 ),
             )),
         }

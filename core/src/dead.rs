@@ -49,13 +49,22 @@ impl WorkQueue {
             .invoke_async(&mut connection)
             .await?;
         let mut page = Vec::with_capacity(flat.len() / 5);
+        // Read leniently, so one entry a foreign client wrote oddly (an id that is not UTF-8, an
+        // attempt count that is not a number) never fails the whole page.
+        let text = |value: &redis::Value| -> String {
+            let bytes: Vec<u8> = redis::from_redis_value(value.clone()).unwrap_or_default();
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
         for entry in flat.chunks_exact(5) {
-            let (id, data, attempts, error, died_at): (String, Vec<u8>, u32, String, f64) =
-                redis::from_redis_value(redis::Value::Array(entry.to_vec()))?;
+            let id = text(&entry[0]);
+            let data: Vec<u8> = redis::from_redis_value(entry[1].clone()).unwrap_or_default();
+            let attempts = text(&entry[2]).parse().unwrap_or(0);
+            let error = text(&entry[3]);
+            let died_at: f64 = text(&entry[4]).parse().unwrap_or(0.0);
             page.push(DeadItem {
                 item: Item { id, data, attempts },
                 error,
-                died_at: UNIX_EPOCH + Duration::from_millis(died_at as u64),
+                died_at: UNIX_EPOCH + Duration::from_millis(died_at.max(0.0) as u64),
             });
         }
         Ok(page)
@@ -65,6 +74,10 @@ impl WorkQueue {
     /// how many were dead. One round trip per 1000 ids
     /// ([`requeue-dead-6.lua`](../lua/requeue-dead-6.lua)).
     pub async fn requeue_dead(&self, ids: &[String]) -> Result<u64> {
+        self.requeue_dead_raw(ids).await
+    }
+
+    async fn requeue_dead_raw(&self, ids: &[impl AsRef<[u8]>]) -> Result<u64> {
         let mut requeued = 0;
         for chunk in ids.chunks(DEAD_BATCH) {
             let mut connection = self.connection.shared().await?;
@@ -76,7 +89,7 @@ impl WorkQueue {
                 .key(&self.keys.prioritized)
                 .key(&self.keys.signal);
             for id in chunk {
-                invocation.arg(id);
+                invocation.arg(id.as_ref());
             }
             let count: u64 = invocation.invoke_async(&mut connection).await?;
             requeued += count;
@@ -87,6 +100,10 @@ impl WorkQueue {
     /// Deletes dead items for good; returns how many were dead. One round trip per 1000 ids
     /// ([`purge-dead-5.lua`](../lua/purge-dead-5.lua)).
     pub async fn purge_dead(&self, ids: &[String]) -> Result<u64> {
+        self.purge_dead_raw(ids).await
+    }
+
+    async fn purge_dead_raw(&self, ids: &[impl AsRef<[u8]>]) -> Result<u64> {
         let mut purged = 0;
         for chunk in ids.chunks(DEAD_BATCH) {
             let mut connection = self.connection.shared().await?;
@@ -97,7 +114,7 @@ impl WorkQueue {
                 .key(&self.keys.errors)
                 .key(&self.keys.priority);
             for id in chunk {
-                invocation.arg(id);
+                invocation.arg(id.as_ref());
             }
             let count: u64 = invocation.invoke_async(&mut connection).await?;
             purged += count;
@@ -119,7 +136,8 @@ impl WorkQueue {
         let mut total = 0;
         loop {
             let mut connection = self.connection.shared().await?;
-            let ids: Vec<String> = redis::cmd("ZRANGE")
+            // Bytes: an id a foreign client wrote need not be UTF-8.
+            let ids: Vec<Vec<u8>> = redis::cmd("ZRANGE")
                 .arg(&self.keys.dead)
                 .arg(0)
                 .arg(DEAD_BATCH - 1)
@@ -129,9 +147,9 @@ impl WorkQueue {
                 return Ok(total);
             }
             total += if requeue {
-                self.requeue_dead(&ids).await?
+                self.requeue_dead_raw(&ids).await?
             } else {
-                self.purge_dead(&ids).await?
+                self.purge_dead_raw(&ids).await?
             };
         }
     }

@@ -71,6 +71,15 @@ impl Keys {
         format!("{}{id}", self.old_lease_prefix)
     }
 
+    /// A key under this queue's prefix followed by raw id bytes (an id need not be UTF-8 when a
+    /// foreign producer wrote it).
+    pub fn with_id(prefix: &str, id: &[u8]) -> Vec<u8> {
+        let mut key = Vec::with_capacity(prefix.len() + id.len());
+        key.extend_from_slice(prefix.as_bytes());
+        key.extend_from_slice(id);
+        key
+    }
+
     /// The SCAN pattern matching every item key, with glob characters of the prefix escaped so a
     /// prefix like `jobs[eu]*` matches only itself.
     pub fn item_scan_pattern(&self) -> String {
@@ -86,6 +95,47 @@ impl Keys {
     }
 }
 
+/// The per-queue key names of the schema (`<p>:<name>`).
+const QUEUE_KEY_NAMES: [&str; 13] = [
+    "queue",
+    "processing",
+    "cleaning",
+    "prioritized",
+    "delayed",
+    "deadlines",
+    "attempts",
+    "errors",
+    "priority",
+    "dead",
+    "paused",
+    "signal",
+    // Not a key leaseq writes, but a name future versions may take: kept out of ids' tails too.
+    "fence",
+];
+/// The per-id key names of the schema (`<p>:<name>:<id>`).
+const ID_KEY_NAMES: [&str; 4] = ["item", "lease", "leased_by_session", "done"];
+
+/// Whether `<p>:item:<rest>` could be a key of another queue, one named `<p>:item` or
+/// `<p>:item:<A>` (spec/key-schema.md, "Namespaces"). Every key of a queue `q` is `q:<name>` or
+/// `q:<id name>:<id>`, so the key is another queue's exactly when `rest` is `[A:]<name>` or
+/// `[A:]<id name>:<anything>`. The deep clean never adopts such a key: its name alone cannot say
+/// whose it is, and adopting another queue's key is what loses items; leaving one of ours loses
+/// nothing (its data stays, `add_item` of the id is refused, a requeue by hand brings it back).
+pub fn may_be_another_queues(rest: &[u8]) -> bool {
+    let Ok(rest) = std::str::from_utf8(rest) else {
+        return false;
+    };
+    let components: Vec<&str> = rest.split(':').collect();
+    let last = components[components.len() - 1];
+    if QUEUE_KEY_NAMES.contains(&last) {
+        return true;
+    }
+    // An id name followed by at least one more component.
+    components[..components.len() - 1]
+        .iter()
+        .any(|component| ID_KEY_NAMES.contains(component))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +144,33 @@ mod tests {
     fn scan_pattern_escapes_glob_characters() {
         let keys = Keys::new(r"a*b?c[d]e\f").unwrap();
         assert_eq!(keys.item_scan_pattern(), r"a\*b\?c\[d\]e\\f:item:*");
+    }
+
+    #[test]
+    fn keys_of_nested_queues_are_recognised() {
+        for rest in [
+            "x:queue",
+            "queue",
+            "x:item:1",
+            "item:1",
+            "x:y:lease:a:b",
+            "x:done:",
+            "x:leased_by_session:s",
+            "a:b:dead",
+        ] {
+            assert!(may_be_another_queues(rest.as_bytes()), "{rest}");
+        }
+        for rest in [
+            "1",
+            "user:17",
+            "x:queued",
+            "item",
+            "lease",
+            "a:items:b",
+            "uuid-1234",
+        ] {
+            assert!(!may_be_another_queues(rest.as_bytes()), "{rest}");
+        }
     }
 
     #[test]

@@ -70,6 +70,22 @@ impl WorkQueue {
     }
 
     async fn try_lease(&self, lease_ms: u64) -> Result<Leased> {
+        // Each id that is not UTF-8 goes to the dead letters and the next is leased; bounded so
+        // one call stays short even on a queue full of them.
+        for _ in 0..100 {
+            match self.lease_once(lease_ms).await? {
+                Ok(leased) => return Ok(leased),
+                Err(id) => self.bury_unreadable_id(&id).await?,
+            }
+        }
+        Ok(Leased::Nothing {
+            next_due: Some(Duration::ZERO),
+            paused: false,
+        })
+    }
+
+    /// One run of the lease script; `Err(id)` when it leased an id that is not UTF-8.
+    async fn lease_once(&self, lease_ms: u64) -> Result<std::result::Result<Leased, Vec<u8>>> {
         let mut connection = self.connection.shared().await?;
         let reply: redis::Value = scripts::LEASE
             .key(&self.keys.queue)
@@ -91,15 +107,32 @@ impl WorkQueue {
             .invoke_async(&mut connection)
             .await?;
         if let Ok((1, id, data, attempts)) =
-            redis::from_redis_value::<(i64, String, Vec<u8>, u32)>(reply.clone())
+            redis::from_redis_value::<(i64, Vec<u8>, Vec<u8>, u32)>(reply.clone())
         {
-            return Ok(Leased::Item(Item { id, data, attempts }));
+            return Ok(match String::from_utf8(id) {
+                Ok(id) => Ok(Leased::Item(Item { id, data, attempts })),
+                Err(not_utf8) => Err(not_utf8.into_bytes()),
+            });
         }
         let (_, wait_ms, paused): (i64, i64, i64) = redis::from_redis_value(reply)?;
-        Ok(Leased::Nothing {
+        Ok(Ok(Leased::Nothing {
             next_due: u64::try_from(wait_ms).ok().map(Duration::from_millis),
             paused: paused == 1,
-        })
+        }))
+    }
+
+    /// Moves a just-leased id that is not UTF-8 (a raw producer wrote it) to the dead letters,
+    /// with an error that says so: no API could name it, so it is never retried.
+    async fn bury_unreadable_id(&self, id: &[u8]) -> Result<()> {
+        let error =
+            format!(
+            "poison item: its id is not UTF-8 (bytes {}), so no leaseq API can name it; it was \
+             not written by leaseq or redis-work-queue (purge_all_dead removes it)",
+            id.iter().map(|byte| format!("{byte:02x}")).collect::<String>()
+        );
+        self.fail_raw(id, &error, Some(0), Some(Duration::ZERO))
+            .await
+            .map(|_| ())
     }
 
     /// Waits until there may be work, or `wait` passes, without taking anything.

@@ -33,6 +33,12 @@ pub struct QueueOptions {
     /// fails with a Timeout error (the write is on the master, not yet on enough replicas).
     /// Default 1 s.
     pub wait_timeout: Duration,
+    /// How long a clean leaves alone an id it finds in processing without a lease, or an item
+    /// in no list, before it reclaims it: such an id must be seen that way twice, this far apart,
+    /// because `redis-work-queue` clients pop an id and write its lease (or write an item and
+    /// push its id) in separate commands. A clean that finds such ids takes this much longer.
+    /// Default 1 s.
+    pub clean_grace: Duration,
 }
 
 impl Default for QueueOptions {
@@ -44,6 +50,7 @@ impl Default for QueueOptions {
             unique_window: Duration::ZERO,
             wait_replicas: 0,
             wait_timeout: Duration::from_secs(1),
+            clean_grace: Duration::from_secs(1),
         }
     }
 }
@@ -66,6 +73,7 @@ impl QueueOptions {
         for (name, value) in [
             ("backoff_max", self.backoff_max),
             ("unique_window", self.unique_window),
+            ("clean_grace", self.clean_grace),
         ] {
             if value > MAX_LEASE {
                 return Err(Error::invalid_argument(format!(

@@ -4,14 +4,10 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
+// lib/wrong-types.lua goes first in every script (Redis scripts cannot load one another): each
+// checks the keys it may write before writing anything.
 macro_rules! script {
     ($name:ident, $file:literal) => {
-        pub(crate) static $name: LazyLock<Script> =
-            LazyLock::new(|| Script::new(include_str!(concat!("../lua/", $file))));
-    };
-    // A script that calls `wrong_types`: lib/wrong-types.lua goes first (Redis scripts cannot
-    // load one another).
-    ($name:ident, $file:literal, with_wrong_types) => {
         pub(crate) static $name: LazyLock<Script> = LazyLock::new(|| {
             Script::new(concat!(
                 include_str!("../lua/lib/wrong-types.lua"),
@@ -21,14 +17,14 @@ macro_rules! script {
     };
 }
 
-script!(ADD, "add-3.lua", with_wrong_types);
-script!(ADD_UNIQUE, "add-unique-2.lua", with_wrong_types);
-script!(ADD_ITEMS, "add-items-n.lua", with_wrong_types);
-script!(ADD_SCHEDULED, "add-scheduled-7.lua", with_wrong_types);
+script!(ADD, "add-3.lua");
+script!(ADD_UNIQUE, "add-unique-2.lua");
+script!(ADD_ITEMS, "add-items-n.lua");
+script!(ADD_SCHEDULED, "add-scheduled-7.lua");
 script!(LEASE, "lease-13.lua");
 script!(RENEW, "renew-2.lua");
 script!(COMPLETE, "complete-13.lua");
-script!(FAIL, "fail-12.lua", with_wrong_types);
+script!(FAIL, "fail-12.lua");
 script!(LIGHT_CLEAN, "light-clean-12.lua");
 script!(CLEAN_ORPHAN, "clean-orphan-9.lua");
 script!(DEAD_ITEMS, "dead-items-4.lua");

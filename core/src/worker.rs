@@ -132,6 +132,10 @@ pub trait Hooks: Send + Sync + 'static {
     fn before(&self, _item: &Item) {}
     /// After the item's run ended.
     fn after(&self, _item: &Item, _outcome: &JobOutcome) {}
+    /// When an operation of the worker's loop failed (a lease, renew, complete, fail, release
+    /// or clean): the worker retries it, so without this hook (or the `errors` counter) a
+    /// worker that cannot reach Redis, or meets a key it cannot use, would just look idle.
+    fn error(&self, _error: &Error) {}
 }
 
 /// How a [`Worker`] runs.
@@ -179,6 +183,8 @@ pub struct WorkerCounters {
     pub renewed: u64,
     /// Items whose handler is running now.
     pub in_flight: u64,
+    /// Operations of the worker's loop that failed (see [`Hooks::error`]).
+    pub errors: u64,
 }
 
 #[derive(Default)]
@@ -189,6 +195,7 @@ struct Counters {
     retried: AtomicU64,
     renewed: AtomicU64,
     in_flight: AtomicU64,
+    errors: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64) {
@@ -245,6 +252,7 @@ impl Worker {
             retried: read(&self.counters.retried),
             renewed: read(&self.counters.renewed),
             in_flight: read(&self.counters.in_flight),
+            errors: read(&self.counters.errors),
         }
     }
 
@@ -256,9 +264,11 @@ impl Worker {
 
     /// Runs until [`Worker::stop`] (or, with `stop_on_signals`, SIGTERM or SIGINT).
     ///
-    /// Errors talking to Redis are retried after a short pause rather than ending the run.
-    /// A stop asked for before `run` starts is kept (`run` then returns at once); once `run`
-    /// returns, the worker can be run again.
+    /// Errors talking to Redis are retried after a short pause rather than ending the run; each
+    /// is counted and passed to [`Hooks::error`]. Once the queue's [`crate::Connection`] is
+    /// closed, `run` stops and ends with the connection error. A stop asked for before `run`
+    /// starts is kept (`run` then returns at once); once `run` returns, the worker can be run
+    /// again.
     pub async fn run(&self, stop_on_signals: bool) -> Result<()> {
         let mut tasks = JoinSet::new();
         for _ in 0..self.options.concurrency {
@@ -271,8 +281,12 @@ impl Worker {
                 let mut stop = worker.stop.subscribe();
                 loop {
                     tokio::select! {
-                        () = tokio::time::sleep(every) => { let _ = worker.queue.light_clean().await; }
-                        _ = stopped(&mut stop) => return,
+                        () = tokio::time::sleep(every) => {
+                            if let Err(error) = worker.queue.light_clean().await {
+                                worker.operation_failed(&error)?;
+                            }
+                        }
+                        _ = stopped(&mut stop) => return Ok(()),
                     }
                 }
             });
@@ -285,7 +299,7 @@ impl Worker {
                     signal(SignalKind::terminate()),
                     signal(SignalKind::interrupt()),
                 ) else {
-                    return;
+                    return Ok(());
                 };
                 let mut stop = worker.stop.subscribe();
                 tokio::select! {
@@ -293,16 +307,24 @@ impl Worker {
                     _ = int.recv() => worker.stop(),
                     _ = stopped(&mut stop) => {}
                 }
+                Ok(())
             });
         }
         let mut outcome = Ok(());
         while let Some(joined) = tasks.join_next().await {
-            if let Err(panic) = joined {
-                self.stop();
-                outcome = Err(Error::new(
+            let failed = match joined {
+                Ok(Ok(())) => None,
+                Ok(Err(error)) => Some(error),
+                Err(panic) => Some(Error::new(
                     crate::ErrorKind::Internal,
                     format!("a worker task panicked: {panic}"),
-                ));
+                )),
+            };
+            if let Some(error) = failed {
+                self.stop();
+                if outcome.is_ok() {
+                    outcome = Err(error);
+                }
             }
         }
         // Ready for another run.
@@ -310,23 +332,40 @@ impl Worker {
         outcome
     }
 
+    /// Counts a failed operation and tells the hooks; an error once the connection is closed
+    /// ends the run (nothing can succeed any more).
+    fn operation_failed(&self, error: &Error) -> Result<()> {
+        if self.queue.connection.is_closed() {
+            return Err(error.clone());
+        }
+        bump(&self.counters.errors);
+        for hooks in self.hooks.iter() {
+            hooks.error(error);
+        }
+        Ok(())
+    }
+
     /// One unit of concurrency: lease, run, settle, again.
-    async fn slot(&self) {
+    async fn slot(&self) -> Result<()> {
         let mut stop = self.stop.subscribe();
         loop {
             if *stop.borrow() {
-                return;
+                return Ok(());
             }
             let leased = tokio::select! {
                 leased = self.queue.lease(self.options.lease_duration, true, Some(Duration::from_secs(1))) => leased,
-                _ = stopped(&mut stop) => return,
+                _ = stopped(&mut stop) => return Ok(()),
             };
             let item = match leased {
                 Ok(Some(item)) => item,
                 Ok(None) => continue,
-                Err(_) => {
+                Err(error) => {
+                    self.operation_failed(&error)?;
                     // Redis unreachable: the connection reconnects by itself; wait a little.
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                        _ = stopped(&mut stop) => return Ok(()),
+                    }
                     continue;
                 }
             };
@@ -352,7 +391,9 @@ impl Worker {
                     Ok(true) => bump(&self.counters.renewed),
                     Ok(false) => return,
                     // A blip: the next beat tries again, well before the lease ends.
-                    Err(_) => {}
+                    Err(error) => {
+                        let _ = self.operation_failed(&error);
+                    }
                 }
             }
         };
@@ -378,11 +419,19 @@ impl Worker {
         };
         match result {
             None => {
-                let _ = self.queue.release(item).await;
+                if let Err(error) = self.queue.release(item).await {
+                    let _ = self.operation_failed(&error);
+                }
                 JobOutcome::Released
             }
             Some(Ok(())) => {
-                let completed = self.queue.complete(item).await.unwrap_or(false);
+                let completed = match self.queue.complete(item).await {
+                    Ok(completed) => completed,
+                    Err(error) => {
+                        let _ = self.operation_failed(&error);
+                        false
+                    }
+                };
                 if completed {
                     bump(&self.counters.completed);
                 }
@@ -390,8 +439,13 @@ impl Worker {
             }
             Some(Err(error)) => {
                 bump(&self.counters.failed);
-                if let Ok(FailOutcome::Retry { .. }) = self.queue.fail(item, &error, None).await {
-                    bump(&self.counters.retried);
+                match self.queue.fail(item, &error, None).await {
+                    Ok(FailOutcome::Retry { .. }) => bump(&self.counters.retried),
+                    Ok(_) => {}
+                    Err(failed) if failed.kind() == crate::ErrorKind::LeaseLost => {}
+                    Err(failed) => {
+                        let _ = self.operation_failed(&failed);
+                    }
                 }
                 JobOutcome::Failed(error)
             }
