@@ -24,7 +24,7 @@ stop() {
   # Give them a moment to go, then remove their files.
   for pidfile in "$dir"/*/*.pid; do
     for _ in $(seq 40); do
-      [[ -s $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null || break
+      [[ -s $pidfile ]] && kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null || break
       sleep 0.05
     done
   done

@@ -287,7 +287,7 @@ impl Connection {
             }
             _ => {
                 let client = match self.shared().await? {
-                    Shared::Sentinel { client, .. } => client,
+                    Shared::Sentinel { client, .. } => *client,
                     _ => self.inner.target.single_client().clone(),
                 };
                 let config = AsyncConnectionConfig::new()

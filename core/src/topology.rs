@@ -286,7 +286,7 @@ impl Target {
                 };
                 Ok(Shared::Sentinel {
                     manager: manager(client.clone()).await?,
-                    client,
+                    client: Box::new(client),
                     stale: Arc::new(AtomicBool::new(false)),
                 })
             }
@@ -311,7 +311,7 @@ pub(crate) enum Shared {
     Cluster(ClusterConnection),
     Sentinel {
         manager: ConnectionManager,
-        client: redis::Client,
+        client: Box<redis::Client>,
         stale: Arc<AtomicBool>,
     },
 }
