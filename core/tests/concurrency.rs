@@ -91,10 +91,10 @@ async fn short_leases_and_abandoned_work_lose_nothing_and_complete_once() {
                 };
                 n += 1;
                 // Every 7th lease is abandoned (a crashed worker); every 11th outlives its lease.
-                if (n + worker) % 7 == 0 {
+                if (n + worker).is_multiple_of(7) {
                     continue;
                 }
-                if (n + worker) % 11 == 0 {
+                if (n + worker).is_multiple_of(11) {
                     tokio::time::sleep(Duration::from_millis(40)).await;
                 }
                 if queue.complete(&item).await.unwrap() {
