@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 WITH_REDIS := scripts/with-redis.sh
 
-.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-cross-long bench test-servers test-cli dashboard
+.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-msrv test-cross-long bench test-servers test-cli dashboard
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -55,7 +55,10 @@ dashboard: ## The demo's producers and workers on a throw-away Redis, with the d
 	@cargo build -q --release -p leaseq --example demo -p leaseq-cli
 	@$(WITH_REDIS) cli/demo-dashboard.sh
 
-test-crates: ## cargo package --locked for every publishable crate; the MSRV (rust-version) builds them
+test-crates: ## cargo package --locked for every publishable crate
+	scripts/check-crates.sh --no-msrv
+
+test-msrv: ## test-crates, then build the crates with the toolchain of rust-version (rustup installs it)
 	scripts/check-crates.sh
 
 test-cross-long: ## The long cross-language run (100,000+ items)

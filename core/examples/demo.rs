@@ -54,7 +54,7 @@ async fn main() -> leaseq::Result<()> {
                 {
                     leased += 1;
                     // Worker 0 "crashes" on every 50th item: it never completes it.
-                    if worker == 0 && leased % 50 == 0 {
+                    if worker == 0 && leased.is_multiple_of(50) {
                         abandoned.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
