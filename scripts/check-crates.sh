@@ -24,7 +24,7 @@ step "cargo package --locked ${crates[*]}"
 # --allow-dirty: pack the working tree, so the check runs before a commit too.
 cargo package --locked --allow-dirty -q "${package_args[@]}"
 for crate in "${crates[@]}"; do
-  ls -l target/package/"$crate"-*.crate | awk '{print "crates: packed", $NF, $5, "bytes"}'
+  ls -l target/package/"$crate"-[0-9]*.crate | awk '{print "crates: packed", $NF, $5, "bytes"}'
 done
 
 if [[ "${1:-}" == "--no-msrv" ]]; then
