@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 WITH_REDIS := scripts/with-redis.sh
 
-.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-cross-long bench
+.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-cross-long bench test-servers test-cli dashboard
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -12,15 +12,16 @@ demo: ## Run the demo: producers, workers and a cleaner on a throw-away Redis
 	@cargo build -q --release -p leaseq --example demo
 	@$(WITH_REDIS) target/release/examples/demo
 
-test: setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme ## Run every test
+test: setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-cli test-servers ## Run every test
 	@echo "make test: all suites passed"
 
 setup: ## Install the system packages the tests need (Redis, Mono, NUnit, nuget)
 	@scripts/setup.sh --all
 
-lint: ## rustfmt and clippy
+lint: ## rustfmt, clippy, and one version in every package
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -q -- -D warnings
+	scripts/versions.py check
 
 test-core: ## Rust core behaviour tests against a real Redis
 	$(WITH_REDIS) cargo test -p leaseq -q
@@ -42,6 +43,20 @@ test-cross: ## Mixed-language producers, workers and cleaners, killed at random 
 
 test-readme: ## README.md: two set-up commands; the quick-starts run as written (Rust here, the rest in their bindings' tests)
 	$(WITH_REDIS) scripts/check-readme.py
+
+test-servers: ## Cluster (3+3), Sentinel and TLS+ACL servers: core tests, conformance in every language on each, failover
+	scripts/test-servers.sh
+
+test-cli: ## leaseq command line (golden --json) and dashboard in headless Chromium; screenshots in cli/tests/out/
+	$(WITH_REDIS) cli/test.sh
+
+dashboard: ## The demo's producers and workers on a throw-away Redis, with the dashboard at http://127.0.0.1:7799
+	@scripts/setup.sh
+	@cargo build -q --release -p leaseq --example demo -p leaseq-cli
+	@$(WITH_REDIS) cli/demo-dashboard.sh
+
+test-crates: ## cargo package --locked for every publishable crate; the MSRV (rust-version) builds them
+	scripts/check-crates.sh
 
 test-cross-long: ## The long cross-language run (100,000+ items)
 	$(WITH_REDIS) tests-cross/run.sh long

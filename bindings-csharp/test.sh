@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The .NET binding's tests, from a fresh clone or again (idempotent):
-#   1. build libleaseq_native (csbindgen regenerates Leaseq/NativeMethods.g.cs) and run its Rust tests;
+#   1. build libleaseq_native for glibc 2.17 (cargo zigbuild; csbindgen regenerates
+#      Leaseq/NativeMethods.g.cs), strip it, check its GLIBC symbol versions, run its Rust tests;
 #   2. compile Leaseq.dll and Leaseq.Tests.dll with Mono's mcs into out/, run NUnit against Redis and
 #      print "N passed, N failed" from TestResult.xml;
-#   3. nuget pack Leaseq.<version>.nupkg, unpack it into a fresh folder, build sample/Sample.cs and the
-#      README's worker quick-start as written (sample/quickstart.py) against its lib/ with the native
-#      library from runtimes/, and run them on Mono and on .NET Core 3.1 (PyPI dotnetcore2, in .venv/);
-#      the quick-start runs in a pseudo-terminal and is stopped with Ctrl+C.
+#   3. pack Leaseq.<version>.nupkg (pack.py, from Leaseq.nuspec), check its contents, metadata and
+#      size, put it in a local feed and `nuget install` it from there into a fresh folder, build
+#      sample/Sample.cs and the README's worker quick-start as written (sample/quickstart.py) against
+#      its lib/ with the native library from runtimes/, and run them on Mono and on .NET Core 3.1
+#      (PyPI dotnetcore2, in .venv/); the quick-start runs in a pseudo-terminal, stopped with Ctrl+C.
 # Needs LEASEQ_REDIS_URL; without it, re-runs itself under scripts/with-redis.sh.
 #   bindings-csharp/test.sh --build-only   only out/Leaseq.dll and out/libleaseq_native.so (no Redis),
 #                                          for spec/conformance/run-all.sh
@@ -26,11 +28,18 @@ nunit_framework=/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
 version=$(sed -n 's:.*<version>\(.*\)</version>.*:\1:p' "$here/Leaseq.nuspec")
 step() { printf '\n== csharp: %s\n' "$*"; }
 
-step "native library (cargo build --release -p leaseq_native)"
+step "native library for glibc 2.17 (cargo zigbuild --release -p leaseq_native)"
 cd "$root"
-cargo build --release -q -p leaseq_native
+# shellcheck source=../scripts/zig-env.sh
+source "$root/scripts/zig-env.sh"
+cargo zigbuild --release -q -p leaseq_native --target x86_64-unknown-linux-gnu.2.17
 native_lib="$(cargo metadata -q --format-version 1 --no-deps \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/libleaseq_native.so"
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/x86_64-unknown-linux-gnu/release/libleaseq_native.so"
+glibc=$(objdump -T "$native_lib" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
+if [[ $(printf '%s\n' "$glibc" GLIBC_2.17 | sort -V | tail -1) != GLIBC_2.17 ]]; then
+  echo "csharp: libleaseq_native.so needs $glibc, above GLIBC_2.17" >&2
+  exit 1
+fi
 $build_only || cargo test -q -p leaseq_native --lib
 generated=bindings-csharp/Leaseq/NativeMethods.g.cs
 if git ls-files --error-unmatch "$generated" >/dev/null 2>&1 && ! git diff --quiet -- "$generated"; then
@@ -49,7 +58,7 @@ mkdir -p "$out"
 mapfile -t sources < <(find "$here/Leaseq" -name '*.cs' -not -path '*/bin/*' -not -path '*/obj/*' | sort)
 mcs -langversion:7.2 -unsafe -optimize+ -warnaserror+ -t:library \
   -doc:"$out/Leaseq.xml" -out:"$out/Leaseq.dll" "${sources[@]}"
-cp "$native_lib" "$out/"
+strip -o "$out/libleaseq_native.so" "$native_lib"
 if $build_only; then
   echo "csharp: built $out/Leaseq.dll and libleaseq_native.so"
   exit 0
@@ -78,21 +87,42 @@ if ((nunit_status != 0 || failed != 0 || passed == 0)); then
   exit 1
 fi
 
-step "package (nuget pack Leaseq.nuspec)"
-nuget pack "$here/Leaseq.nuspec" -BasePath "$out" -OutputDirectory "$out" -NonInteractive -NoPackageAnalysis 2>&1 \
-  | grep -v "netstandard2.0" || true
-package="$out/Leaseq.$version.nupkg"
-[[ -s "$package" ]] || { echo "csharp: $package was not made" >&2; exit 1; }
+step "package (pack.py Leaseq.nuspec: what dotnet pack would make)"
+cp "$here/README.md" "$root/LICENSE-MIT" "$root/LICENSE-APACHE" "$out/"
+package=$(python3 "$here/pack.py" "$here/Leaseq.nuspec" "$out" "$out")
+[[ $package == "$out/Leaseq.$version.nupkg" && -s $package ]] || { echo "csharp: $package was not made" >&2; exit 1; }
+package_size=$(stat -c %s "$package")
+((package_size <= 10 * 1024 * 1024)) || { echo "csharp: $package is $package_size bytes, above 10 MB" >&2; exit 1; }
 
-step "consume $(basename "$package") as a user would"
+step "consume $(basename "$package") from a local feed as a user would (nuget install)"
 consumer=$(mktemp -d "${TMPDIR:-/tmp}/leaseq-nupkg.XXXXXX")
 trap 'rm -rf "$consumer"' EXIT
-python3 -m zipfile -e "$package" "$consumer/package"
-for expected in lib/netstandard2.0/Leaseq.dll runtimes/linux-x64/native/libleaseq_native.so; do
-  [[ -s "$consumer/package/$expected" ]] || { echo "csharp: the package lacks $expected" >&2; exit 1; }
+mkdir "$consumer/feed"
+cp "$package" "$consumer/feed/"
+nuget install Leaseq -Version "$version" -Source "$consumer/feed" -OutputDirectory "$consumer/packages" \
+  -NonInteractive >/dev/null
+installed="$consumer/packages/Leaseq.$version"
+for expected in Leaseq.nuspec README.md LICENSE-MIT LICENSE-APACHE lib/netstandard2.0/Leaseq.dll \
+  lib/netstandard2.0/Leaseq.xml runtimes/linux-x64/native/libleaseq_native.so; do
+  [[ -s "$installed/$expected" ]] || { echo "csharp: the installed package lacks $expected" >&2; exit 1; }
 done
+python3 - "$installed/Leaseq.nuspec" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+
+ns = {"nu": "http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd"}
+metadata = ET.parse(sys.argv[1]).getroot().find("nu:metadata", ns)
+license = metadata.find("nu:license", ns)
+assert license is not None and license.get("type") == "expression", "no license expression"
+assert license.text == "MIT OR Apache-2.0", license.text
+assert metadata.findtext("nu:readme", namespaces=ns) == "README.md", "no readme"
+EOF
+native_glibc=$(objdump -T "$installed/runtimes/linux-x64/native/libleaseq_native.so" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
+echo "nupkg: Leaseq.$version.nupkg $package_size bytes; runtimes/linux-x64/native/libleaseq_native.so" \
+  "$(stat -c %s "$installed/runtimes/linux-x64/native/libleaseq_native.so") bytes, highest $native_glibc;" \
+  "lib/netstandard2.0 with XML docs; license expression and readme set"
 mkdir "$consumer/app"
-cp "$consumer/package/lib/netstandard2.0/Leaseq.dll" "$consumer/package/runtimes/linux-x64/native/libleaseq_native.so" \
+cp "$installed/lib/netstandard2.0/Leaseq.dll" "$installed/runtimes/linux-x64/native/libleaseq_native.so" \
   "$consumer/app/"
 mcs -langversion:7.2 -r:"$consumer/app/Leaseq.dll" -out:"$consumer/app/Sample.exe" "$here/sample/Sample.cs"
 mono "$consumer/app/Sample.exe"

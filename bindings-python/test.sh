@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Python binding: build the abi3 wheel, install it into bindings-python/.venv, then ruff, pytest,
-# mypy (package, tests, typed sample, scripts, bench) and mypy.stubtest (the .pyi against the module).
+# Python binding: build the abi3 wheel for manylinux2014 (glibc 2.17, with zig), install it into
+# bindings-python/.venv, then ruff, pytest, mypy (package, tests, typed sample, scripts, bench) and
+# mypy.stubtest (the .pyi against the module); then the packages as a user gets them
+# (scripts/check_dist.py): the wheel's tags, GLIBC versions and size, installed into a fresh venv
+# with the README quick-start run there; the sdist refused with leaseq's message without cargo,
+# and built from source with it.
 #   bindings-python/test.sh [PYTEST ARGS...]
 #   bindings-python/test.sh --build-only      only build the wheel and install it in the venv
 # Runs against LEASEQ_REDIS_URL; without it, re-runs itself under scripts/with-redis.sh.
@@ -9,6 +13,9 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
+# zig (PyPI ziglang) first on PATH: maturin --zig links against glibc 2.17.
+# shellcheck source=../scripts/zig-env.sh
+source "$root/scripts/zig-env.sh"
 build_only=false
 if [[ "${1:-}" == "--build-only" ]]; then
   build_only=true
@@ -29,10 +36,11 @@ step "tools"
 "$py" -m pip install -q --disable-pip-version-check \
   'maturin>=1.9,<2' pytest pytest-timeout mypy ruff redis 'redis-work-queue==0.1.5'
 
-step "maturin build (abi3 wheel)"
+step "maturin build (abi3 wheel for manylinux2014: glibc 2.17, linked with zig)"
 wheels="$(mktemp -d "${TMPDIR:-/tmp}/leaseq-wheels.XXXXXX")"
 trap 'rm -rf "$wheels"' EXIT
-(cd "$here" && "$venv/bin/maturin" build --release --quiet --out "$wheels")
+(cd "$here" && "$venv/bin/maturin" build --release --quiet --zig --compatibility manylinux2014 \
+  --out "$wheels")
 shopt -s nullglob
 built=("$wheels"/leaseq-*-cp39-abi3-*.whl)
 if ((${#built[@]} != 1)); then
@@ -50,19 +58,26 @@ fi
 cd "$here"
 step "ruff"
 bench="$root/bench/python_lease_complete.py"
-"$venv/bin/ruff" check python tests scripts
+"$venv/bin/ruff" check python tests scripts build_backend
 "$venv/bin/ruff" check --config pyproject.toml "$bench"
-"$venv/bin/ruff" format --check python tests scripts
+"$venv/bin/ruff" format --check python tests scripts build_backend
 "$venv/bin/ruff" format --check --config pyproject.toml "$bench"
 
 step "pytest"
 "$py" -m pytest -q "$@"
 
 step "mypy (strict: package, tests, typed sample, scripts, bench)"
-"$venv/bin/mypy" python/leaseq tests scripts "$bench"
+"$venv/bin/mypy" python/leaseq tests scripts build_backend "$bench"
 
 step "stubtest"
 # Checks the installed package: the compiled module against python/leaseq/_native.pyi.
 (cd "$venv" && "$py" -m mypy.stubtest leaseq)
+
+step "the wheel as a user gets it"
+"$py" scripts/check_dist.py wheel "${built[0]}"
+
+step "the sdist as a user gets it"
+(cd "$here" && "$venv/bin/maturin" sdist --out "$wheels" >/dev/null)
+"$py" scripts/check_dist.py sdist "$wheels"/leaseq-*.tar.gz
 
 echo "python: all checks passed"

@@ -67,6 +67,7 @@ impl WorkQueue {
             .arg(&item.data)
             .invoke_async(&mut connection)
             .await?;
+        self.wait_for_replicas().await?;
         Ok(added == 1)
     }
 
@@ -83,6 +84,7 @@ impl WorkQueue {
             .arg(&item.data)
             .invoke_async(&mut connection)
             .await?;
+        self.wait_for_replicas().await?;
         Ok(())
     }
 
@@ -117,7 +119,9 @@ impl WorkQueue {
             invocation.arg(&item.data);
         }
         let mut connection = self.connection.shared().await?;
-        Ok(invocation.invoke_async(&mut connection).await?)
+        let added = invocation.invoke_async(&mut connection).await?;
+        self.wait_for_replicas().await?;
+        Ok(added)
     }
 
     /// Adds an item at a priority level, and/or not leasable before a delay or a time.
@@ -145,6 +149,7 @@ impl WorkQueue {
             .arg(millis)
             .invoke_async(&mut connection)
             .await?;
+        self.wait_for_replicas().await?;
         Ok(added == 1)
     }
 }

@@ -236,13 +236,9 @@ impl WorkQueue {
         let pattern = self.keys.item_scan_pattern();
         let mut cursor = 0u64;
         loop {
-            let (next, found): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(DEEP_CLEAN_BATCH)
-                .query_async(&mut connection)
+            let (next, found) = self
+                .connection
+                .scan(&self.keys.queue, cursor, &pattern, DEEP_CLEAN_BATCH)
                 .await?;
             for key in found {
                 // SCAN's pattern matched the escaped prefix, but check rather than trust it.

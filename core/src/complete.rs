@@ -50,6 +50,7 @@ impl WorkQueue {
             .arg(self.options.unique_window.as_millis() as u64)
             .invoke_async(&mut connection)
             .await?;
+        self.wait_for_replicas().await?;
         Ok(completed == 1)
     }
 

@@ -1,14 +1,17 @@
 //! One shared, multiplexed, auto-reconnecting connection, and the dedicated connections blocking
-//! leases wait on.
+//! leases wait on; to one server, a Cluster or a Sentinel-monitored master (see `topology.rs`).
 
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::aio::MultiplexedConnection;
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::AsyncConnectionConfig;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::topology::{Shared, Target};
 
 /// How a [`Connection`] waits on Redis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,18 +53,20 @@ impl ConnectionOptions {
 /// Idle blocking connections kept for the next blocking lease.
 const MAX_IDLE_BLOCKING: usize = 32;
 
-/// A connection to one Redis server, shared by any number of [`crate::WorkQueue`]s.
+/// A connection to Redis (one server, a Cluster or a Sentinel-monitored master), shared by any
+/// number of [`crate::WorkQueue`]s.
 ///
 /// Cloning is cheap and gives another handle to the same connection. Operations are multiplexed
-/// over one socket that reconnects by itself; a blocking lease waits on a connection of its own
-/// so it never stalls the others. After `fork()`, a child reconnects on first use.
+/// over one socket (per Cluster node) that reconnects by itself; a blocking lease waits on a
+/// connection of its own so it never stalls the others. After `fork()`, a child reconnects on
+/// first use.
 #[derive(Clone)]
 pub struct Connection {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    client: redis::Client,
+    target: Target,
     options: ConnectionOptions,
     /// This process's connections. Found without a lock: a lock held by another thread at the
     /// instant of a fork stays held for ever in the child, so a child makes a new cell instead.
@@ -80,7 +85,7 @@ struct StateCell {
 }
 
 struct State {
-    shared: Option<ConnectionManager>,
+    shared: Option<Shared>,
     idle_blocking: Vec<BlockingConnection>,
 }
 
@@ -97,10 +102,19 @@ impl Drop for Inner {
 }
 
 impl Connection {
-    /// Opens a connection from a URL: `redis://[user:password@]host:port[/db]`,
-    /// `rediss://…` (TLS, verified against the Mozilla roots; append `#insecure` to skip
-    /// verification) or `unix:///path/to/redis.sock`.
+    /// Opens a connection from a URL:
     ///
+    /// - one server: `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS, verified
+    ///   against the Mozilla roots; append `#insecure` to skip verification) or
+    ///   `unix:///path/to/redis.sock`;
+    /// - a Redis Cluster: `redis+cluster://[user:password@]host:port[,host:port…]` (seed nodes:
+    ///   give several, ideally every master), `rediss+cluster://…` with TLS;
+    /// - a master found through Sentinel:
+    ///   `redis+sentinel://[user:password@]host:port[,host:port…]/master-name[/db]` (the
+    ///   Sentinels' addresses; user and password are the data nodes'), `rediss+sentinel://…`
+    ///   with TLS to Sentinels and data nodes alike.
+    ///
+    /// On a Cluster every queue name needs a `{hash tag}` (see [`crate::WorkQueue::new`]).
     /// Connects at once, so a server that cannot be reached is an [`ErrorKind::Connection`] error
     /// here rather than at the first operation.
     pub async fn open(url: &str) -> Result<Connection> {
@@ -112,11 +126,10 @@ impl Connection {
         options.validate()?;
         // rediss:// needs a process-wide crypto provider; Err means one is installed already.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = redis::Client::open(url)
-            .map_err(|err| Error::invalid_argument(format!("invalid Redis URL {url:?}: {err}")))?;
+        let target = Target::parse(url)?;
         let connection = Connection {
             inner: Arc::new(Inner {
-                client,
+                target,
                 options,
                 cell: AtomicPtr::new(std::ptr::null_mut()),
                 closed: AtomicBool::new(false),
@@ -187,53 +200,106 @@ impl Connection {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The shared multiplexed connection, (re)made on first use in this process.
-    pub(crate) async fn shared(&self) -> Result<ConnectionManager> {
+    /// True if this connection goes to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.inner.target, Target::Cluster { .. })
+    }
+
+    /// The shared multiplexed connection, (re)made on first use in this process, and again
+    /// after it saw the Sentinel master move.
+    pub(crate) async fn shared(&self) -> Result<Shared> {
         if self.is_closed() {
             return Err(closed_error());
         }
         if let Some(shared) = &self.state().shared {
-            return Ok(shared.clone());
+            if !shared.is_stale() {
+                return Ok(shared.clone());
+            }
         }
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.inner.options.connect_timeout))
-            .set_response_timeout(self.inner.options.response_timeout)
-            .set_number_of_retries(2);
-        let manager = ConnectionManager::new_with_config(self.inner.client.clone(), config)
-            .await
-            .map_err(|err| self.connect_error(err))?;
+        let options = &self.inner.options;
+        let made = self.inner.target.connect_shared(options).await;
+        let made = made.map_err(|err| self.connect_error(err))?;
         if self.is_closed() {
             return Err(closed_error());
         }
-        Ok(self.state().shared.get_or_insert(manager).clone())
+        let mut state = self.state();
+        match &state.shared {
+            Some(current) if !current.is_stale() => Ok(current.clone()),
+            _ => Ok(state.shared.insert(made).clone()),
+        }
     }
 
-    /// A connection of its own for one blocking command; give it back with
+    /// A connection of its own for one blocking command on `key`; give it back with
     /// [`Connection::put_blocking`] only if that command finished.
-    pub(crate) async fn take_blocking(&self) -> Result<BlockingConnection> {
+    pub(crate) async fn take_blocking(&self, key: &str) -> Result<BlockingConnection> {
         if self.is_closed() {
             return Err(closed_error());
         }
-        if let Some(connection) = self.state().idle_blocking.pop() {
-            return Ok(connection);
-        }
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(self.inner.options.connect_timeout))
-            .set_response_timeout(None);
-        let mut connection = self
-            .inner
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(|err| self.connect_error(err))?;
-        let client_id: i64 = redis::cmd("CLIENT")
-            .arg("ID")
-            .query_async(&mut connection)
-            .await?;
+        let route = self
+            .is_cluster()
+            .then(|| Route::with_key(key, SlotAddr::Master));
+        let pooled = self.state().idle_blocking.pop();
+        let mut link = match pooled {
+            Some(pooled) => pooled.connection,
+            None => self.open_blocking().await?,
+        };
+        // On a Cluster the id is the one on the node that owns `key`'s slot now.
+        let client_id = match (&mut link, route) {
+            (BlockingLink::Cluster(cluster), Some(route)) => {
+                let id = cluster
+                    .route_command(
+                        redis::cmd("CLIENT").arg("ID").clone(),
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route)),
+                    )
+                    .await?;
+                redis::from_redis_value(id)?
+            }
+            (link, _) => redis::cmd("CLIENT").arg("ID").query_async(link).await?,
+        };
         Ok(BlockingConnection {
-            connection,
+            connection: link,
             client_id,
+            route,
         })
+    }
+
+    async fn open_blocking(&self) -> Result<BlockingLink> {
+        let options = &self.inner.options;
+        let connect_timeout = options.connect_timeout;
+        match &self.inner.target {
+            Target::Cluster { .. } => {
+                let client = self.inner.target.cluster_client(options, false)?;
+                // Bounded by a timeout of our own (redis-rs issue 1953).
+                let connected =
+                    tokio::time::timeout(connect_timeout * 3, client.get_async_connection()).await;
+                match connected {
+                    Ok(connected) => Ok(BlockingLink::Cluster(
+                        connected.map_err(|err| self.connect_error(err))?,
+                    )),
+                    Err(_) => Err(Error::new(
+                        ErrorKind::Connection,
+                        format!(
+                            "cannot connect to the Redis Cluster at {}: timed out",
+                            self.inner.target.describe()
+                        ),
+                    )),
+                }
+            }
+            _ => {
+                let client = match self.shared().await? {
+                    Shared::Sentinel { client, .. } => client,
+                    _ => self.inner.target.single_client().clone(),
+                };
+                let config = AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(connect_timeout))
+                    .set_response_timeout(None);
+                let connection = client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await
+                    .map_err(|err| self.connect_error(err))?;
+                Ok(BlockingLink::Single(connection))
+            }
+        }
     }
 
     pub(crate) fn put_blocking(&self, connection: BlockingConnection) {
@@ -245,13 +311,135 @@ impl Connection {
             state.idle_blocking.push(connection);
         }
     }
+
+    /// Ends the blocking commands of `connections` (`CLIENT UNBLOCK`, sent to the node each waits on).
+    pub(crate) async fn unblock(&self, connections: &[i64], route: Option<Route>) -> Result<()> {
+        let mut shared = self.shared().await?;
+        match (&mut shared, route) {
+            (Shared::Cluster(cluster), Some(route)) => {
+                for id in connections {
+                    cluster
+                        .route_command(
+                            redis::cmd("CLIENT").arg("UNBLOCK").arg(id).clone(),
+                            RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route)),
+                        )
+                        .await?;
+                }
+            }
+            (shared, _) => {
+                let mut pipe = redis::pipe();
+                for id in connections {
+                    pipe.cmd("CLIENT").arg("UNBLOCK").arg(id);
+                }
+                let _: redis::Value = pipe.query_async(shared).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `WAIT replicas timeout` on the node holding `slot_key` (the one server, the Sentinel
+    /// master): how many replicas acknowledged this connection's writes so far.
+    pub(crate) async fn wait_replicas(
+        &self,
+        slot_key: &str,
+        replicas: u32,
+        timeout: Duration,
+    ) -> Result<u64> {
+        let mut shared = self.shared().await?;
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(replicas).arg(timeout.as_millis().max(1) as u64);
+        match &mut shared {
+            Shared::Cluster(cluster) => {
+                let route = Route::with_key(slot_key, SlotAddr::Master);
+                let reply = cluster
+                    .route_command(
+                        wait,
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route)),
+                    )
+                    .await?;
+                Ok(redis::from_redis_value(reply)?)
+            }
+            shared => Ok(wait.query_async(shared).await?),
+        }
+    }
+
+    /// One `SCAN` step over the keys of the node that holds `slot_key`'s slot (on one server:
+    /// over that server). Returns the next cursor (0 when done) and the keys found.
+    pub(crate) async fn scan(
+        &self,
+        slot_key: &str,
+        cursor: u64,
+        pattern: &str,
+        count: u64,
+    ) -> Result<(u64, Vec<Vec<u8>>)> {
+        let mut shared = self.shared().await?;
+        let mut scan = redis::cmd("SCAN");
+        scan.arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(count);
+        match &mut shared {
+            Shared::Cluster(cluster) => {
+                let route = Route::with_key(slot_key, SlotAddr::Master);
+                let reply = cluster
+                    .route_command(
+                        scan,
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route)),
+                    )
+                    .await?;
+                Ok(redis::from_redis_value(reply)?)
+            }
+            shared => Ok(scan.query_async(shared).await?),
+        }
+    }
 }
 
 /// A connection that runs one blocking command at a time, and its server-side id so another
-/// connection can end that command early with `CLIENT UNBLOCK`.
+/// connection can end that command early with `CLIENT UNBLOCK` ([`Connection::unblock`]).
 pub(crate) struct BlockingConnection {
-    pub connection: MultiplexedConnection,
+    pub connection: BlockingLink,
     pub client_id: i64,
+    /// On a Cluster, the slot (and so the node) the command waits on.
+    pub route: Option<Route>,
+}
+
+/// A blocking connection: to the one server (or Sentinel master), or a Cluster connection of its
+/// own whose commands go to the node owning their key.
+pub(crate) enum BlockingLink {
+    Single(MultiplexedConnection),
+    Cluster(ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for BlockingLink {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            BlockingLink::Single(c) => c.req_packed_command(cmd),
+            BlockingLink::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            BlockingLink::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            BlockingLink::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            BlockingLink::Single(c) => c.get_db(),
+            BlockingLink::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 pub(crate) fn closed_error() -> Error {
@@ -262,7 +450,7 @@ impl Connection {
     /// Any failure to connect is a connection error, and says where we tried (never the password).
     fn connect_error(&self, err: redis::RedisError) -> Error {
         let err = Error::from(err);
-        let address = self.inner.client.get_connection_info().addr();
+        let address = self.inner.target.describe();
         match err.kind() {
             ErrorKind::InvalidArgument => err,
             _ => Error::new(

@@ -98,7 +98,16 @@ impl std::error::Error for Error {}
 
 impl From<redis::RedisError> for Error {
     fn from(err: redis::RedisError) -> Error {
-        let kind = if err.is_timeout() {
+        let kind = if let Some(code @ ("NOPERM" | "NOAUTH" | "WRONGPASS")) = err.code() {
+            // The server refuses this user (ACL): a connection error, with what to check.
+            return Error::new(
+                ErrorKind::Connection,
+                format!(
+                    "redis refused the user ({code}: check the user's ACL rules allow the \
+                     queue's keys and commands): {err}"
+                ),
+            );
+        } else if err.is_timeout() {
             ErrorKind::Timeout
         } else if err.is_io_error() || err.is_connection_refusal() || err.is_connection_dropped() {
             ErrorKind::Connection

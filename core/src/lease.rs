@@ -148,14 +148,14 @@ impl WorkQueue {
             None => 0.0,
             Some(wait) => wait.as_millis() as f64 / 1000.0 + 1.0,
         };
-        let mut flag = self.connection.take_blocking().await?;
-        let mut list = self.connection.take_blocking().await?;
+        let mut flag = self.connection.take_blocking(&self.keys.signal).await?;
+        let mut list = self.connection.take_blocking(&self.keys.queue).await?;
         let list_key = if paused {
             &self.keys.signal
         } else {
             &self.keys.queue
         };
-        let ids = [flag.client_id, list.client_id];
+        let (ids, route) = ([flag.client_id, list.client_id], flag.route);
         let waited = {
             let on_flag = blmove_in_place(&mut flag, &self.keys.signal, server_timeout);
             let on_list = blmove_in_place(&mut list, list_key, server_timeout);
@@ -172,18 +172,9 @@ impl WorkQueue {
                 woke = &mut on_list => list_result = Some(woke),
                 () = &mut timer => {}
             }
-            let mut shared = self.connection.shared().await?;
             // A wait may not have reached the server yet: unblock until each has returned.
             while flag_result.is_none() || list_result.is_none() {
-                let _: redis::Value = redis::pipe()
-                    .cmd("CLIENT")
-                    .arg("UNBLOCK")
-                    .arg(ids[0])
-                    .cmd("CLIENT")
-                    .arg("UNBLOCK")
-                    .arg(ids[1])
-                    .query_async(&mut shared)
-                    .await?;
+                self.connection.unblock(&ids, route).await?;
                 let pause = tokio::time::sleep(Duration::from_millis(2));
                 tokio::pin!(pause);
                 loop {

@@ -40,12 +40,15 @@ mod connection;
 mod dead;
 mod duration;
 mod error;
+mod inspect;
 mod item;
 mod keys;
 mod lease;
 mod queue;
 mod runtime;
+mod schema;
 mod scripts;
+mod topology;
 mod worker;
 
 pub use add::{AddOptions, MAX_PRIORITY};
@@ -54,9 +57,14 @@ pub use connection::{Connection, ConnectionOptions};
 pub use dead::DeadItem;
 pub use duration::{from_secs_f64, lease_from_secs_f64, lease_millis, MAX_LEASE};
 pub use error::{Error, ErrorKind, Result};
+pub use inspect::{
+    find_queues, ItemInfo, ItemList, ItemState, QueueStats, SCAN_BATCH, STATS_KEEP_MINUTES,
+    STATS_MINUTES,
+};
 pub use item::{id_from_bytes, validate_id, Item, MAX_ITEM_BYTES};
 pub use queue::{CleanReport, QueueOptions, WorkQueue};
 pub use runtime::runtime;
+pub use schema::SCHEMA_VERSION;
 pub use worker::{
     Handler, HandlerFuture, Hooks, JobOutcome, Router, Worker, WorkerCounters, WorkerOptions,
 };

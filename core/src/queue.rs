@@ -7,6 +7,7 @@ use crate::connection::Connection;
 use crate::duration::MAX_LEASE;
 use crate::error::{Error, Result};
 use crate::keys::Keys;
+use crate::schema::SchemaChecked;
 
 /// How a queue handle retries failed items and refuses recent duplicates.
 ///
@@ -29,6 +30,15 @@ pub struct QueueOptions {
     /// push its id) in separate commands. A clean that finds such ids takes this much longer.
     /// Default 1 s.
     pub clean_grace: Duration,
+    /// Durability opt-in: add and complete return only once this many replicas of the queue's
+    /// master acknowledged the write (Redis `WAIT`), so a failover that promotes one of them
+    /// keeps it. Default 0 (off: Redis replication is asynchronous, and a write acknowledged just
+    /// before a failover can be lost). See `spec/key-schema.md`, "Durability".
+    pub wait_replicas: u32,
+    /// How long add and complete wait for `wait_replicas`; if fewer acknowledge in time the call
+    /// fails with a Timeout error (the write is on the master, not yet on enough replicas).
+    /// Default 1 s.
+    pub wait_timeout: Duration,
 }
 
 impl Default for QueueOptions {
@@ -39,12 +49,19 @@ impl Default for QueueOptions {
             backoff_max: Duration::from_secs(3600),
             unique_window: Duration::ZERO,
             clean_grace: Duration::from_secs(1),
+            wait_replicas: 0,
+            wait_timeout: Duration::from_secs(1),
         }
     }
 }
 
 impl QueueOptions {
     fn validate(&self) -> Result<()> {
+        if self.wait_replicas > 0 && self.wait_timeout.is_zero() {
+            return Err(Error::invalid_argument(
+                "wait_timeout must be positive when wait_replicas is set",
+            ));
+        }
         if self.max_attempts == 0 {
             return Err(Error::invalid_argument("max_attempts must be at least 1"));
         }
@@ -74,7 +91,7 @@ impl QueueOptions {
 /// renewed through another. Each `WorkQueue::new` gets a fresh session id.
 #[derive(Clone)]
 pub struct WorkQueue {
-    pub(crate) connection: Connection,
+    pub(crate) connection: SchemaChecked,
     pub(crate) keys: Arc<Keys>,
     pub(crate) session: Arc<str>,
     pub(crate) options: Arc<QueueOptions>,
@@ -94,7 +111,9 @@ pub struct CleanReport {
 impl WorkQueue {
     /// A queue whose keys start with `name` (the key prefix, e.g. `"jobs"` or `"{jobs}"`).
     ///
-    /// Fails with [`crate::ErrorKind::InvalidArgument`] if `name` is empty.
+    /// Fails with [`crate::ErrorKind::InvalidArgument`] if `name` is empty, or if the connection
+    /// goes to a Redis Cluster and `name` has no `{hash tag}` (name the queue `"{jobs}"`, not
+    /// `"jobs"`, so all its keys share one slot; see `spec/key-schema.md`).
     pub fn new(connection: &Connection, name: &str) -> Result<WorkQueue> {
         WorkQueue::with_options(connection, name, QueueOptions::default())
     }
@@ -106,8 +125,15 @@ impl WorkQueue {
         options: QueueOptions,
     ) -> Result<WorkQueue> {
         options.validate()?;
+        if connection.is_cluster() && !crate::topology::has_hash_tag(name) {
+            return Err(Error::invalid_argument(format!(
+                "queue name {name:?} has no {{hash tag}}: on a Redis Cluster all of a queue's \
+                 keys must share one slot; name it \"{{{name}}}\" (as in \"{{jobs}}\"), and use \
+                 that same name in every client of the queue"
+            )));
+        }
         Ok(WorkQueue {
-            connection: connection.clone(),
+            connection: SchemaChecked::new(connection, name),
             keys: Arc::new(Keys::new(name)?),
             session: uuid::Uuid::new_v4().simple().to_string().into(),
             options: Arc::new(options),
@@ -155,6 +181,30 @@ impl WorkQueue {
     /// The number of items added with a delay (or scheduled) or waiting to be retried, not yet due.
     pub async fn delayed_len(&self) -> Result<u64> {
         self.zcard(&self.keys.delayed).await
+    }
+
+    /// With [`QueueOptions::wait_replicas`] set: waits until that many replicas have this
+    /// connection's writes so far (`WAIT`, on the queue's master), or fails with a Timeout error.
+    pub(crate) async fn wait_for_replicas(&self) -> Result<()> {
+        let wanted = self.options.wait_replicas;
+        if wanted == 0 {
+            return Ok(());
+        }
+        let timeout = self.options.wait_timeout;
+        let acked = self
+            .connection
+            .wait_replicas(&self.keys.queue, wanted, timeout)
+            .await?;
+        if acked < u64::from(wanted) {
+            return Err(Error::new(
+                crate::ErrorKind::Timeout,
+                format!(
+                    "written on the master, but only {acked} of {wanted} replicas acknowledged it \
+                     within {timeout:?}: a failover now could lose it"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub(crate) async fn zcard(&self, key: &str) -> Result<u64> {

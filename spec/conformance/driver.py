@@ -546,6 +546,24 @@ def check_after(after: dict[str, Any], keys: dict[str, dict[str, Any]]) -> list[
 # Running
 
 
+def raw_client(url: str) -> Any:
+    """A redis-py client for setup and checks: RedisCluster for a `redis+cluster://` URL, the
+    Sentinels' current master for a `redis+sentinel://` URL, a plain client otherwise."""
+    for scheme in ("redis+cluster://", "redis+sentinel://"):
+        if url.startswith(scheme):
+            rest = url[len(scheme) :]
+            hosts, _, master = rest.partition("/")
+            addresses = [(h.rsplit(":", 1)[0], int(h.rsplit(":", 1)[1])) for h in hosts.split(",")]
+            if scheme == "redis+cluster://":
+                from redis.cluster import ClusterNode, RedisCluster
+
+                return RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in addresses])
+            from redis.sentinel import Sentinel
+
+            return Sentinel(addresses).master_for(master.split("/")[0])
+    return redis.Redis.from_url(url)
+
+
 def closed_port_url() -> str:
     """A URL no server listens on: a port the kernel just handed out and we closed again."""
     with socket.socket() as probe:
@@ -568,7 +586,7 @@ def prepare(case: dict[str, Any], prefix: str, url: str) -> dict[str, Any]:
             if target == "unreachable":
                 step["args"]["url"] = closed_port_url()
             elif target == "wrong-password":
-                step["args"]["url"] = url.replace("redis://", "redis://nobody:wrong@", 1)
+                step["args"]["url"] = url.replace("://", "://nobody:wrong@", 1)
     return case
 
 
@@ -591,7 +609,7 @@ def run_language(
 ) -> tuple[int, str]:
     """Runs every case in one language, printing each failure; returns how many passed, and a
     note for the summary ("" when there is nothing to say)."""
-    client = redis.Redis.from_url(url)
+    client = raw_client(url)
     passed = 0
     runner: Runner | None = None
     deaths_in_a_row = 0

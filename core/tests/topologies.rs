@@ -1,0 +1,236 @@
+//! Beyond one server: a Redis Cluster, a Sentinel-monitored master, TLS with an ACL user.
+//!
+//! Run under `scripts/with-servers.sh` (`make test-servers`), which starts them and sets
+//! LEASEQ_CLUSTER_URL, LEASEQ_SENTINEL_URL and LEASEQ_TLS_URL. Without those variables each test
+//! says so and passes (so `cargo test -p leaseq` under `scripts/with-redis.sh` stays green);
+//! LEASEQ_REQUIRE_SERVERS=1 turns that into a failure.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::LEASE;
+use leaseq::{Connection, ErrorKind, Item, WorkQueue};
+
+fn server_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var("LEASEQ_REQUIRE_SERVERS").is_err(),
+                "{var} is not set: run under scripts/with-servers.sh"
+            );
+            eprintln!("{var} is not set: skipped (run under scripts/with-servers.sh)");
+            None
+        }
+    }
+}
+
+/// Raw commands to whatever node owns the key (a Cluster connection for a Cluster).
+fn raw_set(url: &str, key: &str, value: &str) {
+    if let Some(nodes) = url.strip_prefix("redis+cluster://") {
+        let nodes: Vec<String> = nodes.split(',').map(|n| format!("redis://{n}")).collect();
+        let client = redis::cluster::ClusterClient::new(nodes).unwrap();
+        let mut connection = client.get_connection().unwrap();
+        let _: () = redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .query(&mut connection)
+            .unwrap();
+    } else {
+        panic!("raw_set: not a cluster URL {url}");
+    }
+}
+
+/// Every operation kind once: add, blocking lease woken by an add, renew, complete, fail,
+/// counts, light and deep clean, dead letters, pause.
+async fn every_operation(connection: &Connection, name: &str) {
+    let queue = WorkQueue::new(connection, name).unwrap();
+    assert!(queue.add_item(&Item::with_id("a", "1")).await.unwrap());
+    assert!(!queue.add_item(&Item::with_id("a", "1")).await.unwrap());
+    assert_eq!(
+        queue
+            .add_items(&[Item::with_id("b", "2"), Item::with_id("c", "3")])
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(queue.queue_len().await.unwrap(), 3);
+    let mut leased = Vec::new();
+    while let Some(item) = queue.lease(LEASE, false, None).await.unwrap() {
+        leased.push(item);
+    }
+    assert_eq!(leased.len(), 3);
+    assert_eq!(queue.processing().await.unwrap(), 3);
+    assert!(queue.renew(&leased[0], LEASE).await.unwrap());
+    for item in &leased {
+        assert!(queue.complete(item).await.unwrap());
+        assert!(!queue.complete(item).await.unwrap());
+    }
+
+    // A blocking lease on an empty queue wakes within milliseconds of an add.
+    let waiter = {
+        let queue = queue.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let item = queue
+                .lease(LEASE, true, Some(Duration::from_secs(10)))
+                .await
+                .unwrap();
+            (item, started.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let added = Instant::now();
+    queue.add_item(&Item::with_id("late", "x")).await.unwrap();
+    let (item, waited) = waiter.await.unwrap();
+    let item = item.expect("the blocking lease saw the add");
+    assert_eq!(item.id, "late");
+    assert!(
+        waited >= Duration::from_millis(250),
+        "it did block ({waited:?})"
+    );
+    assert!(added.elapsed() < Duration::from_secs(2), "woke late");
+    assert!(queue.complete(&item).await.unwrap());
+
+    // A blocking lease that times out returns None on time.
+    let started = Instant::now();
+    let none = queue
+        .lease(LEASE, true, Some(Duration::from_millis(200)))
+        .await
+        .unwrap();
+    assert!(none.is_none());
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // Failure to the dead letters and back.
+    queue.add_item(&Item::with_id("f", "x")).await.unwrap();
+    let item = queue.lease(LEASE, false, None).await.unwrap().unwrap();
+    queue.fail(&item, "boom", None).await.unwrap();
+    assert_eq!(
+        queue.delayed_len().await.unwrap() + queue.dead_len().await.unwrap(),
+        1
+    );
+    queue.pause().await.unwrap();
+    assert!(queue.is_paused().await.unwrap());
+    assert!(queue.resume().await.unwrap());
+    assert_eq!(queue.light_clean().await.unwrap().requeued, 0);
+}
+
+#[tokio::test]
+async fn cluster_every_operation_and_deep_clean() {
+    let Some(url) = server_url("LEASEQ_CLUSTER_URL") else {
+        return;
+    };
+    let connection = Connection::open(&url).await.unwrap();
+    assert!(connection.is_cluster());
+    // Queues whose tags land on different nodes.
+    for tag in ["a", "b", "c", "jobs"] {
+        let name = format!("{}{{{tag}}}", common::prefix("cl"));
+        every_operation(&connection, &name).await;
+    }
+    // Deep clean scans the node that holds the queue's slot.
+    let name = format!("{{{}}}", common::prefix("deep"));
+    let queue = WorkQueue::new(&connection, &name).unwrap();
+    queue.add_item(&Item::with_id("q", "x")).await.unwrap();
+    raw_set(&url, &format!("{name}:item:orphan"), "o");
+    let report = queue.deep_clean().await.unwrap();
+    assert_eq!(report.requeued, 1);
+    assert_eq!(queue.queue_len().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn cluster_refuses_a_queue_name_without_a_hash_tag() {
+    let Some(url) = server_url("LEASEQ_CLUSTER_URL") else {
+        return;
+    };
+    let connection = Connection::open(&url).await.unwrap();
+    let err = WorkQueue::new(&connection, "jobs").err().expect("refused");
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(err.message().contains("{jobs}"), "{}", err.message());
+    assert!(WorkQueue::new(&connection, "{jobs}").is_ok());
+    assert!(WorkQueue::new(&connection, "app:{jobs}:eu").is_ok());
+}
+
+#[tokio::test]
+async fn sentinel_every_operation() {
+    let Some(url) = server_url("LEASEQ_SENTINEL_URL") else {
+        return;
+    };
+    let connection = Connection::open(&url).await.unwrap();
+    assert!(!connection.is_cluster());
+    every_operation(&connection, &common::prefix("sentinel")).await;
+    let queue = WorkQueue::new(&connection, &common::prefix("sentinel-deep")).unwrap();
+    queue.add_item(&Item::with_id("q", "x")).await.unwrap();
+    assert_eq!(queue.deep_clean().await.unwrap().requeued, 0);
+}
+
+#[tokio::test]
+async fn tls_with_an_acl_user_on_its_key_pattern() {
+    let Some(url) = server_url("LEASEQ_TLS_URL") else {
+        return;
+    };
+    let connection = Connection::open(&url).await.unwrap();
+    // The harness's user `app` may use keys `{app}*` only.
+    every_operation(&connection, &format!("{{app}}{}", common::prefix("tls"))).await;
+}
+
+#[tokio::test]
+async fn a_user_without_permission_gets_a_typed_error_at_once() {
+    let Some(url) = server_url("LEASEQ_TLS_URL") else {
+        return;
+    };
+    let connection = Connection::open(&url).await.unwrap();
+    let queue = WorkQueue::new(&connection, "{other}").unwrap();
+    let started = Instant::now();
+    let err = queue.add_item(&Item::with_id("x", "y")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection, "{err}");
+    assert!(err.message().contains("NOPERM"), "{}", err.message());
+    let err = queue
+        .lease(LEASE, true, Some(Duration::from_secs(30)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2), "no hang");
+
+    // A wrong password is refused at open, also typed.
+    let wrong = url.replace("s3cret", "wrong");
+    let err = Connection::open(&wrong).await.err().expect("refused");
+    assert_eq!(err.kind(), ErrorKind::Connection, "{err}");
+    assert!(
+        !err.message().contains("wrong@"),
+        "no password in {}",
+        err.message()
+    );
+}
+
+#[tokio::test]
+async fn bad_topology_urls_are_invalid_arguments() {
+    for url in [
+        "redis+sentinel://127.0.0.1:1",
+        "redis+cluster://",
+        "redis+cluster://127.0.0.1:1/2",
+    ] {
+        let err = Connection::open(url).await.err().expect(url);
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{url}: {err}");
+    }
+    // Nothing listening: a connection error, not a hang.
+    let port = common::free_port();
+    for url in [
+        format!("redis+cluster://127.0.0.1:{port}"),
+        format!("redis+sentinel://127.0.0.1:{port}/m"),
+    ] {
+        let started = Instant::now();
+        let err = Connection::open_with(
+            &url,
+            leaseq::ConnectionOptions {
+                connect_timeout: Duration::from_millis(500),
+                ..Default::default()
+            },
+        )
+        .await
+        .err()
+        .expect("refused");
+        assert_eq!(err.kind(), ErrorKind::Connection, "{url}: {err}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{url}");
+    }
+}
