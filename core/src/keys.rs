@@ -96,7 +96,9 @@ impl Keys {
 }
 
 /// The per-queue key names of the schema (`<p>:<name>`).
-const QUEUE_KEY_NAMES: [&str; 13] = [
+const QUEUE_KEY_NAMES: [&str; 14] = [
+    "schema",
+    "stats",
     "queue",
     "processing",
     "cleaning",
@@ -109,8 +111,6 @@ const QUEUE_KEY_NAMES: [&str; 13] = [
     "dead",
     "paused",
     "signal",
-    // Not a key leaseq writes, but a name future versions may take: kept out of ids' tails too.
-    "fence",
 ];
 /// The per-id key names of the schema (`<p>:<name>:<id>`).
 const ID_KEY_NAMES: [&str; 4] = ["item", "lease", "leased_by_session", "done"];

@@ -24,6 +24,12 @@ pub struct QueueOptions {
     pub backoff_max: Duration,
     /// How long after an item is completed [`WorkQueue::add_item`] refuses its id. Default 0 (off).
     pub unique_window: Duration,
+    /// How long a clean leaves alone an id it finds in processing without a lease, or an item
+    /// in no list, before it reclaims it: such an id must be seen that way twice, this far apart,
+    /// because `redis-work-queue` clients pop an id and write its lease (or write an item and
+    /// push its id) in separate commands. A clean that finds such ids takes this much longer.
+    /// Default 1 s.
+    pub clean_grace: Duration,
     /// Durability opt-in: add and complete return only once this many replicas of the queue's
     /// master acknowledged the write (Redis `WAIT`), so a failover that promotes one of them
     /// keeps it. Default 0 (off: Redis replication is asynchronous, and a write acknowledged just
@@ -33,12 +39,6 @@ pub struct QueueOptions {
     /// fails with a Timeout error (the write is on the master, not yet on enough replicas).
     /// Default 1 s.
     pub wait_timeout: Duration,
-    /// How long a clean leaves alone an id it finds in processing without a lease, or an item
-    /// in no list, before it reclaims it: such an id must be seen that way twice, this far apart,
-    /// because `redis-work-queue` clients pop an id and write its lease (or write an item and
-    /// push its id) in separate commands. A clean that finds such ids takes this much longer.
-    /// Default 1 s.
-    pub clean_grace: Duration,
 }
 
 impl Default for QueueOptions {
@@ -48,9 +48,9 @@ impl Default for QueueOptions {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(3600),
             unique_window: Duration::ZERO,
+            clean_grace: Duration::from_secs(1),
             wait_replicas: 0,
             wait_timeout: Duration::from_secs(1),
-            clean_grace: Duration::from_secs(1),
         }
     }
 }
