@@ -11,10 +11,10 @@
 //! handle's clones share it), so it costs nothing on the per-job path.
 
 use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::topology::Shared;
-use tokio::sync::OnceCell;
 
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -29,7 +29,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub(crate) struct SchemaChecked {
     connection: Connection,
     schema_key: Arc<str>,
-    checked: Arc<OnceCell<()>>,
+    /// A flag, not a lock or a `OnceCell`: a task forked away in the middle of the first check
+    /// (pre-forked worker pools) would leave a held lock in the child for ever, and its every
+    /// operation would hang. Two tasks may both check at first; the check is idempotent.
+    checked: Arc<AtomicBool>,
 }
 
 impl SchemaChecked {
@@ -37,7 +40,7 @@ impl SchemaChecked {
         SchemaChecked {
             connection: connection.clone(),
             schema_key: format!("{prefix}:schema").into(),
-            checked: Arc::new(OnceCell::new()),
+            checked: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -45,16 +48,13 @@ impl SchemaChecked {
     /// A failed check (including a connection error) is not cached: the next call checks again.
     pub(crate) async fn shared(&self) -> Result<Shared> {
         let mut shared = self.connection.shared().await?;
-        if self.checked.get().is_none() {
-            self.checked
-                .get_or_try_init(|| async {
-                    let stored: Option<String> = redis::cmd("GET")
-                        .arg(&*self.schema_key)
-                        .query_async(&mut shared)
-                        .await?;
-                    check_version(&self.schema_key, stored.as_deref())
-                })
+        if !self.checked.load(Ordering::Acquire) {
+            let stored: Option<String> = redis::cmd("GET")
+                .arg(&*self.schema_key)
+                .query_async(&mut shared)
                 .await?;
+            check_version(&self.schema_key, stored.as_deref())?;
+            self.checked.store(true, Ordering::Release);
         }
         Ok(shared)
     }
