@@ -311,15 +311,12 @@ test('worker options are checked: out of range is EINVAL, wrong types throw', as
   assert.throws(() => new Worker(queue, handler, { before: 42 }), (err) => err instanceof Error)
 })
 
-test('a worker on a closed connection keeps trying, and stops when asked', async () => {
+test('a worker on a closed connection ends run with a connection error', async () => {
   const connection = await Connection.open(redisUrl)
   const queue = new WorkQueue(connection, uniquePrefix('worker-closed'))
   connection.close()
   const worker = new Worker(queue, async () => {})
-  const run = worker.run()
-  await sleep(300)
-  worker.stop()
-  await run
+  await assert.rejects(worker.run(), { code: 'ECONNECTION', message: /closed/ })
   assert.equal(worker.counters().leased, 0)
 })
 
