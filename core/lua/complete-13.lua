@@ -27,9 +27,7 @@ local refused = wrong_types({KEYS[6], 'zset', KEYS[7], 'hash', KEYS[8], 'hash', 
 if refused then
   return refused
 end
--- From the tail, stopping at the first match: leases push at the head and items are mostly
--- finished oldest first, so this is O(1) in practice where a count of 0 read the whole list.
-local removed = redis.call('LREM', KEYS[2], -1, id)
+local removed = redis.call('LREM', KEYS[2], 0, id)
 if removed == 0 then
   refused = wrong_types({KEYS[10], 'zset', KEYS[11], 'zset', KEYS[12], 'zset', KEYS[4], 'list'})
   if refused then

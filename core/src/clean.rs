@@ -81,13 +81,6 @@ impl WorkQueue {
             (&self.keys.dead, "zset"),
         ])
         .await?;
-        let mut connection = self.connection.shared().await?;
-        let leftovers: Vec<Vec<u8>> = redis::cmd("LRANGE")
-            .arg(&self.keys.cleaning)
-            .arg(0)
-            .arg(DEEP_CLEAN_BATCH as i64 - 1)
-            .query_async(&mut connection)
-            .await?;
         let mut offset = 0u64;
         loop {
             let step = self.light_clean_step(offset, &[]).await?;
@@ -102,9 +95,26 @@ impl WorkQueue {
         }
         // Ids an old-generation cleaner crashed on (or is working on now): each first sighting
         // removes a non-orphan from `cleaning`; orphans wait for their second sighting.
-        for id in leftovers {
-            if self.requeue_orphan(&id, true, true).await? == 1 {
-                suspects.orphans.push((id, true));
+        // Read page by page: the first sightings remove entries, so the next page starts after
+        // the orphans this pass kept, and a list of any length is finished in one clean.
+        let mut connection = self.connection.shared().await?;
+        let mut kept = 0i64;
+        loop {
+            let page: Vec<Vec<u8>> = redis::cmd("LRANGE")
+                .arg(&self.keys.cleaning)
+                .arg(kept)
+                .arg(kept + DEEP_CLEAN_BATCH as i64 - 1)
+                .query_async(&mut connection)
+                .await?;
+            let full = page.len() as u64 == DEEP_CLEAN_BATCH;
+            for id in page {
+                if self.requeue_orphan(&id, true, true).await? == 1 {
+                    suspects.orphans.push((id, true));
+                    kept += 1;
+                }
+            }
+            if !full {
+                break;
             }
         }
         Ok(())
