@@ -11,8 +11,15 @@ redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
   --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" >/dev/null
 
 stop() {
-  if [[ -s "$dir/redis.pid" ]]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; fi
-  rm -rf "$dir"
+  if [[ -s "$dir/redis.pid" ]]; then
+    local pid
+    pid=$(cat "$dir/redis.pid")
+    kill "$pid" 2>/dev/null || true
+    # Wait for it to exit: a server still writing its log on the way out made rm -rf fail with
+    # "Directory not empty", which failed the command that had passed.
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  fi
+  rm -rf "$dir" || true
 }
 trap stop EXIT
 
