@@ -200,25 +200,25 @@ async fn queues(connection: &Connection, json: bool) -> CliResult<()> {
         return Ok(());
     }
     let rows: Vec<Vec<String>> = summaries.iter().map(summary_row).collect();
-    view::print_table(
-        &[
-            "QUEUE",
-            "QUEUED",
-            "BY PRIORITY",
-            "PROCESSING",
-            "DELAYED",
-            "DEAD",
-            "PAUSED",
-            "OLDEST",
-            "DONE/1M",
-            "FAIL/1M",
-            "DONE/1H",
-            "FAIL/1H",
-        ],
-        &rows,
-    );
+    view::print_table(&SUMMARY_HEADER, &rows);
     Ok(())
 }
+
+/// The columns of `summary_row`, shared by `queues` and `stats`.
+const SUMMARY_HEADER: [&str; 12] = [
+    "QUEUE",
+    "QUEUED",
+    "BY PRIORITY",
+    "PROCESSING",
+    "DELAYED",
+    "DEAD",
+    "PAUSED",
+    "OLDEST",
+    "DONE/1M",
+    "FAIL/1M",
+    "DONE/1H",
+    "FAIL/1H",
+];
 
 fn summary_row(s: &QueueSummary) -> Vec<String> {
     let by_priority = if s.queued_by_priority.len() <= 1 && s.queued_by_priority.contains_key("0") {
@@ -262,23 +262,7 @@ async fn stats(connection: &Connection, name: &str, watch: bool, json: bool) -> 
                 print!("\x1b[H\x1b[2J");
             }
             let summary = QueueSummary::from(&stats);
-            view::print_table(
-                &[
-                    "QUEUE",
-                    "QUEUED",
-                    "BY PRIORITY",
-                    "PROCESSING",
-                    "DELAYED",
-                    "DEAD",
-                    "PAUSED",
-                    "OLDEST",
-                    "DONE/1M",
-                    "FAIL/1M",
-                    "DONE/1H",
-                    "FAIL/1H",
-                ],
-                &[summary_row(&summary)],
-            );
+            view::print_table(&SUMMARY_HEADER, &[summary_row(&summary)]);
         }
         let _ = std::io::stdout().flush();
         if !watch {
