@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
-use leaseq::{Connection, ConnectionOptions, Item, QueueStats, WorkQueue};
+use leaseq::{Connection, ConnectionOptions, DeadItem, Item, QueueStats, WorkQueue};
 use serde_json::{json, Value};
 
 use crate::dead::{self, BulkAction, DeadFilter};
@@ -393,6 +393,21 @@ fn dead_json(dead: &leaseq::DeadItem) -> Value {
     value
 }
 
+/// The queue's dead letters that match the filter (with a progress bar while reading), and the
+/// total number of dead letters: what `dead` lists and what `requeue`/`purge` act on.
+async fn read_dead(
+    connection: &Connection,
+    name: &str,
+    args: DeadFilterArgs,
+) -> CliResult<(WorkQueue, DeadFilter, u64, Vec<DeadItem>)> {
+    let (queue, stats) = existing_queue(connection, name).await?;
+    let filter = filter_of(args);
+    let bar = counting_bar(stats.dead, "dead letters read");
+    let (total, matched) = dead::select(&queue, &filter, |done, _| bar.set_position(done)).await?;
+    bar.finish_and_clear();
+    Ok((queue, filter, total, matched))
+}
+
 async fn dead_list(
     connection: &Connection,
     name: &str,
@@ -400,11 +415,7 @@ async fn dead_list(
     limit: usize,
     json: bool,
 ) -> CliResult<()> {
-    let (queue, stats) = existing_queue(connection, name).await?;
-    let filter = filter_of(args);
-    let bar = counting_bar(stats.dead, "dead letters read");
-    let (total, matched) = dead::select(&queue, &filter, |done, _| bar.set_position(done)).await?;
-    bar.finish_and_clear();
+    let (_, _, total, matched) = read_dead(connection, name, args).await?;
     if json {
         let items: Vec<Value> = matched.iter().take(limit).map(dead_json).collect();
         view::print_json(&json!({ "dead": total, "matching": matched.len(), "items": items }));
@@ -436,11 +447,7 @@ async fn bulk(
     yes: bool,
     json: bool,
 ) -> CliResult<()> {
-    let (queue, stats) = existing_queue(connection, name).await?;
-    let filter = filter_of(args);
-    let bar = counting_bar(stats.dead, "dead letters read");
-    let (total, matched) = dead::select(&queue, &filter, |done, _| bar.set_position(done)).await?;
-    bar.finish_and_clear();
+    let (queue, filter, total, matched) = read_dead(connection, name, args).await?;
     let ids: Vec<String> = matched.iter().map(|d| d.item.id.clone()).collect();
     let verb = match action {
         BulkAction::Requeue => "requeue",
