@@ -15,20 +15,6 @@ use leaseq::{Connection, Hooks, Item, JobOutcome, QueueOptions, WorkQueue, Worke
 
 const ITEMS: usize = 2000;
 
-fn env(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(value) => Some(value),
-        Err(_) => {
-            assert!(
-                std::env::var("LEASEQ_REQUIRE_SERVERS").is_err(),
-                "{var} is not set: run under scripts/with-servers.sh"
-            );
-            eprintln!("{var} is not set: skipped (run under scripts/with-servers.sh)");
-            None
-        }
-    }
-}
-
 /// SIGKILLs the server whose directory (under the harness's) is `name`, and forgets its pid file.
 fn kill_server(name: &str) {
     let dir = std::path::Path::new(&std::env::var("LEASEQ_SERVERS_DIR").unwrap()).join(name);
@@ -293,7 +279,7 @@ async fn worker_survives(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_carries_on_after_a_cluster_master_dies() {
-    let Some(url) = env("LEASEQ_CLUSTER_URL") else {
+    let Some(url) = common::server_url("LEASEQ_CLUSTER_URL") else {
         return;
     };
     let name = format!("{{{}}}", common::prefix("failover"));
@@ -320,7 +306,7 @@ async fn a_worker_carries_on_after_a_cluster_master_dies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_carries_on_after_the_sentinel_master_dies() {
-    let Some(url) = env("LEASEQ_SENTINEL_URL") else {
+    let Some(url) = common::server_url("LEASEQ_SENTINEL_URL") else {
         return;
     };
     let data_ports = std::env::var("LEASEQ_SENTINEL_DATA_PORTS").unwrap();

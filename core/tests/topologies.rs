@@ -12,20 +12,6 @@ use std::time::{Duration, Instant};
 use common::LEASE;
 use leaseq::{Connection, ErrorKind, Item, WorkQueue};
 
-fn server_url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(
-                std::env::var("LEASEQ_REQUIRE_SERVERS").is_err(),
-                "{var} is not set: run under scripts/with-servers.sh"
-            );
-            eprintln!("{var} is not set: skipped (run under scripts/with-servers.sh)");
-            None
-        }
-    }
-}
-
 /// Raw commands to whatever node owns the key (a Cluster connection for a Cluster).
 fn raw_set(url: &str, key: &str, value: &str) {
     if let Some(nodes) = url.strip_prefix("redis+cluster://") {
@@ -118,7 +104,7 @@ async fn every_operation(connection: &Connection, name: &str) {
 
 #[tokio::test]
 async fn cluster_every_operation_and_deep_clean() {
-    let Some(url) = server_url("LEASEQ_CLUSTER_URL") else {
+    let Some(url) = common::server_url("LEASEQ_CLUSTER_URL") else {
         return;
     };
     let connection = Connection::open(&url).await.unwrap();
@@ -140,7 +126,7 @@ async fn cluster_every_operation_and_deep_clean() {
 
 #[tokio::test]
 async fn cluster_refuses_a_queue_name_without_a_hash_tag() {
-    let Some(url) = server_url("LEASEQ_CLUSTER_URL") else {
+    let Some(url) = common::server_url("LEASEQ_CLUSTER_URL") else {
         return;
     };
     let connection = Connection::open(&url).await.unwrap();
@@ -153,7 +139,7 @@ async fn cluster_refuses_a_queue_name_without_a_hash_tag() {
 
 #[tokio::test]
 async fn sentinel_every_operation() {
-    let Some(url) = server_url("LEASEQ_SENTINEL_URL") else {
+    let Some(url) = common::server_url("LEASEQ_SENTINEL_URL") else {
         return;
     };
     let connection = Connection::open(&url).await.unwrap();
@@ -166,7 +152,7 @@ async fn sentinel_every_operation() {
 
 #[tokio::test]
 async fn tls_with_an_acl_user_on_its_key_pattern() {
-    let Some(url) = server_url("LEASEQ_TLS_URL") else {
+    let Some(url) = common::server_url("LEASEQ_TLS_URL") else {
         return;
     };
     let connection = Connection::open(&url).await.unwrap();
@@ -176,7 +162,7 @@ async fn tls_with_an_acl_user_on_its_key_pattern() {
 
 #[tokio::test]
 async fn a_user_without_permission_gets_a_typed_error_at_once() {
-    let Some(url) = server_url("LEASEQ_TLS_URL") else {
+    let Some(url) = common::server_url("LEASEQ_TLS_URL") else {
         return;
     };
     let connection = Connection::open(&url).await.unwrap();

@@ -129,3 +129,19 @@ pub fn keys_under(prefix: &str) -> Vec<String> {
 }
 
 pub const LEASE: Duration = Duration::from_secs(30);
+
+/// The URL in `var`, set by scripts/with-servers.sh; without it the test is skipped, unless
+/// LEASEQ_REQUIRE_SERVERS is set (as `make test-servers` does), where a missing server fails.
+pub fn server_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var("LEASEQ_REQUIRE_SERVERS").is_err(),
+                "{var} is not set: run under scripts/with-servers.sh"
+            );
+            eprintln!("{var} is not set: skipped (run under scripts/with-servers.sh)");
+            None
+        }
+    }
+}
