@@ -109,19 +109,26 @@ fn cluster_master_of(key: &str) -> String {
     }
 }
 
+/// Asks the first node that answers (the killed one does not, nor a restarted one still loading).
 fn cluster_master_now(key: &str) -> Option<String> {
     let ports = std::env::var("LEASEQ_CLUSTER_PORTS").unwrap();
-    let first = ports.split(' ').next().unwrap();
-    let mut connection = raw(first);
-    let slot: i64 = redis::cmd("CLUSTER")
-        .arg("KEYSLOT")
-        .arg(key)
-        .query(&mut connection)
-        .unwrap();
-    let nodes: String = redis::cmd("CLUSTER")
-        .arg("NODES")
-        .query(&mut connection)
-        .unwrap();
+    let asked = ports.split(' ').find_map(|port| {
+        let mut connection = redis::Client::open(format!("redis://127.0.0.1:{port}"))
+            .ok()?
+            .get_connection()
+            .ok()?;
+        let slot: i64 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(key)
+            .query(&mut connection)
+            .ok()?;
+        let nodes: String = redis::cmd("CLUSTER")
+            .arg("NODES")
+            .query(&mut connection)
+            .ok()?;
+        Some((slot, nodes))
+    });
+    let (slot, nodes) = asked?;
     for line in nodes.lines() {
         let fields: Vec<&str> = line.split(' ').collect();
         if fields.len() < 9 || !fields[2].contains("master") || fields[2].contains("fail") {
