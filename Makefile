@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 WITH_REDIS := scripts/with-redis.sh
 
-.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-msrv test-cross-long bench test-servers test-cli dashboard
+.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-msrv test-cross-long test-model-long bench test-servers test-cli dashboard
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ test-msrv: ## test-crates, then build the crates with the toolchain of rust-vers
 
 test-cross-long: ## The long cross-language run (100,000+ items)
 	$(WITH_REDIS) tests-cross/run.sh long
+
+test-model-long: ## The core's model-based random test for 100,000 steps (release build; LEASEQ_MODEL_SEED picks the seed)
+	LEASEQ_MODEL_STEPS=100000 $(WITH_REDIS) cargo test -p leaseq --release --test model -- --nocapture
 
 bench: ## Benchmarks against the peers and redis-benchmark; prints a table and writes bench/results.json
 	bench/run.sh
