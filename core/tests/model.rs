@@ -94,12 +94,28 @@ struct Tracked {
     bad_attempts: bool,
     /// Its level (0 when added by add_item or the crate).
     priority: u8,
+    /// Leases by leaseq since it was added or requeued from the dead letters, releases not
+    /// counted (the crate's leases count none).
+    attempts: u32,
+}
+
+impl Tracked {
+    /// Where a requeue puts it: its level.
+    fn level(&self) -> Place {
+        if self.priority > 0 {
+            Place::Prioritized
+        } else {
+            Place::Queued
+        }
+    }
 }
 
 /// The queue as read back after a step.
 #[derive(Clone, Default)]
 struct Observed {
     places: BTreeMap<String, Vec<Place>>,
+    /// The queue list, head first: leases pop the last.
+    queue: Vec<String>,
     dead: Vec<String>,
     queue_len: usize,
     processing_len: usize,
@@ -355,6 +371,7 @@ impl Run {
                 trues: 0,
                 bad_attempts: false,
                 priority: 0,
+                attempts: 0,
             },
         );
     }
@@ -409,6 +426,7 @@ impl Run {
             }
         }
         observed.dead = dead;
+        observed.queue = queue;
         let open = self
             .ids_with(|item| matches!(item.status, Status::Live | Status::Orphan | Status::Poison));
         let mut reads = redis::pipe();
@@ -672,6 +690,23 @@ impl Run {
             if !allowed(item, from, to) {
                 return Err(format!("item {id} moved from {from:?} to {to:?}"));
             }
+            // A requeue goes back to the item's level; only a last attempt is buried.
+            if matches!(to, Some(Place::Queued | Place::Prioritized)) && to != Some(item.level()) {
+                return Err(format!(
+                    "item {id} (level {}) moved from {from:?} to {to:?}",
+                    item.priority
+                ));
+            }
+            if from == Place::Processing && !item.bad_attempts {
+                let last = item.attempts >= MAX_ATTEMPTS;
+                if last != (to == Some(Place::Dead)) {
+                    return Err(format!(
+                        "item {id} after {} of {MAX_ATTEMPTS} attempts moved from processing \
+                         to {to:?}",
+                        item.attempts
+                    ));
+                }
+            }
             if from == Place::Processing {
                 let ttl = before.lease_ttl.get(id).copied().unwrap_or(-2);
                 // A lease that still had this long to run when the step began cannot have run
@@ -927,6 +962,12 @@ impl Run {
                 if !(1..=MAX_ATTEMPTS).contains(&item.attempts) {
                     return Err(format!("{what}: {} at attempt {}", item.id, item.attempts));
                 }
+                if !tracked.bad_attempts && item.attempts != tracked.attempts + 1 {
+                    return Err(format!(
+                        "{what}: {} at attempt {}, the model counts {} before",
+                        item.id, item.attempts, tracked.attempts
+                    ));
+                }
                 let from = before.place(&item.id);
                 if from == Some(Place::Queued) && unflipped && waiting_clean(Place::Prioritized) {
                     return Err(format!(
@@ -934,7 +975,23 @@ impl Run {
                         item.id
                     ));
                 }
+                // FIFO at the default level: the oldest readable item, the one nearest the tail
+                // (requeues and due items join at the head).
+                let oldest = before.queue.iter().rev().find(|id| {
+                    self.items
+                        .get(*id)
+                        .is_some_and(|item| item.status == Status::Live && !item.bad_attempts)
+                });
+                if let Some(oldest) = oldest {
+                    if tracked.priority == 0 && unflipped && *oldest != item.id {
+                        return Err(format!(
+                            "{what} took {}, the oldest waiting item is {oldest}",
+                            item.id
+                        ));
+                    }
+                }
                 self.expect_at(&item.id, &[Place::Processing])?;
+                self.items.get_mut(&item.id).unwrap().attempts = item.attempts;
                 self.sessions[s].held.push(item.clone());
             }
         }
@@ -1091,24 +1148,25 @@ impl Run {
                     return Err(format!("{what}: gone, but the item exists"));
                 }
             }
-            Ok(FailOutcome::Dead) => {
+            Ok(outcome @ (FailOutcome::Dead | FailOutcome::Retry { .. })) => {
                 if from != Some(Place::Processing) {
-                    return Err(format!("{what}: dead, but it was in {from:?}"));
+                    return Err(format!("{what}: {outcome:?}, but it was in {from:?}"));
                 }
                 if live {
-                    self.expect_at(&item.id, &[Place::Dead])?;
-                }
-            }
-            Ok(FailOutcome::Retry { .. }) => {
-                if from != Some(Place::Processing) {
-                    return Err(format!("{what}: retried, but it was in {from:?}"));
-                }
-                if live {
-                    let places: &[Place] = match retry {
-                        Some(Duration::ZERO) => &[Place::Queued, Place::Prioritized],
-                        _ => &[Place::Delayed],
+                    let tracked = &self.items[&item.id];
+                    let dead = outcome == FailOutcome::Dead;
+                    if !tracked.bad_attempts && dead != (tracked.attempts >= MAX_ATTEMPTS) {
+                        return Err(format!(
+                            "{what}: {outcome:?} after {} of {MAX_ATTEMPTS} attempts",
+                            tracked.attempts
+                        ));
+                    }
+                    let place = match retry {
+                        _ if dead => Place::Dead,
+                        Some(Duration::ZERO) => tracked.level(),
+                        _ => Place::Delayed,
                     };
-                    self.expect_at(&item.id, places)?;
+                    self.expect_at(&item.id, &[place])?;
                 }
             }
             Err(_) => {
@@ -1140,8 +1198,12 @@ impl Run {
                     if from != Some(Place::Processing) {
                         return Err(format!("{what}: released from {from:?}"));
                     }
+                    if let Some(tracked) = self.items.get_mut(&item.id) {
+                        // The attempt is given back.
+                        tracked.attempts = tracked.attempts.saturating_sub(1);
+                    }
                     if self.status(&item.id) == Some(Status::Live) {
-                        self.expect_at(&item.id, &[Place::Queued, Place::Prioritized])?;
+                        self.expect_at(&item.id, &[self.items[&item.id].level()])?;
                     }
                 } else if self.observed.place(&item.id) != from {
                     return Err(format!("{what}: false, yet the item moved"));
@@ -1309,6 +1371,7 @@ impl Run {
             if requeue {
                 if let Some(item) = self.items.get_mut(id) {
                     item.bad_attempts = false;
+                    item.attempts = 0;
                 }
             } else if let Some(item) = self.items.get_mut(id) {
                 if matches!(item.status, Status::Live | Status::Poison) {
@@ -1320,7 +1383,10 @@ impl Run {
         for id in &targets {
             let place = self.observed.place(id);
             let ok = if requeue {
-                matches!(place, Some(Place::Queued | Place::Prioritized))
+                match self.items.get(id) {
+                    Some(item) if item.status == Status::Live => place == Some(item.level()),
+                    _ => matches!(place, Some(Place::Queued | Place::Prioritized)),
+                }
             } else {
                 place.is_none()
             };
@@ -1460,18 +1526,27 @@ impl Run {
                         item.id, tracked.status
                     ));
                 }
-                if before.place(&item.id) != Some(Place::Queued) {
+                // It pops the tail of the queue list, whatever that is.
+                if before.queue.last() != Some(&item.id) {
                     return Err(format!(
-                        "{what}: {} was in {:?}",
+                        "{what}: {} was in {:?}, the tail of the queue was {:?}",
                         item.id,
-                        before.place(&item.id)
+                        before.place(&item.id),
+                        before.queue.last()
                     ));
                 }
                 self.expect_at(&item.id, &[Place::Processing])?;
                 exempt.push(item.id.clone());
                 self.foreign.held.push(item);
             }
-            Ok(None) => {}
+            Ok(None) => {
+                let tail = before.queue.last();
+                if self.flip.is_none()
+                    && tail.is_some_and(|id| self.status(id) == Some(Status::Live))
+                {
+                    return Err(format!("{what}: nothing, though {tail:?} was at the tail"));
+                }
+            }
             Err(error) => {
                 // Expected with a key of the wrong type, or when it popped a poison id (GET
                 // fails): that id then waits in processing without a lease for a clean.
