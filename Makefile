@@ -38,7 +38,7 @@ test-csharp: ## .NET binding: build with Mono, NUnit, package and consume the .n
 test-conformance: ## spec/conformance cases in every language
 	$(WITH_REDIS) spec/conformance/run-all.sh
 
-test-cross: ## Mixed-language producers, workers and cleaners, killed at random (quick size)
+test-cross: ## Mixed-language producers, workers and cleaners, killed at random; then foreign clients beside tight-loop cleaners (quick size)
 	$(WITH_REDIS) tests-cross/run.sh quick
 
 test-readme: ## README.md: two set-up commands; the quick-starts run as written (Rust here, the rest in their bindings' tests)
@@ -61,7 +61,7 @@ test-crates: ## cargo package --locked for every publishable crate
 test-msrv: ## test-crates, then build the crates with the toolchain of rust-version (rustup installs it)
 	scripts/check-crates.sh
 
-test-cross-long: ## The long cross-language run (100,000+ items)
+test-cross-long: ## The long cross-language run (100,000+ items), both modes
 	$(WITH_REDIS) tests-cross/run.sh long
 
 test-model-long: ## The core's model-based random test for 100,000 steps (release build; LEASEQ_MODEL_SEED picks the seed)

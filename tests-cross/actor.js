@@ -66,9 +66,13 @@ async function main() {
     })
     await worker.run() // until killed
   } else if (role === 'cleaner') {
+    // A light (or with --clean deep, deep) clean every --every-ms; 0 is a tight loop.
+    const kind = args.clean ?? 'light'
+    const every = Number(args['every-ms'] ?? 200)
     for (;;) {
-      await queue.lightClean()
-      await sleep(Number(args['every-ms'] ?? 200))
+      const report = kind === 'deep' ? await queue.deepClean() : await queue.lightClean()
+      line(kind, String(report.requeued))
+      if (every > 0) await sleep(every)
     }
   } else {
     throw new Error(`unknown role ${role}`)

@@ -53,9 +53,14 @@ def main() -> None:
             line("poison", item.id)
         return
     if role == "cleaner":
+        # A light (or with --clean deep, deep) clean every --every-ms; 0 is a tight loop.
+        kind = args.get("clean", "light")
+        clean = queue.deep_clean if kind == "deep" else queue.light_clean
+        every = float(args.get("every-ms", 200)) / 1000
         while True:
-            queue.light_clean()
-            time.sleep(float(args.get("every-ms", 200)) / 1000)
+            line(kind, str(clean().requeued))
+            if every:
+                time.sleep(every)
     skip, outlive, crash, fail = (
         float(args.get(k, 0)) for k in ("skip", "outlive", "crash", "fail")
     )

@@ -10,7 +10,14 @@ the actors' logs and from Redis:
 - no key of the queue is left behind;
 and reports how many items were delivered more than once.
 
-Usage: driver.py quick|long [--langs rust,crate,pypi,python,node,csharp] [--redis-url URL]
+The cleaner mode (--mode cleaner) runs producers and workers of the crate and PyPI
+`redis-work-queue` clients, which lease and add in several round trips, beside leaseq workers and
+leaseq light and deep cleaners in a tight loop, with leases that never expire and nobody killed:
+every item must be delivered once and completed true once (spec/key-schema.md, "Grace for young
+entries").
+
+Usage: driver.py quick|long [--mode crash|cleaner|all] [--langs rust,crate,pypi,python,node,csharp]
+                 [--redis-url URL] [--clean-grace-ms MS]
 """
 from __future__ import annotations
 
@@ -89,9 +96,21 @@ class Run:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("size", choices=SIZES)
+    parser.add_argument("--mode", choices=("crash", "cleaner", "all"), default="all")
     parser.add_argument("--langs", default=",".join(ACTORS))
     parser.add_argument("--redis-url", default=os.environ.get("LEASEQ_REDIS_URL"))
+    parser.add_argument("--clean-grace-ms", help="the Rust cleaners' clean_grace (cleaner mode; "
+                        "0 shows the doubling the grace prevents)")
     options = parser.parse_args()
+    failed = 0
+    if options.mode in ("crash", "all"):
+        failed |= crash_mode(options)
+    if options.mode in ("cleaner", "all"):
+        failed |= cleaner_mode(options)
+    return failed
+
+
+def crash_mode(options: argparse.Namespace) -> int:
     size = SIZES[options.size]
     kinds = options.langs.split(",")
     db = redis.Redis.from_url(options.redis_url)
@@ -247,6 +266,159 @@ def main() -> int:
                 print(f"--- {err.name}\n{text[-2000:]}")
         return 1
     print("OK: nothing lost, nothing completed twice, no keys left behind")
+    shutil.rmtree(run.logs, ignore_errors=True)
+    return 0
+
+
+# Cleaner mode: items per producer, workers per kind, time limit (s).
+CLEANER_SIZES = {
+    "quick": dict(items=10_000, workers=2, limit=120),
+    "long": dict(items=50_000, workers=3, limit=1800),
+}
+# Long enough that no lease expires in the run: any second delivery is a cleaner's doing.
+CLEANER_LEASE_MS = "120000"
+# Tight loops (no sleep): light cleans in every leaseq language that has a cleaner, deep cleans
+# in Rust and Python.
+CLEANERS = [("rust", "light"), ("rust", "deep"), ("python", "light"), ("python", "deep"),
+            ("node", "light")]
+
+
+def cleaner_mode(options: argparse.Namespace) -> int:
+    size = CLEANER_SIZES[options.size]
+    kinds = [k for k in options.langs.split(",") if k in ("crate", "pypi", "rust", "python", "node")]
+    db = redis.Redis.from_url(options.redis_url)
+    run = Run(options.redis_url, f"cross-clean:{os.getpid()}",
+              Path(tempfile.mkdtemp(prefix="leaseq-cross-clean-")))
+    print(f"cross run, cleaner mode ({options.size}): {', '.join(kinds)} on {options.redis_url}, "
+          f"logs in {run.logs}")
+
+    # run.start passes the crash mode's lease; a later --lease-ms wins in every actor.
+    start = run.start
+    # The foreign clients produce most items (the crate adds with SET NX, then LPUSH); leaseq
+    # producers add a tenth as many.
+    producers = []
+    for kind in kinds:
+        if kind in ("crate", "pypi", "rust", "python"):
+            count = size["items"] if kind in ("crate", "pypi") else size["items"] // 10
+            producers.append(start(kind, "producer", "--id-prefix", kind, "--count", str(count),
+                                   "--lease-ms", CLEANER_LEASE_MS))
+    expected = sum(size["items"] if k in ("crate", "pypi") else size["items"] // 10
+                   for k in kinds if k in ("crate", "pypi", "rust", "python"))
+    for kind in kinds:
+        # The foreign clients, which lease in three round trips, get twice as many workers.
+        for _ in range(size["workers"] * (2 if kind in ("crate", "pypi") else 1)):
+            start(kind, "worker", "--work-ms", "2", "--lease-ms", CLEANER_LEASE_MS)
+    grace = ["--clean-grace-ms", options.clean_grace_ms] if options.clean_grace_ms else []
+    for kind, clean in CLEANERS:
+        if kind in kinds:
+            start(kind, "cleaner", "--clean", clean, "--every-ms", "0", "--lease-ms", CLEANER_LEASE_MS,
+                  *(grace if kind == "rust" else []))
+
+    started = time.monotonic()
+    failure = None
+    while True:
+        time.sleep(0.2)
+        for actor in run.actors:
+            if actor.process.poll() not in (None, 0):
+                failure = f"{actor.role} {actor.log.name} exited with {actor.process.returncode}"
+        producers_done = all(p.process.poll() == 0 for p in producers)
+        waiting = sum(db.llen(f"{run.prefix}:{key}") for key in ("queue", "processing")) + sum(
+            db.zcard(f"{run.prefix}:{key}") for key in ("delayed", "prioritized"))
+        if producers_done and waiting == 0:
+            completed_lines = sum(1 for log in run.logs.glob("*-worker-*.log")
+                                  for raw in log.read_text().splitlines() if raw.startswith("completed "))
+            if completed_lines >= expected:
+                break
+        if failure or time.monotonic() - started > size["limit"]:
+            break
+    elapsed = time.monotonic() - started
+    # Nobody is SIGKILLed in this mode: every actor is asked to stop once the work is done.
+    for actor in run.actors:
+        if actor.process.poll() is None:
+            actor.process.terminate()
+    for actor in run.actors:
+        try:
+            actor.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            actor.process.kill()
+            actor.process.wait()
+
+    added: set[str] = set()
+    delivered: collections.Counter[str] = collections.Counter()
+    delivered_by: dict[str, list[str]] = collections.defaultdict(list)
+    completed: collections.Counter[str] = collections.Counter()
+    cleans: collections.Counter[str] = collections.Counter()
+    requeued_by: collections.Counter[str] = collections.Counter()
+    ghosts = 0
+    for actor in run.actors:
+        if not actor.log.exists():
+            continue
+        for raw in actor.log.read_text().splitlines():
+            event, value = raw.split(" ", 1)
+            if event == "added":
+                added.add(value)
+            elif event == "delivered":
+                delivered[value] += 1
+                delivered_by[value].append(actor.kind)
+            elif event == "completed":
+                completed[value] += 1
+            elif event == "ghost":
+                ghosts += 1
+            elif event in ("light", "deep"):
+                cleans[f"{actor.kind} {event}"] += 1
+                requeued_by[f"{actor.kind} {event}"] += int(value)
+    leftover = sorted(k.decode() for k in db.scan_iter(match=f"{run.prefix}:*", count=1000))
+    lost = added - set(completed)
+    twice = sorted(i for i, n in delivered.items() if n > 1)
+    double_true = sorted(i for i, n in completed.items() if n > 1)
+    unknown = (set(completed) | set(delivered)) - added
+    # Which workers' clients handed out the second copies, and whose producer added the item.
+    by_worker = collections.Counter(kind for i in twice for kind in delivered_by[i])
+    by_producer = collections.Counter(i.split("-", 1)[0] for i in twice)
+
+    print(f"  items added            {len(added)} (expected {expected})")
+    print(f"  delivered              {sum(delivered.values())}")
+    print(f"  completed true         {sum(completed.values())}")
+    print(f"  lost                   {len(lost)}")
+    print(f"  delivered twice        {len(twice)}"
+          + (f" (deliveries by worker: {dict(by_worker)}; added by: {dict(by_producer)})"
+             if twice else ""))
+    print(f"  completed true twice   {len(double_true)}")
+    print(f"  ghost ids (PyPI)       {ghosts}")
+    print(f"  clean calls            {sum(cleans.values())} "
+          f"({', '.join(f'{k} {n}' for k, n in sorted(cleans.items()))})")
+    print(f"  requeued by cleans     {sum(requeued_by.values())} (no lease expired: should be 0)")
+    print(f"  keys left behind       {len(leftover)}")
+    print(f"  took                   {elapsed:.1f} s")
+    problems = []
+    if failure:
+        problems.append(failure)
+    if elapsed > size["limit"]:
+        problems.append(f"did not finish within {size['limit']} s")
+    if len(added) != expected:
+        problems.append(f"{expected - len(added)} items were never added")
+    if lost:
+        problems.append(f"lost: {sorted(lost)[:10]}")
+    if twice:
+        problems.append(f"delivered twice: {twice[:10]}")
+    if double_true:
+        problems.append(f"completed true twice: {double_true[:10]}")
+    if unknown:
+        problems.append(f"delivered or completed but never added: {sorted(unknown)[:10]}")
+    if leftover:
+        problems.append(f"keys left behind: {leftover[:10]}")
+    if not cleans:
+        problems.append("no clean call was made")
+    for problem in problems:
+        print(f"FAIL (cleaner mode): {problem}")
+    if problems:
+        for err in sorted(run.logs.glob("*.err")):
+            text = err.read_text().strip()
+            if text:
+                print(f"--- {err.name}\n{text[-2000:]}")
+        return 1
+    print("OK (cleaner mode): every item delivered once and completed true once, "
+          "with cleaners in a tight loop")
     shutil.rmtree(run.logs, ignore_errors=True)
     return 0
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The cross-language run: tests-cross/run.sh quick|long [--langs ...]
+# The cross-language run: tests-cross/run.sh quick|long [--mode crash|cleaner|all] [--langs ...]
 # Builds the Rust actors and the C# actor; expects bindings-python/.venv (made by
 # bindings-python/test.sh) and the Node binding's build (bindings-node/test.sh).
 set -euo pipefail

@@ -3,7 +3,8 @@
 //! Every actor, in every language, takes the same arguments and writes the same log lines, so
 //! `tests-cross/driver.py` can check the run without knowing who did what:
 //! `added <id>`, `delivered <id>`, `completing <id>` (just before `complete`), and
-//! `completed <id>` (only when `complete` returned true).
+//! `completed <id>` (only when `complete` returned true); cleaners log `light <requeued>` or
+//! `deep <requeued>` per clean call.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -36,6 +37,13 @@ impl Args {
             .get(name)
             .unwrap_or_else(|| panic!("--{name} is required"))
             .clone()
+    }
+
+    pub fn get_or(&self, name: &str, default: &str) -> String {
+        self.values
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
     }
 
     pub fn number(&self, name: &str, default: f64) -> f64 {

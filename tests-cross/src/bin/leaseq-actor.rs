@@ -9,11 +9,13 @@ use leaseq_cross::{misbehaviour, Args, Log, Misbehaviour};
 async fn main() -> leaseq::Result<()> {
     let args = Args::parse();
     let connection = Connection::open(&args.get("url")).await?;
-    let queue = WorkQueue::with_options(
-        &connection,
-        &args.get("prefix"),
-        leaseq_cross::queue_options(),
-    )?;
+    let mut options = leaseq_cross::queue_options();
+    // Only the cleaner mode's self-check sets it (0 shows what the grace protects against).
+    let grace_ms = args.number("clean-grace-ms", -1.0);
+    if grace_ms >= 0.0 {
+        options.clean_grace = Duration::from_millis(grace_ms as u64);
+    }
+    let queue = WorkQueue::with_options(&connection, &args.get("prefix"), options)?;
     let mut log = Log::open(&args.get("log"));
     let lease = Duration::from_millis(args.number("lease-ms", 1000.0) as u64);
     match args.role.as_str() {
@@ -92,10 +94,24 @@ async fn main() -> leaseq::Result<()> {
         },
         // One deep clean, printing how many items it requeued: the driver's last check.
         "deep-clean" => println!("{}", queue.deep_clean().await?.requeued),
-        "cleaner" => loop {
-            queue.light_clean().await?;
-            tokio::time::sleep(Duration::from_millis(args.number("every-ms", 200.0) as u64)).await;
-        },
+        // A light (or with `--clean deep`, deep) clean every `--every-ms`; 0 is a tight loop.
+        // Each call logs `light <requeued>` or `deep <requeued>`.
+        "cleaner" => {
+            let deep = args.get_or("clean", "light") == "deep";
+            let every = Duration::from_millis(args.number("every-ms", 200.0) as u64);
+            loop {
+                let report = if deep {
+                    queue.deep_clean().await?
+                } else {
+                    queue.light_clean().await?
+                };
+                let kind = if deep { "deep" } else { "light" };
+                log.line(kind, &report.requeued.to_string());
+                if !every.is_zero() {
+                    tokio::time::sleep(every).await;
+                }
+            }
+        }
         role => panic!("unknown role {role}"),
     }
     Ok(())
