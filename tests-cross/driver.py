@@ -316,6 +316,9 @@ def cleaner_mode(options: argparse.Namespace) -> int:
 
     started = time.monotonic()
     failure = None
+    # A deep clean checks a suspected orphan against only the 1000 ids at each end of the queue:
+    # the backlog shows whether that limit was in play.
+    largest_backlog = 0
     while True:
         time.sleep(0.2)
         for actor in run.actors:
@@ -324,6 +327,7 @@ def cleaner_mode(options: argparse.Namespace) -> int:
         producers_done = all(p.process.poll() == 0 for p in producers)
         waiting = sum(db.llen(f"{run.prefix}:{key}") for key in ("queue", "processing")) + sum(
             db.zcard(f"{run.prefix}:{key}") for key in ("delayed", "prioritized"))
+        largest_backlog = max(largest_backlog, waiting)
         if producers_done and waiting == 0:
             completed_lines = sum(1 for log in run.logs.glob("*-worker-*.log")
                                   for raw in log.read_text().splitlines() if raw.startswith("completed "))
@@ -389,6 +393,7 @@ def cleaner_mode(options: argparse.Namespace) -> int:
           f"({', '.join(f'{k} {n}' for k, n in sorted(cleans.items()))})")
     print(f"  requeued by cleans     {sum(requeued_by.values())} (no lease expired: should be 0)")
     print(f"  keys left behind       {len(leftover)}")
+    print(f"  largest backlog        {largest_backlog} ids waiting or leased")
     print(f"  took                   {elapsed:.1f} s")
     problems = []
     if failure:
