@@ -25,6 +25,12 @@ export declare class Connection {
    * Connects at once, so a server that cannot be reached is an `ECONNECTION` error here
    * rather than at the first operation. A timeout that is 0, negative or not finite is an
    * `EINVAL` error.
+   *
+   * Reads Redis's `maxmemory-policy` once: under any policy but `noeviction` Redis may evict
+   * queue keys and lose items, so opening emits a process warning with code
+   * `LEASEQ_EVICTION` (`process.on('warning', …)` sees it); `?eviction=refuse` in the URL
+   * rejects with `ECONNECTION` instead, `?eviction=ignore` skips the check. A server that
+   * refuses `INFO` is the same warning, saying the policy could not be checked.
    */
   static open(url: string, options?: ConnectionOptions | undefined | null): Promise<Connection>
   /**

@@ -1,8 +1,12 @@
 //! One shared connection to a Redis server.
 
-use napi::bindgen_prelude::{Either, Null};
+use napi::bindgen_prelude::{
+    Either, FnArgs, Function, JsObjectValue, Null, Object, ToNapiValue, Unknown,
+};
+use napi::{sys, Env};
 use napi_derive::napi;
 
+use crate::convert::{read_optional, Arg, FromJs, JsObject, Mismatch, Nullable};
 use crate::error::{settle, Settled};
 
 /// How {@link Connection.open} waits on Redis; each is optional (omitted = the default).
@@ -18,6 +22,24 @@ pub struct ConnectionOptions {
     /// operation's outcome is unknown: it may still run, as after any lost answer.
     #[napi(ts_type = "number | null")]
     pub response_timeout: Option<Either<f64, Null>>,
+}
+
+impl FromJs for ConnectionOptions {
+    unsafe fn from_js(
+        env: sys::napi_env,
+        value: sys::napi_value,
+    ) -> std::result::Result<Self, Mismatch> {
+        let object = unsafe { JsObject::new(env, value) }?;
+        Ok(ConnectionOptions {
+            connect_timeout: object.get("connectTimeout")?,
+            response_timeout: object.get_nullable("responseTimeout")?.map(
+                |timeout| match timeout {
+                    Nullable::Null => Either::B(Null),
+                    Nullable::Value(secs) => Either::A(secs),
+                },
+            ),
+        })
+    }
 }
 
 impl ConnectionOptions {
@@ -56,12 +78,26 @@ impl Connection {
     /// Connects at once, so a server that cannot be reached is an `ECONNECTION` error here
     /// rather than at the first operation. A timeout that is 0, negative or not finite is an
     /// `EINVAL` error.
+    ///
+    /// Reads Redis's `maxmemory-policy` once: under any policy but `noeviction` Redis may evict
+    /// queue keys and lose items, so opening emits a process warning with code
+    /// `LEASEQ_EVICTION` (`process.on('warning', …)` sees it); `?eviction=refuse` in the URL
+    /// rejects with `ECONNECTION` instead, `?eviction=ignore` skips the check. A server that
+    /// refuses `INFO` is the same warning, saying the policy could not be checked.
     #[napi(catch_unwind, ts_return_type = "Promise<Connection>")]
-    pub async fn open(url: String, options: Option<ConnectionOptions>) -> Settled<Connection> {
+    pub async fn open(
+        #[napi(ts_arg_type = "string")] url: Arg<String>,
+        #[napi(ts_arg_type = "ConnectionOptions | undefined | null")] options: Option<
+            Arg<ConnectionOptions>,
+        >,
+    ) -> Settled<Opened> {
         settle(async move {
-            let options = options.unwrap_or_default().to_core()?;
+            let url = url.read("url")?;
+            let options = read_optional(options, "options")?
+                .unwrap_or_default()
+                .to_core()?;
             let inner = leaseq::Connection::open_with(&url, options).await?;
-            Ok(Connection { inner })
+            Ok(Opened(Connection { inner }))
         })
         .await
     }
@@ -78,5 +114,28 @@ impl Connection {
     #[napi(catch_unwind)]
     pub fn is_closed(&self) -> bool {
         self.inner.is_closed()
+    }
+}
+
+/// A connection just opened, handed to JavaScript on its thread: there each of the core's
+/// `warnings()` (Redis may evict keys, or its policy could not be read) is emitted once, with
+/// `process.emitWarning(message, { code: 'LEASEQ_EVICTION' })`, as Node's own runtime warnings are.
+pub struct Opened(Connection);
+
+impl ToNapiValue for Opened {
+    unsafe fn to_napi_value(env: sys::napi_env, opened: Self) -> napi::Result<sys::napi_value> {
+        let warnings = opened.0.inner.warnings();
+        if !warnings.is_empty() {
+            let env = Env::from_raw(env);
+            let process: Object = env.get_global()?.get_named_property("process")?;
+            let emit: Function<'_, FnArgs<(&str, Object)>, Unknown<'_>> =
+                process.get_named_property("emitWarning")?;
+            for warning in &warnings {
+                let mut options = Object::new(&env)?;
+                options.set_named_property("code", "LEASEQ_EVICTION")?;
+                emit.apply(process, FnArgs::from((warning.as_str(), options)))?;
+            }
+        }
+        unsafe { Connection::to_napi_value(env, opened.0) }
     }
 }

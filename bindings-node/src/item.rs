@@ -1,18 +1,10 @@
 //! The unit of work: an id and some bytes.
 
-use napi::bindgen_prelude::{Buffer, Either, Uint8Array};
+use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
+use crate::convert::{read_optional, Arg, Data};
 use crate::error::{guard, Result};
-
-/// Item data as JavaScript passes it: bytes (a Buffer is a Uint8Array), or a string stored as
-/// UTF-8.
-fn data_bytes(data: Either<Uint8Array, String>) -> Vec<u8> {
-    match data {
-        Either::A(bytes) => bytes.to_vec(),
-        Either::B(text) => text.into_bytes(),
-    }
-}
 
 /// An item of work: a unique id and opaque data.
 ///
@@ -27,20 +19,25 @@ impl Item {
     /// An item with `data` (a Buffer or other Uint8Array, or a string stored as UTF-8) and an `id`; without an id,
     /// a new random UUID (v4). The id is checked when the item is added.
     #[napi(constructor, catch_unwind)]
-    pub fn new(data: Either<Uint8Array, String>, id: Option<String>) -> Item {
-        let data = data_bytes(data);
-        Item {
-            inner: match id {
-                Some(id) => leaseq::Item::with_id(id, data),
-                None => leaseq::Item::new(data),
-            },
-        }
+    pub fn new(
+        #[napi(ts_arg_type = "Uint8Array | string")] data: Arg<Data>,
+        #[napi(ts_arg_type = "string | undefined | null")] id: Option<Arg<String>>,
+    ) -> Result<Item> {
+        guard(|| {
+            let data = data.read("data")?.0;
+            Ok(Item {
+                inner: match read_optional(id, "id")? {
+                    Some(id) => leaseq::Item::with_id(id, data),
+                    None => leaseq::Item::new(data),
+                },
+            })
+        })
     }
 
     /// An item whose data is `value` serialized as JSON, with a new random id.
     #[napi(factory, catch_unwind)]
-    pub fn from_json(value: serde_json::Value) -> Result<Item> {
-        guard(|| leaseq::Item::from_json(&value).map(Item::from))
+    pub fn from_json(#[napi(ts_arg_type = "any")] value: Arg<serde_json::Value>) -> Result<Item> {
+        guard(|| leaseq::Item::from_json(&value.read("value")?).map(Item::from))
     }
 
     /// The item's data parsed as JSON.

@@ -4,8 +4,12 @@ use std::time::Duration;
 
 use napi_derive::napi;
 
+use napi::sys;
+
 use crate::connection::Connection;
-use crate::convert::{whole, JsDate, Timestamp, MAX_SAFE_INTEGER};
+use crate::convert::{
+    read_optional, whole, Arg, FromJs, JsDate, JsObject, Mismatch, Timestamp, MAX_SAFE_INTEGER,
+};
 use crate::error::{guard, settle, Result, Settled};
 use crate::item::Item;
 
@@ -34,6 +38,21 @@ pub struct QueueOptions {
     pub unique_window: Option<f64>,
 }
 
+impl FromJs for QueueOptions {
+    unsafe fn from_js(
+        env: sys::napi_env,
+        value: sys::napi_value,
+    ) -> std::result::Result<Self, Mismatch> {
+        let object = unsafe { JsObject::new(env, value) }?;
+        Ok(QueueOptions {
+            max_attempts: object.get("maxAttempts")?,
+            backoff_base: object.get("backoffBase")?,
+            backoff_max: object.get("backoffMax")?,
+            unique_window: object.get("uniqueWindow")?,
+        })
+    }
+}
+
 impl QueueOptions {
     fn to_core(&self) -> leaseq::Result<leaseq::QueueOptions> {
         let mut options = leaseq::QueueOptions::default();
@@ -60,6 +79,19 @@ pub struct LeaseOptions {
     pub timeout: Option<f64>,
 }
 
+impl FromJs for LeaseOptions {
+    unsafe fn from_js(
+        env: sys::napi_env,
+        value: sys::napi_value,
+    ) -> std::result::Result<Self, Mismatch> {
+        let object = unsafe { JsObject::new(env, value) }?;
+        Ok(LeaseOptions {
+            block: object.get("block")?,
+            timeout: object.get("timeout")?,
+        })
+    }
+}
+
 /// Where and when an item added with {@link WorkQueue.addItemWith} becomes leasable; each is
 /// optional.
 #[napi(object, object_to_js = false)]
@@ -74,6 +106,20 @@ pub struct AddOptions {
     /// clock). Give `delay` or `at`, not both.
     #[napi(ts_type = "Date | number")]
     pub at: Option<Timestamp>,
+}
+
+impl FromJs for AddOptions {
+    unsafe fn from_js(
+        env: sys::napi_env,
+        value: sys::napi_value,
+    ) -> std::result::Result<Self, Mismatch> {
+        let object = unsafe { JsObject::new(env, value) }?;
+        Ok(AddOptions {
+            priority: object.get("priority")?,
+            delay: object.get("delay")?,
+            at: object.get("at")?,
+        })
+    }
 }
 
 impl AddOptions {
@@ -174,12 +220,14 @@ impl WorkQueue {
     /// of 0, `backoffMax` shorter than `backoffBase`, a duration over 365 days, …).
     #[napi(constructor, catch_unwind)]
     pub fn new(
-        connection: &Connection,
-        name: String,
-        options: Option<QueueOptions>,
+        #[napi(ts_arg_type = "Connection")] connection: Arg<&'static Connection>,
+        #[napi(ts_arg_type = "string")] name: Arg<String>,
+        #[napi(ts_arg_type = "QueueOptions | undefined | null")] options: Option<Arg<QueueOptions>>,
     ) -> Result<WorkQueue> {
-        let options = options.unwrap_or_default();
         let inner = guard(|| {
+            let connection = connection.read("connection")?;
+            let name = name.read("name")?;
+            let options = read_optional(options, "options")?.unwrap_or_default();
             leaseq::WorkQueue::with_options(&connection.inner, &name, options.to_core()?)
         })?;
         Ok(WorkQueue { inner })
@@ -202,25 +250,41 @@ impl WorkQueue {
     ///
     /// One round trip (`add-3.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
-    pub async fn add_item(&self, item: &Item) -> Settled<bool> {
-        settle(self.inner.add_item(&item.inner)).await
+    pub async fn add_item(
+        &self,
+        #[napi(ts_arg_type = "Item")] item: Arg<&'static Item>,
+    ) -> Settled<bool> {
+        settle(async { self.inner.add_item(&item.read("item")?.inner).await }).await
     }
 
     /// Adds an item whose id the caller knows is new, skipping the existence check.
     ///
     /// If the id did exist, its data is replaced and it is queued again. One round trip.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub async fn add_unique_item(&self, item: &Item) -> Settled<()> {
-        settle(self.inner.add_unique_item(&item.inner)).await
+    pub async fn add_unique_item(
+        &self,
+        #[napi(ts_arg_type = "Item")] item: Arg<&'static Item>,
+    ) -> Settled<()> {
+        settle(async { self.inner.add_unique_item(&item.read("item")?.inner).await }).await
     }
 
     /// Adds a batch of items atomically, in one round trip; each is added unless its id exists.
     ///
     /// Returns how many were added. The batch as a whole must stay under 512 MB.
     #[napi(catch_unwind, ts_return_type = "Promise<number>")]
-    pub async fn add_items(&self, items: Vec<&Item>) -> Settled<f64> {
-        let items: Vec<leaseq::Item> = items.iter().map(|item| item.inner.clone()).collect();
-        settle(async { Ok(self.inner.add_items(&items).await? as f64) }).await
+    pub async fn add_items(
+        &self,
+        #[napi(ts_arg_type = "Array<Item>")] items: Arg<Vec<&'static Item>>,
+    ) -> Settled<f64> {
+        settle(async {
+            let items: Vec<leaseq::Item> = items
+                .read("items")?
+                .iter()
+                .map(|item| item.inner.clone())
+                .collect();
+            Ok(self.inner.add_items(&items).await? as f64)
+        })
+        .await
     }
 
     /// Adds an item at a priority level, and/or not leasable before a delay or a time.
@@ -230,10 +294,16 @@ impl WorkQueue {
     /// lease operation itself: no scheduler process is needed. A priority over 9, or both
     /// `delay` and `at`, is an `EINVAL` error. One round trip (`add-scheduled-7.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
-    pub async fn add_item_with(&self, item: &Item, options: Option<AddOptions>) -> Settled<bool> {
-        let options = options.unwrap_or_default();
+    pub async fn add_item_with(
+        &self,
+        #[napi(ts_arg_type = "Item")] item: Arg<&'static Item>,
+        #[napi(ts_arg_type = "AddOptions | undefined | null")] options: Option<Arg<AddOptions>>,
+    ) -> Settled<bool> {
         settle(async {
-            let options = options.to_core()?;
+            let item = item.read("item")?;
+            let options = read_optional(options, "options")?
+                .unwrap_or_default()
+                .to_core()?;
             self.inner.add_item_with(&item.inner, &options).await
         })
         .await
@@ -257,12 +327,12 @@ impl WorkQueue {
     #[napi(catch_unwind, ts_return_type = "Promise<Item | null>")]
     pub async fn lease(
         &self,
-        lease_secs: f64,
-        options: Option<LeaseOptions>,
+        #[napi(ts_arg_type = "number")] lease_secs: Arg<f64>,
+        #[napi(ts_arg_type = "LeaseOptions | undefined | null")] options: Option<Arg<LeaseOptions>>,
     ) -> Settled<Option<Item>> {
-        let options = options.unwrap_or_default();
         settle(async {
-            let lease_duration = leaseq::lease_from_secs_f64(lease_secs)?;
+            let lease_duration = leaseq::lease_from_secs_f64(lease_secs.read("leaseSecs")?)?;
+            let options = read_optional(options, "options")?.unwrap_or_default();
             let timeout = options
                 .timeout
                 .map(|secs| leaseq::from_secs_f64("timeout", secs))
@@ -278,9 +348,14 @@ impl WorkQueue {
     /// session still holds it. Returns `false` (changing nothing) if the lease expired, the item
     /// was completed, or another session holds it. One round trip (`renew-2.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
-    pub async fn renew(&self, item: &Item, lease_secs: f64) -> Settled<bool> {
+    pub async fn renew(
+        &self,
+        #[napi(ts_arg_type = "Item")] item: Arg<&'static Item>,
+        #[napi(ts_arg_type = "number")] lease_secs: Arg<f64>,
+    ) -> Settled<bool> {
         settle(async {
-            let lease_duration = leaseq::lease_from_secs_f64(lease_secs)?;
+            let item = item.read("item")?;
+            let lease_duration = leaseq::lease_from_secs_f64(lease_secs.read("leaseSecs")?)?;
             self.inner.renew(&item.inner, lease_duration).await
         })
         .await
@@ -293,8 +368,11 @@ impl WorkQueue {
     /// `false`. Completing after the lease was lost still counts if nobody completed it first.
     /// One round trip (`complete-13.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
-    pub async fn complete(&self, item: &Item) -> Settled<bool> {
-        settle(self.inner.complete(&item.inner)).await
+    pub async fn complete(
+        &self,
+        #[napi(ts_arg_type = "Item")] item: Arg<&'static Item>,
+    ) -> Settled<bool> {
+        settle(async { self.inner.complete(&item.read("item")?.inner).await }).await
     }
 
     /// Ends the lease on `item` with a failure: it is retried after `retryAfter` seconds, or
@@ -307,12 +385,14 @@ impl WorkQueue {
     #[napi(catch_unwind, ts_return_type = "Promise<FailOutcome>")]
     pub async fn fail(
         &self,
-        item: &Item,
-        error: String,
-        retry_after: Option<f64>,
+        #[napi(ts_arg_type = "Item")] item: Arg<&'static Item>,
+        #[napi(ts_arg_type = "string")] error: Arg<String>,
+        #[napi(ts_arg_type = "number | undefined | null")] retry_after: Option<Arg<f64>>,
     ) -> Settled<FailOutcome> {
         settle(async {
-            let retry_after = retry_after
+            let item = item.read("item")?;
+            let error = error.read("error")?;
+            let retry_after = read_optional(retry_after, "retryAfter")?
                 .map(|secs| leaseq::from_secs_f64("retryAfter", secs))
                 .transpose()?;
             let outcome = self.inner.fail(&item.inner, &error, retry_after).await?;
@@ -325,8 +405,11 @@ impl WorkQueue {
     /// attempt: for work this worker will not do (it is shutting down). Returns `false` if this
     /// session no longer holds the item. One round trip (`release-9.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
-    pub async fn release(&self, item: &Item) -> Settled<bool> {
-        settle(self.inner.release(&item.inner)).await
+    pub async fn release(
+        &self,
+        #[napi(ts_arg_type = "Item")] item: Arg<&'static Item>,
+    ) -> Settled<bool> {
+        settle(async { self.inner.release(&item.read("item")?.inner).await }).await
     }
 
     /// Returns to the queue every leased item whose lease has expired (or, on its last attempt,
@@ -391,12 +474,14 @@ impl WorkQueue {
     #[napi(catch_unwind, ts_return_type = "Promise<Array<DeadItem>>")]
     pub async fn dead_items(
         &self,
-        offset: Option<f64>,
-        count: Option<f64>,
+        #[napi(ts_arg_type = "number | undefined | null")] offset: Option<Arg<f64>>,
+        #[napi(ts_arg_type = "number | undefined | null")] count: Option<Arg<f64>>,
     ) -> Settled<Vec<DeadItem>> {
         settle(async {
-            let offset = whole("offset", offset.unwrap_or(0.0), MAX_SAFE_INTEGER)?;
-            let count = whole("count", count.unwrap_or(100.0), MAX_SAFE_INTEGER)?;
+            let offset = read_optional(offset, "offset")?.unwrap_or(0.0);
+            let count = read_optional(count, "count")?.unwrap_or(100.0);
+            let offset = whole("offset", offset, MAX_SAFE_INTEGER)?;
+            let count = whole("count", count, MAX_SAFE_INTEGER)?;
             let page = self.inner.dead_items(offset, count).await?;
             Ok(page
                 .into_iter()
@@ -413,15 +498,21 @@ impl WorkQueue {
     /// Puts dead items back in the queue at their priority with their attempts reset; returns
     /// how many were dead. One round trip per 1000 ids (`requeue-dead-6.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<number>")]
-    pub async fn requeue_dead(&self, ids: Vec<String>) -> Settled<f64> {
-        settle(async { Ok(self.inner.requeue_dead(&ids).await? as f64) }).await
+    pub async fn requeue_dead(
+        &self,
+        #[napi(ts_arg_type = "Array<string>")] ids: Arg<Vec<String>>,
+    ) -> Settled<f64> {
+        settle(async { Ok(self.inner.requeue_dead(&ids.read("ids")?).await? as f64) }).await
     }
 
     /// Deletes dead items for good; returns how many were dead. One round trip per 1000 ids
     /// (`purge-dead-5.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<number>")]
-    pub async fn purge_dead(&self, ids: Vec<String>) -> Settled<f64> {
-        settle(async { Ok(self.inner.purge_dead(&ids).await? as f64) }).await
+    pub async fn purge_dead(
+        &self,
+        #[napi(ts_arg_type = "Array<string>")] ids: Arg<Vec<String>>,
+    ) -> Settled<f64> {
+        settle(async { Ok(self.inner.purge_dead(&ids.read("ids")?).await? as f64) }).await
     }
 
     /// Requeues every dead item, 1000 per round trip; returns how many.

@@ -25,8 +25,10 @@ use napi::{sys, Env, JsValue, Status, ValueType};
 use napi_derive::napi;
 use tokio::sync::oneshot;
 
-use crate::convert::{whole, MAX_SAFE_INTEGER};
-use crate::error::{guard, settle, ErrorCode, Result, Settled};
+use crate::convert::{
+    read_optional, whole, Arg, FromJs, JsFunction, JsObject, Mismatch, Nullable, MAX_SAFE_INTEGER,
+};
+use crate::error::{guard, settle, to_napi, ErrorCode, Result, Settled};
 use crate::item::Item;
 use crate::queue::WorkQueue;
 
@@ -57,6 +59,27 @@ pub struct WorkerOptions {
     /// exception thrown in it is an uncaught exception, as in an event listener.
     #[napi(ts_type = "(item: Item, outcome: JobOutcome) => void")]
     pub after: Option<JsFunction>,
+}
+
+impl FromJs for WorkerOptions {
+    unsafe fn from_js(
+        env: sys::napi_env,
+        value: sys::napi_value,
+    ) -> std::result::Result<Self, Mismatch> {
+        let object = unsafe { JsObject::new(env, value) }?;
+        Ok(WorkerOptions {
+            concurrency: object.get("concurrency")?,
+            lease_secs: object.get("leaseSecs")?,
+            job_timeout: object.get("jobTimeout")?,
+            shutdown_timeout: object.get("shutdownTimeout")?,
+            clean_every: object.get_nullable("cleanEvery")?.map(|every| match every {
+                Nullable::Null => Either::B(Null),
+                Nullable::Value(secs) => Either::A(secs),
+            }),
+            before: object.get("before")?,
+            after: object.get("after")?,
+        })
+    }
 }
 
 impl WorkerOptions {
@@ -93,6 +116,18 @@ pub struct RunOptions {
     /// `process.once` until the run ends. Default false. A second signal during the shutdown
     /// finds no listener left, so Node's default (ending the process) applies.
     pub stop_on_signals: Option<bool>,
+}
+
+impl FromJs for RunOptions {
+    unsafe fn from_js(
+        env: sys::napi_env,
+        value: sys::napi_value,
+    ) -> std::result::Result<Self, Mismatch> {
+        let object = unsafe { JsObject::new(env, value) }?;
+        Ok(RunOptions {
+            stop_on_signals: object.get("stopOnSignals")?,
+        })
+    }
 }
 
 /// How an item's run ended, as the `after` hook sees it.
@@ -160,10 +195,6 @@ enum Call {
 /// event loop open) around a function that does nothing; its callback makes the real calls.
 type CallQueue = Arc<ThreadsafeFunction<Call, (), (), Status, false, true>>;
 
-/// A JavaScript function kept for calls from the core; `Args`/`Return` are not used (calls
-/// are made with raw values, to get at what a function throws).
-type JsFunction = FunctionRef<(), ()>;
-
 /// The JavaScript functions of one worker.
 struct Functions {
     /// The handler, or one per item type (the core's `Router` picks one by its index).
@@ -193,18 +224,6 @@ impl Functions {
             }
         }
     }
-}
-
-/// Whether `function` really is one (hooks come in an options object, whose fields napi-rs
-/// converts without checking their type).
-fn is_function(env: &Env, function: &JsFunction) -> bool {
-    let Ok(function) = function.borrow_back(env) else {
-        return false;
-    };
-    let mut kind = sys::ValueType::napi_undefined;
-    // SAFETY: on the JavaScript thread, with a value of this environment.
-    let status = unsafe { sys::napi_typeof(env.raw(), function.raw(), &mut kind) };
-    status == sys::Status::napi_ok && kind == sys::ValueType::napi_function
 }
 
 /// The `handler` argument of `new Worker`: one function for every item, or one per item type.
@@ -264,8 +283,11 @@ fn read_handlers(env: &Env, handler: Unknown<'_>) -> Result<Handlers> {
     for index in 0..count {
         let name: Unknown<'_> = names.get_element(index).map_err(internal)?;
         let value: Unknown<'_> = routes.get_property(name).map_err(internal)?;
-        // SAFETY: a key converted to a string (numbers_to_strings, no symbols).
-        let name: String = unsafe { name.cast() }.map_err(internal)?;
+        // A key converted to a string (numbers_to_strings, no symbols); one with a lone
+        // surrogate is refused, as every string leaseq takes.
+        // SAFETY: on the JavaScript thread, with a value of this environment.
+        let name = unsafe { String::from_js(env.raw(), name.raw()) }
+            .map_err(|mismatch| to_napi(mismatch.into_error("the handler's item type")))?;
         if value.get_type().map_err(internal)? != ValueType::Function {
             return Err(invalid(format!(
                 "the handler for item type \"{name}\" must be a function"
@@ -481,11 +503,13 @@ impl Worker {
     )]
     pub fn new(
         env: &Env,
-        queue: &WorkQueue,
+        queue: Arg<&'static WorkQueue>,
         handler: Unknown<'_>,
-        options: Option<WorkerOptions>,
+        options: Option<Arg<WorkerOptions>>,
     ) -> Result<Worker> {
+        let queue = queue.read("queue").map_err(to_napi)?;
         let handlers = read_handlers(env, handler)?;
+        let options = read_optional(options, "options").map_err(to_napi)?;
         let core_options = match &options {
             Some(options) => guard(|| options.to_core())?,
             None => leaseq::WorkerOptions::default(),
@@ -494,16 +518,6 @@ impl Worker {
             Some(WorkerOptions { before, after, .. }) => (before, after),
             None => (None, None),
         };
-        for (name, hook) in [("before", &before), ("after", &after)] {
-            if let Some(hook) = hook {
-                if !is_function(env, hook) {
-                    return Err(napi::Error::new(
-                        ErrorCode::InvalidArgument,
-                        format!("the {name} hook must be a function"),
-                    ));
-                }
-            }
-        }
         let with_hooks = before.is_some() || after.is_some();
         let (names, handlers): (Option<Vec<String>>, Vec<JsFunction>) = match handlers {
             Handlers::One(handler) => (None, vec![handler]),
@@ -565,9 +579,15 @@ impl Worker {
     pub fn run<'env>(
         &self,
         env: &'env Env,
-        options: Option<RunOptions>,
+        #[napi(ts_arg_type = "RunOptions | undefined | null")] options: Option<Arg<RunOptions>>,
     ) -> Result<PromiseRaw<'env, Settled<()>>> {
-        let options = options.unwrap_or_default();
+        let options = match read_optional(options, "options") {
+            Ok(options) => options.unwrap_or_default(),
+            Err(err) => {
+                let settled = async move { Ok(settle::<()>(async { Err(err) }).await) };
+                return env.spawn_future(settled).map_err(internal);
+            }
+        };
         self.stop_asked.store(false, Ordering::SeqCst);
         let teardown = StopOnTeardown::add(env, self.inner.clone()).map_err(internal)?;
         let listeners = if options.stop_on_signals.unwrap_or(false) {

@@ -307,8 +307,11 @@ test('worker options are checked: out of range is EINVAL, wrong types throw', as
     assert.throws(() => new Worker(queue, handler, options), { code: 'EINVAL', message })
   }
   assert.throws(() => new Worker(queue, 'not a function'), { code: 'EINVAL', message: /handler must be a function/ })
-  assert.throws(() => new Worker({}, handler), { code: 'InvalidArg' })
-  assert.throws(() => new Worker(queue, handler, { before: 42 }), (err) => err instanceof Error)
+  assert.throws(() => new Worker({}, handler), { code: 'EINVAL', message: /^queue must be an instance of WorkQueue, got an object$/ })
+  assert.throws(() => new Worker(queue, handler, { before: 42 }), {
+    code: 'EINVAL',
+    message: /^options\.before must be a function, got a number \(42\)$/,
+  })
 })
 
 test('a worker on a closed connection ends run with a connection error', async () => {

@@ -2,7 +2,7 @@
 //! leases wait on; to one server, a Cluster or a Sentinel-monitored master (see `topology.rs`).
 
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -11,6 +11,7 @@ use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr
 use redis::AsyncConnectionConfig;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::eviction;
 use crate::topology::{Shared, Target};
 
 /// How a [`Connection`] waits on Redis.
@@ -74,6 +75,8 @@ struct Inner {
     closed: AtomicBool,
     /// Turns true on close, so leases blocked at that moment end too.
     closed_signal: tokio::sync::watch::Sender<bool>,
+    /// What the eviction check found when the connection opened.
+    eviction: OnceLock<eviction::Finding>,
 }
 
 /// The connections of one process. A cell is freed with its `Inner` only if this process made
@@ -117,6 +120,16 @@ impl Connection {
     /// On a Cluster every queue name needs a `{hash tag}` (see [`crate::WorkQueue::new`]).
     /// Connects at once, so a server that cannot be reached is an [`ErrorKind::Connection`] error
     /// here rather than at the first operation.
+    ///
+    /// **Eviction.** Opening reads Redis's `maxmemory-policy` (`INFO memory`; on a Cluster, every
+    /// master's): under any policy but `noeviction` Redis may delete queue keys when it reaches
+    /// `maxmemory`, and items are lost without a trace. The query parameter `eviction` of the URL
+    /// says what to do then: `eviction=warn` (the default) opens and reports it in
+    /// [`Connection::warnings`], `eviction=refuse` fails with an [`ErrorKind::Connection`] error
+    /// that names the policy and the fix (`CONFIG SET maxmemory-policy noeviction`), and
+    /// `eviction=ignore` skips the check. A server that refuses `INFO` (an ACL user without
+    /// `+info`, some managed services) is reported in [`Connection::warnings`] instead of failing,
+    /// with `refuse` too. Example: `redis://10.0.0.1:6379/0?eviction=refuse`.
     pub async fn open(url: &str) -> Result<Connection> {
         Connection::open_with(url, ConnectionOptions::default()).await
     }
@@ -126,7 +139,8 @@ impl Connection {
         options.validate()?;
         // rediss:// needs a process-wide crypto provider; Err means one is installed already.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let target = Target::parse(url)?;
+        let (url, eviction_mode) = eviction::take_mode(url)?;
+        let target = Target::parse(&url)?;
         let connection = Connection {
             inner: Arc::new(Inner {
                 target,
@@ -134,10 +148,43 @@ impl Connection {
                 cell: AtomicPtr::new(std::ptr::null_mut()),
                 closed: AtomicBool::new(false),
                 closed_signal: tokio::sync::watch::Sender::new(false),
+                eviction: OnceLock::new(),
             }),
         };
-        connection.shared().await?;
+        let mut shared = connection.shared().await?;
+        let target = &connection.inner.target;
+        let place = match target {
+            Target::Single(_) => format!("the Redis at {}", target.describe()),
+            _ => target.describe(),
+        };
+        let finding = eviction::check(&mut shared, eviction_mode, &place).await?;
+        let _ = connection.inner.eviction.set(finding);
         Ok(connection)
+    }
+
+    /// What opening this connection found that the application should be told, one sentence
+    /// each; empty when all is well. Today: Redis may evict keys (its `maxmemory-policy` is not
+    /// `noeviction`), or its policy could not be read (see **Eviction** at [`Connection::open`]).
+    ///
+    /// The Python and Node.js bindings emit each once when the connection opens (a
+    /// `RuntimeWarning`, a process warning with code `LEASEQ_EVICTION`); a Rust application logs
+    /// them as it logs the rest.
+    pub fn warnings(&self) -> Vec<String> {
+        self.inner
+            .eviction
+            .get()
+            .map(|finding| finding.warnings.clone())
+            .unwrap_or_default()
+    }
+
+    /// Redis's `maxmemory-policy` as read when the connection opened (on a Cluster, the first
+    /// master's that is not `noeviction`, or `noeviction` when none is); `None` with
+    /// `eviction=ignore` or when it could not be read.
+    pub fn eviction_policy(&self) -> Option<String> {
+        self.inner
+            .eviction
+            .get()
+            .and_then(|finding| finding.policy.clone())
     }
 
     /// Closes the connection: every handle and queue using it fails with a connection error from

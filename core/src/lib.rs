@@ -40,6 +40,7 @@ mod connection;
 mod dead;
 mod duration;
 mod error;
+mod eviction;
 mod inspect;
 mod item;
 mod keys;
