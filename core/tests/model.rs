@@ -9,8 +9,10 @@
 //! - `complete` returns true at most once per item (leaseq and the crate together), and never
 //!   false for an item that exists;
 //! - each operation moves only what it may: a clean or a lease never takes an item out of
-//!   processing while its lease still runs, a lease never skips a waiting prioritized item or
-//!   returns nothing while an item waits (unpaused), `fail`/`release` move only their item, …;
+//!   processing while its lease still runs, buries it only after its last attempt (the model
+//!   counts them) and requeues it at its own level; a lease takes the highest level first, the
+//!   oldest item of the default level, and never returns nothing while an item waits (unpaused);
+//!   the crate's lease pops the tail; `fail`/`release` move only their item, …;
 //! - a call that fails (only expected while a key has the wrong type, or for a poison target)
 //!   fails with the Internal kind and changes no key of the queue at all;
 //! - at the end, with every worker gone: a drain leases and completes every item, poison items
@@ -21,6 +23,9 @@
 //! choice; outcomes that depend on time (a 20 ms lease that did or did not run out yet) can make
 //! two runs of one seed part ways, so a failure prints the steps that led to it (the log below the
 //! panic message) as the reproduction. `make test-model-long` runs 100,000 steps.
+//! `LEASEQ_MODEL_KNOWN_BUGS=1` also runs the steps of a known bug (see the last test here).
+//!
+//! One file on purpose: the model, the steps and their checks share one state machine.
 
 mod common;
 
