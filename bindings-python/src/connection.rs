@@ -1,6 +1,9 @@
 //! `Connection` (blocking) and `AsyncConnection` (`leaseq.aio.Connection`): handles on one core
 //! `leaseq::Connection`, closed by `close()` or by leaving a `with` / `async with` block.
 
+use std::ffi::CString;
+
+use pyo3::exceptions::PyRuntimeWarning;
 use pyo3::prelude::*;
 use pyo3::types::PyBool;
 
@@ -19,7 +22,8 @@ use crate::convert::{connection_options, default_connect_timeout, default_respon
 ///
 /// Args:
 ///     url: ``redis://[user:password@]host:port[/db]``, ``rediss://...`` (TLS) or
-///         ``unix:///path/to/redis.sock``.
+///         ``unix:///path/to/redis.sock``; ``?eviction=refuse`` refuses a Redis that may evict
+///         keys, ``?eviction=ignore`` skips that check.
 ///     connect_timeout: how long one attempt at opening a TCP/TLS connection may take, in
 ///         seconds; after three failed attempts it is a ConnectionError.
 ///     response_timeout: how long one operation may wait for Redis's answer, in seconds,
@@ -27,8 +31,14 @@ use crate::convert::{connection_options, default_connect_timeout, default_respon
 ///         bounded by it (its own ``timeout`` is). After a timeout the operation's outcome is
 ///         unknown (it may still run, as after any lost answer); the connection stays usable.
 ///
+/// Warns:
+///     RuntimeWarning: once, if Redis's ``maxmemory-policy`` is not ``noeviction`` (it may evict
+///         queue keys and lose items) or cannot be read; ``-W error::RuntimeWarning`` turns it
+///         into an exception.
+///
 /// Raises:
-///     ConnectionError: if the server cannot be reached.
+///     ConnectionError: if the server cannot be reached, or may evict keys and the URL has
+///         ``?eviction=refuse``.
 ///     InvalidArgumentError: if the URL is not a Redis URL, or a timeout is 0, negative, NaN,
 ///         infinite or too large.
 #[pyclass(frozen, module = "leaseq", name = "Connection")]
@@ -58,6 +68,7 @@ impl Connection {
             let options = connection_options(connect_timeout, response_timeout)?;
             leaseq::blocking::Connection::open_with(&url, options)
         })?;
+        warn_once(py, inner.as_async())?;
         Ok(Connection { inner })
     }
 
@@ -107,7 +118,8 @@ impl AsyncConnection {
     ///
     /// Args:
     ///     url: ``redis://[user:password@]host:port[/db]``, ``rediss://...`` (TLS) or
-    ///         ``unix:///path/to/redis.sock``.
+    ///         ``unix:///path/to/redis.sock``; ``?eviction=refuse`` refuses a Redis that may
+    ///         evict keys, ``?eviction=ignore`` skips that check.
     ///     connect_timeout: how long one attempt at opening a TCP/TLS connection may take, in
     ///         seconds; after three failed attempts it is a ConnectionError.
     ///     response_timeout: how long one operation may wait for Redis's answer, in seconds,
@@ -119,8 +131,13 @@ impl AsyncConnection {
     /// Returns:
     ///     The open connection (a coroutine).
     ///
+    /// Warns:
+    ///     RuntimeWarning: once, if Redis's ``maxmemory-policy`` is not ``noeviction`` (it may
+    ///         evict queue keys and lose items) or cannot be read.
+    ///
     /// Raises:
-    ///     ConnectionError: if the server cannot be reached.
+    ///     ConnectionError: if the server cannot be reached, or may evict keys and the URL has
+    ///         ``?eviction=refuse``.
     ///     InvalidArgumentError: if the URL is not a Redis URL, or a timeout is 0, negative,
     ///         NaN, infinite or too large.
     #[staticmethod]
@@ -134,9 +151,13 @@ impl AsyncConnection {
     fn open(url: String, connect_timeout: f64, response_timeout: Option<f64>) -> Operation {
         Operation::new(async move {
             let options = connection_options(connect_timeout, response_timeout)?;
-            Ok(AsyncConnection {
-                inner: leaseq::Connection::open_with(&url, options).await?,
-            })
+            let inner = leaseq::Connection::open_with(&url, options).await?;
+            // A warning filter that turns it into an exception refuses the server, as
+            // `?eviction=refuse` does.
+            Python::attach(|py| warn_once(py, &inner)).map_err(|err| {
+                leaseq::Error::new(leaseq::ErrorKind::Connection, err.to_string())
+            })?;
+            Ok(AsyncConnection { inner })
         })
     }
 
@@ -165,4 +186,20 @@ impl AsyncConnection {
         let state = if self.closed() { "closed" } else { "open" };
         format!("<leaseq.aio.Connection {state}>")
     }
+}
+
+/// Emits what opening `connection` found (`leaseq::Connection::warnings`: Redis may evict keys,
+/// or its policy could not be read) as a `RuntimeWarning` each.
+///
+/// The `warnings` module rather than `logging`: this is a configuration hazard found once at
+/// start-up, which the application can avoid (fix the server's policy, or say `eviction=ignore`),
+/// the case Python's logging HOWTO gives to `warnings.warn`, as urllib3 does for its
+/// `InsecureRequestWarning`. Users get the usual controls: shown once per place, reported by
+/// pytest, silenced by `warnings.filterwarnings`, made an exception by `-W error::RuntimeWarning`.
+fn warn_once(py: Python<'_>, connection: &leaseq::Connection) -> PyResult<()> {
+    for warning in connection.warnings() {
+        let message = CString::new(warning.replace('\0', " ")).unwrap_or_default();
+        PyErr::warn(py, &py.get_type::<PyRuntimeWarning>(), &message, 1)?;
+    }
+    Ok(())
 }

@@ -175,7 +175,8 @@ class Connection:
 
     Args:
         url: ``redis://[user:password@]host:port[/db]``, ``rediss://...`` (TLS) or
-            ``unix:///path/to/redis.sock``.
+            ``unix:///path/to/redis.sock``; ``?eviction=refuse`` refuses a Redis that may evict
+            keys, ``?eviction=ignore`` skips that check.
         connect_timeout: how long one attempt at opening a TCP/TLS connection may take, in
             seconds; after three failed attempts it is a ConnectionError.
         response_timeout: how long one operation may wait for Redis's answer, in seconds,
@@ -183,8 +184,14 @@ class Connection:
             bounded by it (its own ``timeout`` is). After a timeout the operation's outcome is
             unknown (it may still run, as after any lost answer); the connection stays usable.
 
+    Warns:
+        RuntimeWarning: once, if Redis's ``maxmemory-policy`` is not ``noeviction`` (it may evict
+            queue keys and lose items) or cannot be read; ``-W error::RuntimeWarning`` turns it
+            into an exception.
+
     Raises:
-        ConnectionError: if the server cannot be reached.
+        ConnectionError: if the server cannot be reached, or may evict keys and the URL has
+            ``?eviction=refuse``.
         InvalidArgumentError: if the URL is not a Redis URL, or a timeout is 0, negative, NaN,
             infinite or too large.
     """
@@ -556,7 +563,8 @@ class AsyncConnection:
 
         Args:
             url: ``redis://[user:password@]host:port[/db]``, ``rediss://...`` (TLS) or
-                ``unix:///path/to/redis.sock``.
+                ``unix:///path/to/redis.sock``; ``?eviction=refuse`` refuses a Redis that may
+                evict keys, ``?eviction=ignore`` skips that check.
             connect_timeout: how long one attempt at opening a TCP/TLS connection may take, in
                 seconds; after three failed attempts it is a ConnectionError.
             response_timeout: how long one operation may wait for Redis's answer, in seconds,
@@ -568,8 +576,13 @@ class AsyncConnection:
         Returns:
             The open connection (a coroutine).
 
+        Warns:
+            RuntimeWarning: once, if Redis's ``maxmemory-policy`` is not ``noeviction`` (it may
+                evict queue keys and lose items) or cannot be read.
+
         Raises:
-            ConnectionError: if the server cannot be reached.
+            ConnectionError: if the server cannot be reached, or may evict keys and the URL has
+                ``?eviction=refuse``.
             InvalidArgumentError: if the URL is not a Redis URL, or a timeout is 0, negative,
                 NaN, infinite or too large.
         """
