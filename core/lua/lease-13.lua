@@ -105,27 +105,13 @@ if redis.call('EXISTS', KEYS[10]) == 1 then
   return {0, wait_ms(), 1}
 end
 
--- Puts a popped id back exactly where it was (its old score, or the tail it was popped from).
-local function unpop(id, popped_score)
-  redis.call('LREM', KEYS[2], 1, id)
-  if popped_score then
-    redis.call('ZADD', KEYS[5], popped_score, id)
-  else
-    redis.call('RPUSH', KEYS[1], id)
-  end
-end
-
-local function failed(reply)
-  return type(reply) == 'table' and reply.err
-end
-
 for _ = 1, 100 do
   local id, popped_score
   local top = redis.call('ZPOPMIN', KEYS[5])
   if top[1] then
     id, popped_score = top[1], top[2]
     local pushed = redis.pcall('LPUSH', KEYS[2], id)
-    if failed(pushed) then
+    if type(pushed) == 'table' then
       redis.call('ZADD', KEYS[5], popped_score, id)
       return pushed
     end
@@ -136,27 +122,36 @@ for _ = 1, 100 do
     redis.call('DEL', KEYS[13])
     return {0, wait_ms(), 0}
   end
+  -- No closures on this path (each costs every call): the replies are tested inline. GET gives a
+  -- string, false (no key) or an error table; HINCRBY a number or an error table.
   local data = redis.pcall('GET', KEYS[4] .. id)
   local attempt
-  if data and not failed(data) then
+  if data and type(data) == 'string' then
     attempt = redis.pcall('HINCRBY', KEYS[8], id, 1)
   end
-  if attempt and not failed(attempt) then
+  if type(attempt) == 'number' then
     redis.call('SET', KEYS[3] .. id, ARGV[2], 'PX', ARGV[1])
     redis.call('ZADD', KEYS[7], string.format('%d', now + tonumber(ARGV[1])), id)
     return {1, id, data, attempt}
   end
   local refused = validate()
   if refused then
-    unpop(id, popped_score)
+    -- Put the popped id back exactly where it was (its old score, or the tail it came from).
+    redis.call('LREM', KEYS[2], 1, id)
+    if popped_score then
+      redis.call('ZADD', KEYS[5], popped_score, id)
+    else
+      redis.call('RPUSH', KEYS[1], id)
+    end
     return refused
   end
   -- The id was pushed at the head just above, so this LREM stops after one element.
   redis.call('LREM', KEYS[2], 1, id)
-  if failed(data) or failed(attempt) then
+  local bad_data = type(data) == 'table'
+  if bad_data or type(attempt) == 'table' then
     -- A poison id: its item key is not a string, or its attempt count is not a number.
     local why
-    if failed(data) then
+    if bad_data then
       why = 'poison item: its key ' .. KEYS[4] .. id .. ' holds a ' .. redis.call('TYPE', KEYS[4] .. id).ok
         .. ', not a string, so it cannot be read as item data; it was not written by leaseq or'
         .. ' redis-work-queue (fix or delete the key, then requeue or purge this dead letter)'

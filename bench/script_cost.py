@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Redis time per job (lease + complete) of the scripts at two git revisions, side by side.
+
+  scripts/with-redis.sh bench/script_cost.py BASE [OTHER] [--blocks N]
+
+OTHER defaults to the working tree. Both versions run on one Redis in alternating blocks of 2,000
+jobs (lease with a 30 s lease, then complete), and each block reads EVALSHA's time from INFO
+commandstats; the paired difference per block cancels the machine's load drift, so the median of
+the differences is the figure to read (a change of the per-job path should keep it near 0).
+Needs the `redis` Python package (bindings-python/.venv has it).
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import uuid
+
+import redis
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = ("lib/wrong-types.lua", "lease-13.lua", "complete-13.lua")
+
+
+def read(revision, path):
+    if revision is None:
+        with open(os.path.join(ROOT, "core/lua", path)) as f:
+            return f.read()
+    return subprocess.run(["git", "-C", ROOT, "show", f"{revision}:core/lua/{path}"],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("base")
+    parser.add_argument("other", nargs="?")
+    parser.add_argument("--blocks", type=int, default=16)
+    parser.add_argument("--jobs", type=int, default=2000)
+    args = parser.parse_args()
+    r = redis.Redis.from_url(os.environ["LEASEQ_REDIS_URL"])
+    shas = {}
+    for name, revision in (("base", args.base), ("other", args.other)):
+        lib, lease, complete = (read(revision, path) for path in SCRIPTS)
+        shas[name] = (r.script_load(lib + lease), r.script_load(lib + complete))
+    p = "cost" + uuid.uuid4().hex[:8]
+    lease_keys = [f"{p}:{k}" for k in ("queue", "processing", "lease:", "item:", "prioritized",
+                                       "delayed", "deadlines", "attempts", "priority", "paused",
+                                       "dead", "errors", "signal")]
+
+    def complete_keys(i):
+        return [f"{p}:item:{i}", f"{p}:processing", f"{p}:lease:{i}", f"{p}:queue",
+                f"{p}:leased_by_session:{i}", f"{p}:deadlines", f"{p}:attempts", f"{p}:errors",
+                f"{p}:priority", f"{p}:prioritized", f"{p}:delayed", f"{p}:dead", f"{p}:done:{i}"]
+
+    per_job = {"base": [], "other": []}
+    for block in range(args.blocks):
+        for name in ("base", "other") if block % 2 == 0 else ("other", "base"):
+            lease_sha, complete_sha = shas[name]
+            pipe = r.pipeline(transaction=False)
+            for i in range(args.jobs):
+                pipe.set(f"{p}:item:{i}", "x")
+                pipe.lpush(f"{p}:queue", i)
+            pipe.execute()
+            r.config_resetstat()
+            for _ in range(args.jobs):
+                leased = r.evalsha(lease_sha, 13, *lease_keys, 30000, "session", 5)
+                item_id = leased[1].decode()
+                r.evalsha(complete_sha, 13, *complete_keys(item_id), item_id, 0)
+            stats = r.info("commandstats")["cmdstat_evalsha"]
+            per_job[name].append(2 * stats["usec"] / stats["calls"])
+    differences = [o - b for b, o in zip(per_job["base"], per_job["other"])]
+    label = args.other or "working tree"
+    print(f"Redis us per job (lease+complete), medians of {args.blocks} blocks of {args.jobs}:")
+    print(f"  {args.base:>14}: {statistics.median(per_job['base']):.1f}")
+    print(f"  {label:>14}: {statistics.median(per_job['other']):.1f}")
+    print(f"  paired difference (other - base), median: {statistics.median(differences):+.2f} us")
+
+
+if __name__ == "__main__":
+    main()
