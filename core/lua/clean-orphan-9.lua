@@ -23,8 +23,9 @@
   The caller sends only ids it did not see in its own snapshot of the lists. A live lease and the
   sets are checked first (O(1)), then processing (short), then only the 1000 ids at each end of
   the queue, so one call stays short even on a million-item queue: an id that moved into the
-  queue while the snapshot was read sits at one of its ends. (Were one missed, it would be queued
-  twice and delivered twice, never lost.) An orphan goes back at the default level. ]]
+  queue while the caller's second snapshot was read sits at one of its ends. (Were one missed, it
+  would be queued twice and delivered twice, never lost.) An orphan goes back at the default
+  level. ]]
 local id = ARGV[1]
 -- lib/wrong-types.lua: refuse keys of the wrong type before writing anything.
 local refused = wrong_types({KEYS[2], 'list', KEYS[3], 'list', KEYS[6], 'list', KEYS[7], 'zset',

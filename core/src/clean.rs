@@ -188,10 +188,53 @@ impl WorkQueue {
             report.dropped += step.dropped;
             report.dead += step.dead;
         }
+        if suspects.orphans.is_empty() {
+            return Ok(());
+        }
+        // The script's own look into the queue is bounded (1000 ids at each end), so an id that
+        // entered the queue after the first snapshot and then sank deep into a long backlog
+        // would look orphaned twice and be queued twice. A fresh snapshot, taken after the grace
+        // period, holds every id that has sat in a list since: only ids missing from it too go
+        // on to the script's atomic check.
+        let listed = self.listed_ids().await?;
         for (id, from_cleaning_list) in suspects.orphans {
+            if listed.contains(&hash_id(&id)) {
+                continue;
+            }
             report.requeued += self.requeue_orphan(&id, from_cleaning_list, false).await?;
         }
         Ok(())
+    }
+
+    /// Digests of every id in processing and in the queue, read page by page.
+    ///
+    /// Processing is read first: an id that a lease moves from the queue to processing while
+    /// the pages are read is then missed by both, but the orphan script finds it, as it searches
+    /// all of processing. The pages are read from the head: pushes there (adds, requeues) only
+    /// shift ids towards later pages, and pops at the tail (leases) shift nothing, so an id that
+    /// stays in the queue throughout is always read.
+    async fn listed_ids(&self) -> Result<HashSet<u64>> {
+        let mut connection = self.connection.shared().await?;
+        let mut listed = HashSet::new();
+        for list in [&self.keys.processing, &self.keys.queue] {
+            let mut start = 0i64;
+            loop {
+                let ids: Vec<Vec<u8>> = redis::cmd("LRANGE")
+                    .arg(list)
+                    .arg(start)
+                    .arg(start + DEEP_CLEAN_BATCH as i64 - 1)
+                    .query_async(&mut connection)
+                    .await?;
+                for id in &ids {
+                    listed.insert(hash_id(id));
+                }
+                if (ids.len() as u64) < DEEP_CLEAN_BATCH {
+                    break;
+                }
+                start += DEEP_CLEAN_BATCH as i64;
+            }
+        }
+        Ok(listed)
     }
 
     /// A light clean, then requeues every item that exists but is in no list or set and holds no
@@ -220,28 +263,9 @@ impl WorkQueue {
             (&self.keys.dead, "zset"),
         ])
         .await?;
-        let mut connection = self.connection.shared().await?;
         self.light_clean_pass(&mut report, &mut suspects).await?;
 
-        let mut listed = HashSet::new();
-        for list in [&self.keys.queue, &self.keys.processing] {
-            let mut start = 0i64;
-            loop {
-                let ids: Vec<Vec<u8>> = redis::cmd("LRANGE")
-                    .arg(list)
-                    .arg(start)
-                    .arg(start + DEEP_CLEAN_BATCH as i64 - 1)
-                    .query_async(&mut connection)
-                    .await?;
-                for id in &ids {
-                    listed.insert(hash_id(id));
-                }
-                if (ids.len() as u64) < DEEP_CLEAN_BATCH {
-                    break;
-                }
-                start += DEEP_CLEAN_BATCH as i64;
-            }
-        }
+        let listed = self.listed_ids().await?;
 
         let pattern = self.keys.item_scan_pattern();
         let mut cursor = 0u64;
