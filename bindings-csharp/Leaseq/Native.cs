@@ -90,6 +90,18 @@ namespace Leaseq
             return items;
         }
 
+        internal static List<string> StringsFrom(LeaseqOwnedStrs* list)
+        {
+            var length = checked((int)list->len.ToUInt64());
+            var strings = new List<string>(length);
+            for (int i = 0; i < length; i++)
+            {
+                var text = list->items + i;
+                strings.Add(Decode(text->bytes, text->len));
+            }
+            return strings;
+        }
+
         /// <summary>Seconds, as the native side takes durations (the core checks them).</summary>
         internal static double Seconds(TimeSpan span)
         {

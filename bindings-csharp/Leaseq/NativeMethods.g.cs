@@ -136,6 +136,21 @@ namespace Leaseq.Native
         internal static extern uint leaseq_connection_open_with_options(byte* url, System.UIntPtr url_len, LeaseqConnectionOptions* options, LeaseqConnection** out_connection, LeaseqError** out_error);
 
         /// <summary>
+        ///  Writes to `out_warnings` what the eviction check found when `connection` opened
+        ///  (`leaseq::Connection::warnings`): one sentence per finding, naming the node, its
+        ///  `maxmemory-policy` and the fix, when Redis may evict queue keys or its policy could not be
+        ///  read; an empty list otherwise (and with `eviction=ignore` in the URL). The binding emits each
+        ///  once at open.
+        ///
+        ///  # Safety
+        ///  `connection` must be live; `out_warnings` must be writable; `out_error` must be null or
+        ///  writable. The caller frees the list with [`crate::leaseq_owned_strs_free`] and an error with
+        ///  [`crate::leaseq_error_free`].
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_connection_warnings", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_connection_warnings(LeaseqConnection* connection, LeaseqOwnedStrs** out_warnings, LeaseqError** out_error);
+
+        /// <summary>
         ///  Closes the connection for every handle and queue that uses it (they fail with a Connection
         ///  error from then on). The handle itself stays valid until [`leaseq_connection_free`]. Null is
         ///  ignored.
@@ -236,6 +251,17 @@ namespace Leaseq.Native
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_owned_str_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void leaseq_owned_str_free(LeaseqOwnedStr* text);
+
+        /// <summary>
+        ///  Frees a list of strings written to an `out_…` parameter (e.g. by
+        ///  [`crate::leaseq_connection_warnings`]). Null is ignored.
+        ///
+        ///  # Safety
+        ///  The caller that received `list` frees it, once, with this function, after copying what it
+        ///  needs; `list` must not be used afterwards.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_owned_strs_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void leaseq_owned_strs_free(LeaseqOwnedStrs* list);
 
         /// <summary>
         ///  The type of an item whose data is `(data, data_len)`, as the core's `Item::type_name` reads
@@ -1029,6 +1055,23 @@ namespace Leaseq.Native
         public byte* bytes;
         /// <summary>
         ///  The length in bytes.
+        /// </summary>
+        public System.UIntPtr len;
+    }
+
+    /// <summary>
+    ///  A list of UTF-8 strings handed to the caller: `len` strings at `items`, all owned by this list,
+    ///  which the caller frees (and every string in it) with [`leaseq_owned_strs_free`].
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqOwnedStrs
+    {
+        /// <summary>
+        ///  The strings, in order.
+        /// </summary>
+        public LeaseqOwnedStr* items;
+        /// <summary>
+        ///  How many there are.
         /// </summary>
         public System.UIntPtr len;
     }

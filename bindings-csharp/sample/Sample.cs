@@ -18,6 +18,8 @@ public static class Sample
             using (var connection = Connection.Open(url))
             using (var queue = new WorkQueue(connection, "leaseq-sample:" + Guid.NewGuid().ToString("N")))
             {
+                // The test Redis does not evict keys (maxmemory-policy noeviction): opening found nothing to trace.
+                Require(connection.Warnings.Count == 0, "no eviction warning");
                 queue.AddItem(Item.FromJson("{\"photo\": 17}"));
                 var item = queue.Lease(TimeSpan.FromSeconds(30), true, TimeSpan.FromSeconds(1));
                 Require(item != null && item.Json() == "{\"photo\": 17}", "sync lease");

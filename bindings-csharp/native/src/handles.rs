@@ -5,6 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use leaseq::{Connection, Error, Result, WorkQueue};
 
 use crate::boundary::{block_on, borrow_str, call, write_out, LeaseqError};
+use crate::item::{owned_strs_into_raw, LeaseqOwnedStrs};
 use crate::options::{
     connection_options, queue_options, LeaseqConnectionOptions, LeaseqQueueOptions,
 };
@@ -96,6 +97,33 @@ pub unsafe extern "C" fn leaseq_connection_open_with_options(
                 "out_connection",
             )
         }
+    })
+}
+
+/// Writes to `out_warnings` what the eviction check found when `connection` opened
+/// (`leaseq::Connection::warnings`): one sentence per finding, naming the node, its
+/// `maxmemory-policy` and the fix, when Redis may evict queue keys or its policy could not be
+/// read; an empty list otherwise (and with `eviction=ignore` in the URL). The binding emits each
+/// once at open.
+///
+/// # Safety
+/// `connection` must be live; `out_warnings` must be writable; `out_error` must be null or
+/// writable. The caller frees the list with [`crate::leaseq_owned_strs_free`] and an error with
+/// [`crate::leaseq_error_free`].
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_connection_warnings(
+    connection: *const LeaseqConnection,
+    out_warnings: *mut *mut LeaseqOwnedStrs,
+    out_error: *mut *mut LeaseqError,
+) -> u32 {
+    call(out_error, || {
+        // Checked before the list is made, which would leak if it could not be written.
+        if out_warnings.is_null() {
+            return Err(Error::invalid_argument("out_warnings must not be null"));
+        }
+        let connection = unsafe { self::connection(connection)? };
+        let warnings = owned_strs_into_raw(connection.warnings());
+        unsafe { write_out(out_warnings, warnings, "out_warnings") }
     })
 }
 
@@ -236,6 +264,29 @@ mod tests {
         unsafe { leaseq_error_free(error) };
         unsafe { leaseq_connection_free(connection) };
         (code, message)
+    }
+
+    #[test]
+    fn warnings_need_a_connection_and_somewhere_to_write() {
+        let warnings_of = |out_warnings: *mut *mut LeaseqOwnedStrs| {
+            let mut error: *mut LeaseqError = std::ptr::null_mut();
+            let code =
+                unsafe { leaseq_connection_warnings(std::ptr::null(), out_warnings, &mut error) };
+            let message = unsafe { error.as_ref() }.map_or_else(String::new, |error| {
+                let bytes = unsafe { std::slice::from_raw_parts(error.message, error.message_len) };
+                String::from_utf8(bytes.to_vec()).unwrap()
+            });
+            unsafe { leaseq_error_free(error) };
+            (code, message)
+        };
+        let mut warnings: *mut LeaseqOwnedStrs = std::ptr::null_mut();
+        let (code, message) = warnings_of(&mut warnings);
+        assert_eq!(code, ErrorKind::InvalidArgument.code());
+        assert!(message.contains("connection handle"), "{message}");
+        assert!(warnings.is_null());
+        let (code, message) = warnings_of(std::ptr::null_mut());
+        assert_eq!(code, ErrorKind::InvalidArgument.code());
+        assert!(message.contains("out_warnings"), "{message}");
     }
 
     #[test]

@@ -157,10 +157,68 @@ pub unsafe extern "C" fn leaseq_owned_str_free(text: *mut LeaseqOwnedStr) {
         return;
     }
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: made by `leaseq_item_type_name` with Box::into_raw, its bytes with it.
+        // SAFETY: made by `owned_str_into_raw` with Box::into_raw, its bytes with it.
         let text = unsafe { Box::from_raw(text) };
         unsafe { free_bytes(text.bytes, text.len) };
     }));
+}
+
+/// A list of UTF-8 strings handed to the caller: `len` strings at `items`, all owned by this list,
+/// which the caller frees (and every string in it) with [`leaseq_owned_strs_free`].
+#[repr(C)]
+pub struct LeaseqOwnedStrs {
+    /// The strings, in order.
+    pub items: *const LeaseqOwnedStr,
+    /// How many there are.
+    pub len: usize,
+}
+
+/// Frees a list of strings written to an `out_…` parameter (e.g. by
+/// [`crate::leaseq_connection_warnings`]). Null is ignored.
+///
+/// # Safety
+/// The caller that received `list` frees it, once, with this function, after copying what it
+/// needs; `list` must not be used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn leaseq_owned_strs_free(list: *mut LeaseqOwnedStrs) {
+    if list.is_null() {
+        return;
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: made by `owned_strs_into_raw` with Box::into_raw, its buffers with it.
+        let list = unsafe { Box::from_raw(list) };
+        let items = unsafe {
+            Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                list.items as *mut LeaseqOwnedStr,
+                list.len,
+            ))
+        };
+        for text in items.iter() {
+            unsafe { free_bytes(text.bytes, text.len) };
+        }
+    }));
+}
+
+/// Hands a string to the caller, who frees it with [`leaseq_owned_str_free`].
+fn owned_str_into_raw(text: String) -> *mut LeaseqOwnedStr {
+    let (bytes, len) = into_raw_bytes(text.into_bytes());
+    Box::into_raw(Box::new(LeaseqOwnedStr { bytes, len }))
+}
+
+/// Hands a list of strings to the caller, who frees it with [`leaseq_owned_strs_free`].
+pub(crate) fn owned_strs_into_raw(texts: Vec<String>) -> *mut LeaseqOwnedStrs {
+    let items: Box<[LeaseqOwnedStr]> = texts
+        .into_iter()
+        .map(|text| {
+            let (bytes, len) = into_raw_bytes(text.into_bytes());
+            LeaseqOwnedStr { bytes, len }
+        })
+        .collect();
+    let len = items.len();
+    Box::into_raw(Box::new(LeaseqOwnedStrs {
+        items: Box::into_raw(items) as *const LeaseqOwnedStr,
+        len,
+    }))
 }
 
 /// The type of an item whose data is `(data, data_len)`, as the core's `Item::type_name` reads
@@ -183,10 +241,7 @@ pub unsafe extern "C" fn leaseq_item_type_name(
         let bytes = unsafe { borrow_bytes(data, data_len, "item data")? };
         let name = Item::with_id("type", bytes.to_vec())
             .type_name()
-            .map(|name| {
-                let (bytes, len) = into_raw_bytes(name.into_bytes());
-                Box::into_raw(Box::new(LeaseqOwnedStr { bytes, len }))
-            })
+            .map(owned_str_into_raw)
             .unwrap_or(std::ptr::null_mut());
         let written = unsafe { write_out(out_name, name, "out_name") };
         if written.is_err() {
@@ -349,6 +404,28 @@ mod tests {
         // Empty data is a valid item.
         let raw = item_into_raw(Item::with_id("b", Vec::new()));
         unsafe { leaseq_item_free(raw) };
+    }
+
+    #[test]
+    fn string_lists_round_trip_and_free() {
+        let texts = vec!["one".to_owned(), String::new(), "drei ü".to_owned()];
+        let list = owned_strs_into_raw(texts.clone());
+        let copied: Vec<String> = unsafe {
+            std::slice::from_raw_parts((*list).items, (*list).len)
+                .iter()
+                .map(|text| {
+                    String::from_utf8(std::slice::from_raw_parts(text.bytes, text.len).to_vec())
+                        .unwrap()
+                })
+                .collect()
+        };
+        assert_eq!(copied, texts);
+        unsafe { leaseq_owned_strs_free(list) };
+        // An empty list is a list, not null; null is ignored.
+        let empty = owned_strs_into_raw(Vec::new());
+        assert_eq!(unsafe { (*empty).len }, 0);
+        unsafe { leaseq_owned_strs_free(empty) };
+        unsafe { leaseq_owned_strs_free(std::ptr::null_mut()) };
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! - **Buffers.** Arguments are borrowed `(pointer, length)` pairs, copied before the call returns.
 //!   Everything Rust allocates for the caller has exactly one free function: [`leaseq_error_free`],
 //!   [`leaseq_item_free`], [`leaseq_dead_items_free`], [`leaseq_owned_str_free`],
-//!   [`leaseq_connection_free`], [`leaseq_queue_free`], [`leaseq_worker_free`].
+//!   [`leaseq_owned_strs_free`], [`leaseq_connection_free`], [`leaseq_queue_free`],
+//!   [`leaseq_worker_free`].
 //! - **Async.** `…_async` functions take a caller-chosen callback `index`, spawn the operation on
 //!   [`leaseq::runtime`] and return at once. If they return `0`, exactly one of the callbacks given
 //!   to [`leaseq_init`] is later called with that index: success, failure, or failure with
