@@ -19,6 +19,8 @@
   ARGV[5] retry delay in ms chosen by the caller, or -1 for the backoff below
   ARGV[6] backoff base (ms)   ARGV[7] backoff cap (ms)
   ARGV[8] jitter draw in [0, 1) from the caller (Redis scripts have no usable randomness)
+  An attempt count that is not an integer makes the item a poison item: it is dead at once, its
+  error saying so (and keeping the caller's text), and the reply is {2, 0}.
   Returns: {1, due_ms} retry scheduled at due_ms (server time); {2, attempts} now dead;
   {0, 0} the item no longer exists (already completed); {-1, 0} the caller's lease is lost
   (another session holds it, or it was requeued).
@@ -38,15 +40,28 @@ local holder = redis.call('GET', KEYS[3])
 if holder and holder ~= ARGV[2] then
   return {-1, 0}
 end
+-- The count is read and parsed before the first write (Redis keeps the writes a script made
+-- before an error). Only a decimal integer of at most 15 digits is a count (what HINCRBY writes;
+-- no field is 0): any other value makes the id a poison item, buried below.
+local count = redis.call('HGET', KEYS[5], id) or '0'
+local attempts = (count == '0' or (#count <= 15 and string.find(count, '^%-?[1-9]%d*$')))
+  and tonumber(count) or nil
 if redis.call('LREM', KEYS[2], -1, id) == 0 then
   return {-1, 0}
 end
 redis.call('DEL', KEYS[3])
 redis.call('ZREM', KEYS[4], id)
-redis.call('HSET', KEYS[6], id, ARGV[3])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local attempts = tonumber(redis.call('HGET', KEYS[5], id) or '0')
+if not attempts then
+  redis.call('HSET', KEYS[6], id, 'poison item: its attempt count (field ' .. id .. ' of '
+    .. KEYS[5] .. ') is "' .. string.sub(count, 1, 40) .. '", not an integer leaseq can count;'
+    .. ' leaseq writes only small integers there (requeue this dead letter, which resets the'
+    .. ' count, or purge it); the failure reported: ' .. ARGV[3])
+  redis.call('ZADD', KEYS[7], string.format('%d', now), id)
+  return {2, 0}
+end
+redis.call('HSET', KEYS[6], id, ARGV[3])
 if attempts >= tonumber(ARGV[4]) then
   redis.call('ZADD', KEYS[7], string.format('%d', now), id)
   return {2, attempts}
@@ -59,7 +74,9 @@ end
 if delay > 0 then
   redis.call('ZADD', KEYS[8], string.format('%d', now + delay), id)
 else
-  local level = tonumber(redis.call('HGET', KEYS[9], id) or '0')
+  -- A level that is not 1-9 (a hand-written value) is the default level, 0: this parse cannot
+  -- fail (HGET of a hash checked above, then a match), so it may follow the writes.
+  local level = tonumber(string.match(redis.call('HGET', KEYS[9], id) or '', '^[1-9]$') or '0')
   if level > 0 then
     redis.call('ZADD', KEYS[10], string.format('%d', (10 - level) * 10000000000000 + now), id)
   else

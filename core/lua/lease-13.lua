@@ -24,8 +24,9 @@
   poison id: its data cannot be read) is moved to the dead letters with an error naming the key
   and its type, and the next id is leased: one stray key never wedges the queue.
   Housekeeping first, at most 10 expired leases and 100 due items per call: an expired lease
-  counts as a failed attempt (requeued, or dead at the maximum), due delayed items join their
-  level. All times are Redis server time, so client clocks do not matter. ]]
+  counts as a failed attempt (requeued, or dead at the maximum, or dead as a poison item when its
+  attempt count is not an integer), due delayed items join their level (a level that is not 1-9
+  counts as 0). All times are Redis server time, so client clocks do not matter. ]]
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local max_attempts = tonumber(ARGV[3])
@@ -36,8 +37,10 @@ local function score(level)
   return string.format('%d', (10 - level) * 10000000000000 + now)
 end
 
+-- A level that is not 1-9 (a hand-written value) is the default level, 0: this parse cannot
+-- fail (HGET of a hash checked by validate(), then a match), so it may follow the writes.
 local function requeue(id)
-  local level = tonumber(redis.call('HGET', KEYS[9], id) or '0')
+  local level = tonumber(string.match(redis.call('HGET', KEYS[9], id) or '', '^[1-9]$') or '0')
   if level > 0 then
     redis.call('ZADD', KEYS[5], score(level), id)
   else
@@ -73,14 +76,28 @@ for _, id in ipairs(expired) do
   local ttl = redis.call('PTTL', KEYS[3] .. id)
   if ttl >= 0 then
     redis.call('ZADD', KEYS[7], string.format('%d', now + math.max(ttl, 1)), id)
-  elseif redis.call('ZREM', KEYS[7], id) == 1
-      and redis.call('LREM', KEYS[2], -1, id) > 0
-      and redis.call('EXISTS', KEYS[4] .. id) == 1 then
-    if tonumber(redis.call('HGET', KEYS[8], id) or '0') >= max_attempts then
-      redis.call('ZADD', KEYS[11], string.format('%d', now), id)
-      redis.call('HSET', KEYS[12], id, 'lease expired')
-    else
-      requeue(id)
+  else
+    -- The count is read and parsed before the first write (Redis keeps the writes a script made
+    -- before an error). Only a decimal integer of at most 15 digits is a count (what HINCRBY
+    -- writes; no field is 0): any other value makes the id a poison item.
+    local count = redis.call('HGET', KEYS[8], id) or '0'
+    local attempts = (count == '0' or (#count <= 15 and string.find(count, '^%-?[1-9]%d*$')))
+      and tonumber(count) or nil
+    if redis.call('ZREM', KEYS[7], id) == 1
+        and redis.call('LREM', KEYS[2], -1, id) > 0
+        and redis.call('EXISTS', KEYS[4] .. id) == 1 then
+      if not attempts then
+        redis.call('ZADD', KEYS[11], string.format('%d', now), id)
+        redis.call('HSET', KEYS[12], id, 'poison item: its attempt count (field ' .. id .. ' of '
+          .. KEYS[8] .. ') is "' .. string.sub(count, 1, 40) .. '", not an integer leaseq can'
+          .. ' count; leaseq writes only small integers there (requeue this dead letter, which'
+          .. ' resets the count, or purge it)')
+      elseif attempts >= max_attempts then
+        redis.call('ZADD', KEYS[11], string.format('%d', now), id)
+        redis.call('HSET', KEYS[12], id, 'lease expired')
+      else
+        requeue(id)
+      end
     end
   end
 end
@@ -156,8 +173,10 @@ for _ = 1, 100 do
         .. ', not a string, so it cannot be read as item data; it was not written by leaseq or'
         .. ' redis-work-queue (fix or delete the key, then requeue or purge this dead letter)'
     else
-      why = 'poison item: its attempt count in ' .. KEYS[8] .. ' is not a number ('
-        .. attempt.err .. ')'
+      why = 'poison item: its attempt count (field ' .. id .. ' of ' .. KEYS[8] .. ') is "'
+        .. string.sub(redis.call('HGET', KEYS[8], id) or '', 1, 40) .. '", not an integer'
+        .. ' leaseq can count; leaseq writes only small integers there (requeue this dead'
+        .. ' letter, which resets the count, or purge it)'
     end
     redis.call('ZADD', KEYS[11], string.format('%d', now), id)
     redis.call('HSET', KEYS[12], id, why)

@@ -1,5 +1,5 @@
 --[[ One bounded step of a light clean: requeue expired leases (or bury them at their last
-  attempt), drop dangling ids.
+  attempt, or when their attempt count is not an integer: a poison item), drop dangling ids.
   KEYS[1]  processing list (<prefix>:processing)
   KEYS[2]  queue list (<prefix>:queue)
   KEYS[3]  lease key prefix (<prefix>:lease:)
@@ -59,23 +59,43 @@ for i = #ids, 1, -1 do
     redis.call('ZREM', KEYS[6], id)
   elseif not second_sighting and not redis.call('ZSCORE', KEYS[6], id) then
     suspects[#suspects + 1] = id
-  elseif redis.call('LREM', KEYS[1], -1, id) > 0 then
-    redis.call('ZREM', KEYS[6], id)
-    if tonumber(redis.call('HGET', KEYS[7], id) or '0') >= max_attempts then
-      redis.call('ZADD', KEYS[9], string.format('%d', now), id)
-      redis.call('HSET', KEYS[8], id, 'lease expired')
-      dead = dead + 1
-    else
-      local level = tonumber(redis.call('HGET', KEYS[10], id) or '0')
-      if level > 0 then
-        redis.call('ZADD', KEYS[11], string.format('%d', (10 - level) * 10000000000000 + now), id)
-        redis.call('LPUSH', KEYS[12], 1)
-        redis.call('LTRIM', KEYS[12], 0, 0)
-        redis.call('PEXPIRE', KEYS[12], 2000)
+  else
+    -- The count is read and parsed before the first write: Redis keeps the writes a script
+    -- made before an error, so nothing after the LREM may fail. Only a decimal integer of at
+    -- most 15 digits is a count (what HINCRBY writes; no field is 0): any other value makes the
+    -- id a poison item.
+    local count = redis.call('HGET', KEYS[7], id) or '0'
+    local attempts = (count == '0' or (#count <= 15 and string.find(count, '^%-?[1-9]%d*$')))
+      and tonumber(count) or nil
+    if redis.call('LREM', KEYS[1], -1, id) > 0 then
+      redis.call('ZREM', KEYS[6], id)
+      if not attempts then
+        redis.call('ZADD', KEYS[9], string.format('%d', now), id)
+        redis.call('HSET', KEYS[8], id, 'poison item: its attempt count (field ' .. id .. ' of '
+          .. KEYS[7] .. ') is "' .. string.sub(count, 1, 40) .. '", not an integer leaseq can'
+          .. ' count; leaseq writes only small integers there (requeue this dead letter, which'
+          .. ' resets the count, or purge it)')
+        dead = dead + 1
+      elseif attempts >= max_attempts then
+        redis.call('ZADD', KEYS[9], string.format('%d', now), id)
+        redis.call('HSET', KEYS[8], id, 'lease expired')
+        dead = dead + 1
       else
-        redis.call('LPUSH', KEYS[2], id)
+        -- A level that is not 1-9 (a hand-written value) is the default level, 0: this parse
+        -- cannot fail (HGET of a hash checked above, then a match), so it may follow the writes.
+        local level = tonumber(string.match(redis.call('HGET', KEYS[10], id) or '', '^[1-9]$')
+          or '0')
+        if level > 0 then
+          redis.call('ZADD', KEYS[11], string.format('%d', (10 - level) * 10000000000000 + now),
+            id)
+          redis.call('LPUSH', KEYS[12], 1)
+          redis.call('LTRIM', KEYS[12], 0, 0)
+          redis.call('PEXPIRE', KEYS[12], 2000)
+        else
+          redis.call('LPUSH', KEYS[2], id)
+        end
+        requeued = requeued + 1
       end
-      requeued = requeued + 1
     end
   end
 end

@@ -12,7 +12,8 @@
   KEYS[9] wake-up flag for blocked leases (<prefix>:signal)
   ARGV[1] item id
   ARGV[2] session id of the caller
-  Returns: 1 when the item went back, 0 when the caller no longer held it (nothing changed). ]]
+  Returns: 1 when the item went back, 0 when the caller no longer held it (nothing changed), or
+  an error reply ("poison item …"), nothing changed, when its attempt count is not an integer. ]]
 local id = ARGV[1]
 -- lib/wrong-types.lua: refuse keys of the wrong type before writing anything.
 local refused = wrong_types({KEYS[1], 'string', KEYS[2], 'list', KEYS[3], 'string', KEYS[4], 'zset',
@@ -23,15 +24,30 @@ end
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('GET', KEYS[3]) ~= ARGV[2] then
   return 0
 end
+-- The count is read and checked before the first write (Redis keeps the writes a script made
+-- before an error): only a decimal integer of at most 15 digits (what HINCRBY writes; no field is
+-- 0) can be given back. Any other value refuses the call with nothing written: the item stays
+-- leased, and fail, complete or its lease running out (a poison item, buried) ends it.
+local count = redis.call('HGET', KEYS[5], id) or '0'
+if not (count == '0' or (#count <= 15 and string.find(count, '^%-?[1-9]%d*$'))) then
+  return redis.error_reply('ERR poison item ' .. id .. ': its attempt count (field ' .. id .. ' of '
+    .. KEYS[5] .. ') is "' .. string.sub(count, 1, 40) .. '", not an integer leaseq can count,'
+    .. ' so release cannot give the attempt back; nothing was changed (fail or complete the'
+    .. ' item, or fix or delete that field: leaseq writes only small integers there)')
+end
 if redis.call('LREM', KEYS[2], -1, id) == 0 then
   return 0
 end
 redis.call('DEL', KEYS[3])
 redis.call('ZREM', KEYS[4], id)
-if tonumber(redis.call('HINCRBY', KEYS[5], id, -1)) <= 0 then
+if tonumber(count) <= 1 then
   redis.call('HDEL', KEYS[5], id)
+else
+  redis.call('HSET', KEYS[5], id, string.format('%d', tonumber(count) - 1))
 end
-local level = tonumber(redis.call('HGET', KEYS[7], id) or '0')
+-- A level that is not 1-9 (a hand-written value) is the default level, 0: this parse cannot fail
+-- (HGET of a hash checked above, then a match), so it may follow the writes.
+local level = tonumber(string.match(redis.call('HGET', KEYS[7], id) or '', '^[1-9]$') or '0')
 if level > 0 then
   -- The lowest score of its level puts it first in line there.
   redis.call('ZADD', KEYS[8], string.format('%d', (10 - level) * 10000000000000), id)

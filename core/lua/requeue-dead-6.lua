@@ -19,7 +19,9 @@ local requeued = 0
 for _, id in ipairs(ARGV) do
   if redis.call('ZREM', KEYS[1], id) == 1 then
     redis.call('HDEL', KEYS[3], id)
-    local level = tonumber(redis.call('HGET', KEYS[4], id) or '0')
+    -- A level that is not 1-9 (a hand-written value) is the default level, 0: this parse cannot
+    -- fail (HGET of a hash checked above, then a match), so it may follow the writes.
+    local level = tonumber(string.match(redis.call('HGET', KEYS[4], id) or '', '^[1-9]$') or '0')
     if level > 0 then
       redis.call('ZADD', KEYS[5], string.format('%d', (10 - level) * 10000000000000 + now), id)
     else

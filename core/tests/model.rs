@@ -10,11 +10,13 @@
 //!   false for an item that exists;
 //! - each operation moves only what it may: a clean or a lease never takes an item out of
 //!   processing while its lease still runs, buries it only after its last attempt (the model
-//!   counts them) and requeues it at its own level; a lease takes the highest level first, the
-//!   oldest item of the default level, and never returns nothing while an item waits (unpaused);
-//!   the crate's lease pops the tail; `fail`/`release` move only their item, …;
-//! - a call that fails (only expected while a key has the wrong type, or for a poison target)
-//!   fails with the Internal kind and changes no key of the queue at all;
+//!   counts them) or when its attempt count is not a number (a poison item), and requeues it at
+//!   its own level; a lease takes the highest level first, the oldest item of the default level,
+//!   and never returns nothing while an item waits (unpaused); the crate's lease pops the tail;
+//!   `fail`/`release` move only their item, …;
+//! - a call that fails (only expected while a key has the wrong type, or for a poison target:
+//!   `release` of a held item whose attempt count is not a number is always refused) fails with
+//!   the Internal kind and changes no key of the queue at all;
 //! - at the end, with every worker gone: a drain leases and completes every item, poison items
 //!   are all in the dead letters, and after purging them and a deep clean no key is left.
 //!
@@ -23,7 +25,6 @@
 //! choice; outcomes that depend on time (a 20 ms lease that did or did not run out yet) can make
 //! two runs of one seed part ways, so a failure prints the steps that led to it (the log below the
 //! panic message) as the reproduction. `make test-model-long` runs 100,000 steps.
-//! `LEASEQ_MODEL_KNOWN_BUGS=1` also runs the steps of a known bug (see the last test here).
 //!
 //! One file on purpose: the model, the steps and their checks share one state machine.
 
@@ -743,7 +744,10 @@ impl Run {
                 "{what} failed with no key of the wrong type: {error}"
             ));
         }
-        if error.kind() != ErrorKind::Internal || !error.message().contains("WRONGTYPE") {
+        // A wrong type, or (a poison target) an attempt count that is not a number.
+        let expected = error.message().contains("WRONGTYPE")
+            || (poison_target && error.message().contains("poison item"));
+        if error.kind() != ErrorKind::Internal || !expected {
             return Err(format!("{what} failed with {:?}: {error}", error.kind()));
         }
         self.refused += 1;
@@ -770,7 +774,8 @@ impl Run {
         }
     }
 
-    /// An id whose data or attempt count cannot be read: fail and release may refuse it.
+    /// An id whose data or attempt count cannot be read: fail refuses the first (WRONGTYPE) and
+    /// buries the second, release refuses both.
     fn is_poison(&self, id: &str) -> bool {
         self.items
             .get(id)
@@ -1202,6 +1207,15 @@ impl Run {
                 if released {
                     if from != Some(Place::Processing) {
                         return Err(format!("{what}: released from {from:?}"));
+                    }
+                    if self
+                        .items
+                        .get(&item.id)
+                        .is_some_and(|item| item.bad_attempts)
+                    {
+                        return Err(format!(
+                            "{what}: released an item whose attempt count is not a number"
+                        ));
                     }
                     if let Some(tracked) = self.items.get_mut(&item.id) {
                         // The attempt is given back.
@@ -1719,19 +1733,9 @@ impl Run {
     }
 
     async fn bad_attempts(&mut self) -> Check {
-        // Known bug (see the test at the end of this file): on a leased item, an attempt count
-        // that is not a number makes the light clean, the lease's housekeeping, fail and release
-        // drop the id from processing and then fail. Until it is fixed, only items that no
-        // client can lease before a lease buries them get one, unless LEASEQ_MODEL_KNOWN_BUGS is
-        // set: items at a priority level (redis-work-queue clients lease only the default
-        // level) that are not leased now.
-        let known_bugs = std::env::var_os("LEASEQ_MODEL_KNOWN_BUGS").is_some();
-        let live =
-            self.ids_with(|item| item.status == Status::Live && (known_bugs || item.priority > 0));
-        let live: Vec<String> = live
-            .into_iter()
-            .filter(|id| known_bugs || self.observed.place(id) != Some(Place::Processing))
-            .collect();
+        // Any live item, wherever it waits: a lease buries it (its own, or the housekeeping of
+        // an expired lease), so does a clean or a fail; a release of it is refused.
+        let live = self.live_ids();
         if self.key_flipped("attempts") {
             return self.nothing("bad attempt count (attempts flipped)");
         }
@@ -1974,10 +1978,9 @@ fn places_of(prefix: &str, id: &str) -> Vec<&'static str> {
 /// An attempt count that is not a number, on an item that is leased (a raw write, as the model
 /// test's "bad attempt count" step makes): the light clean, the lease's housekeeping, `fail` and
 /// `release` each removed the id from processing and then failed on the count, leaving the item
-/// in no list (the model test, seed 0x1ea5e013, 500 steps, failed so in its drain).
+/// in no list (the model test, seed 0x1ea5e013, 500 steps, failed so in its drain). Now the
+/// first three bury it as a poison item and `release` refuses it, changing nothing.
 #[tokio::test]
-#[ignore = "known bug, reported to the lead (issue 13): un-ignore once fixed, and drop the \
-            LEASEQ_MODEL_KNOWN_BUGS gate in Run::bad_attempts"]
 async fn an_unreadable_attempt_count_of_a_leased_item_loses_nothing() {
     let connection = Connection::open(&common::redis_url()).await.unwrap();
     let prefix = common::prefix("model-bad-attempts");
@@ -2041,9 +2044,148 @@ async fn an_unreadable_attempt_count_of_a_leased_item_loses_nothing() {
         if places.len() != 1 {
             lost.push(format!("{call} -> {outcome:?}: {id} is in {places:?}"));
         }
+        let error: Option<String> = redis::cmd("HGET")
+            .arg(format!("{prefix}:errors"))
+            .arg(&id)
+            .query(&mut raw)
+            .unwrap();
+        if call == "release" {
+            // Refused with nothing written: still leased by this worker, count untouched.
+            let refusal = outcome.expect_err("release of an unreadable count is refused");
+            assert_eq!(refusal.kind(), ErrorKind::Internal, "{refusal}");
+            assert!(
+                refusal.message().contains(&format!(
+                    "its attempt count (field {id} of {prefix}:attempts)"
+                )),
+                "{refusal}"
+            );
+            assert_eq!(places, ["processing"]);
+            assert_eq!(error, None);
+            let ttl: i64 = redis::cmd("PTTL")
+                .arg(format!("{prefix}:lease:{id}"))
+                .query(&mut raw)
+                .unwrap();
+            assert!(ttl > 0, "the lease of {id} is gone ({ttl})");
+        } else {
+            // Buried as a poison item, with an error naming the key and field.
+            assert_eq!(places, ["dead"], "{call} -> {outcome:?}");
+            let error = error.unwrap_or_default();
+            assert!(
+                error.starts_with(&format!(
+                    "poison item: its attempt count (field {id} of {prefix}:attempts) is \
+                     \"not a number\", not an integer"
+                )),
+                "{call}: {error}"
+            );
+            if call == "fail" {
+                assert!(error.ends_with("the failure reported: boom"), "{error}");
+            }
+        }
         queue.complete(&Item::with_id(&id, "")).await.unwrap();
     }
     assert!(lost.is_empty(), "{}", lost.join("\n"));
+}
+
+/// A priority level that is not 1-9 (a raw write) on a leased, delayed or dead item: every
+/// requeue (light clean, the lease's housekeeping, `fail`, `release`, `requeue_dead`) puts it at
+/// the default level instead of failing half-way with the item in no list.
+#[tokio::test]
+async fn an_unreadable_priority_level_counts_as_the_default_level() {
+    let connection = Connection::open(&common::redis_url()).await.unwrap();
+    let prefix = common::prefix("model-bad-priority");
+    let queue = WorkQueue::with_options(
+        &connection,
+        &prefix,
+        QueueOptions {
+            max_attempts: MAX_ATTEMPTS,
+            clean_grace: GRACE,
+            ..QueueOptions::default()
+        },
+    )
+    .unwrap();
+    let mut raw = common::raw();
+    for call in [
+        "light_clean",
+        "lease",
+        "fail",
+        "release",
+        "due",
+        "requeue_dead",
+    ] {
+        let id = format!("bad-{call}");
+        let options = AddOptions {
+            priority: 3,
+            delay: (call == "due").then_some(Duration::from_millis(10)),
+            ..AddOptions::default()
+        };
+        queue
+            .add_item_with(&Item::with_id(&id, "data"), &options)
+            .await
+            .unwrap();
+        let () = redis::cmd("HSET")
+            .arg(format!("{prefix}:priority"))
+            .arg(&id)
+            .arg("high")
+            .query(&mut raw)
+            .unwrap();
+        let item = if call == "due" {
+            None
+        } else {
+            let duration = if matches!(call, "fail" | "release" | "requeue_dead") {
+                LONG
+            } else {
+                Duration::from_millis(20)
+            };
+            let item = queue.lease(duration, false, None).await.unwrap().unwrap();
+            assert_eq!(item.id, id);
+            Some(item)
+        };
+        if call == "requeue_dead" {
+            // Its last attempt fails: dead, with its level unreadable.
+            let () = redis::cmd("HSET")
+                .arg(format!("{prefix}:attempts"))
+                .arg(&id)
+                .arg(MAX_ATTEMPTS)
+                .query(&mut raw)
+                .unwrap();
+            let outcome = queue.fail(item.as_ref().unwrap(), "boom", None).await;
+            assert_eq!(outcome.unwrap(), FailOutcome::Dead);
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let outcome = match call {
+            "light_clean" => queue
+                .light_clean()
+                .await
+                .map(|report| format!("{report:?}")),
+            // Its housekeeping requeues the item (an expired lease, or a due one), then leases
+            // it: the queue holds nothing else.
+            "lease" | "due" => queue
+                .lease(LONG, false, None)
+                .await
+                .map(|item| format!("{:?}", item.map(|item| item.id))),
+            "fail" => queue
+                .fail(item.as_ref().unwrap(), "boom", Some(Duration::ZERO))
+                .await
+                .map(|outcome| format!("{outcome:?}")),
+            "requeue_dead" => queue
+                .requeue_dead(std::slice::from_ref(&id))
+                .await
+                .map(|requeued| format!("{requeued}")),
+            _ => queue
+                .release(item.as_ref().unwrap())
+                .await
+                .map(|released| format!("{released}")),
+        };
+        let places = places_of(&prefix, &id);
+        println!("{call}: {outcome:?}; {id} is in {places:?}");
+        let expected = if matches!(call, "lease" | "due") {
+            "processing"
+        } else {
+            "queue"
+        };
+        assert_eq!(places, [expected], "{call} -> {outcome:?}");
+        queue.complete(&Item::with_id(&id, "")).await.unwrap();
+    }
 }
 
 const LONG: Duration = Duration::from_secs(30);
