@@ -19,14 +19,19 @@
   If the id was no longer in processing (its lease ran out and a cleaner requeued it), the queued
   copy is removed too: otherwise an old-generation client (PyPI redis-work-queue 0.1.5) could lease
   the empty id and report a second completion. The cleaner pushes at the head, so the LREM usually
-  stops early. ]]
+  stops early.
+  Processing is searched from its tail, where the oldest leases sit: jobs finish roughly in the
+  order they were leased, so the search stops after a few ids however many are in flight (a count
+  of 0 read the whole list: 1.3 ms with 100,000 leased). One copy is removed: an id leased twice
+  (a foreign client's double delivery) keeps its other copy, which that worker's complete removes
+  (returning 0), or a light clean drops once its lease is gone, the data being deleted. ]]
 local id = ARGV[1]
 -- Wrong types without probes (this is the per-job path): the processing LREM is the first write
 -- and fails on its own key's type before anything is written. Every later step only removes this
 -- id's traces; a key of another type cannot hold them, so its WRONGTYPE error means there was
 -- nothing to remove there, and pcall lets the call go on. The data DEL works on any type. So the
 -- call either fails with nothing written, or completes whole.
-local removed = redis.call('LREM', KEYS[2], 0, id)
+local removed = redis.call('LREM', KEYS[2], -1, id)
 local deleted = redis.call('DEL', KEYS[1])
 redis.call('DEL', KEYS[3], KEYS[5])
 redis.pcall('ZREM', KEYS[6], id)
