@@ -130,6 +130,10 @@ impl WorkQueue {
     /// Gives a leased item back at once, first in line at its level, without counting the
     /// attempt: for work this worker will not do (it is shutting down). Returns `false` if this
     /// session no longer holds the item. One round trip ([`release-9.lua`](../lua/release-9.lua)).
+    ///
+    /// An item whose attempt count in Redis is not an integer (written by hand) cannot have its
+    /// attempt given back: the call fails with an Internal error naming the field and changes
+    /// nothing; `fail`, `complete` or its lease running out end it.
     pub async fn release(&self, item: &Item) -> Result<bool> {
         validate_id(&item.id)?;
         let mut connection = self.connection.shared().await?;
