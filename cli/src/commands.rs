@@ -103,7 +103,7 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
     let connection = connect(&cli.url).await?;
     let json = cli.json;
     match cli.command {
-        Command::Queues => queues(&connection, json).await,
+        Command::Queues { scan } => queues(&connection, scan, json).await,
         Command::Stats { queue, watch } => stats(&connection, &queue, watch, json).await,
         Command::Peek {
             queue,
@@ -181,9 +181,9 @@ fn report(json: bool, value: Value, text: &str) {
     }
 }
 
-async fn queues(connection: &Connection, json: bool) -> CliResult<()> {
-    let bar = spinner("scanning keys");
-    let names = leaseq::find_queues(connection, |visited| {
+async fn queues(connection: &Connection, scan: bool, json: bool) -> CliResult<()> {
+    let bar = spinner("reading the registry of queues");
+    let names = leaseq::find_queues(connection, scan, |visited| {
         bar.set_message(format!("scanning keys: {visited} visited"));
         bar.tick();
     })

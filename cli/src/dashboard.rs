@@ -253,7 +253,7 @@ impl Shared {
             match names.as_ref() {
                 Some((taken, list)) if taken.elapsed() < QUEUE_LIST_MAX_AGE => list.clone(),
                 _ => {
-                    let list = leaseq::find_queues(&self.connection, |_| {}).await?;
+                    let list = leaseq::find_queues(&self.connection, false, |_| {}).await?;
                     *names = Some((Instant::now(), list.clone()));
                     list
                 }

@@ -58,8 +58,15 @@ pub(crate) struct DeadFilterArgs {
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
-    /// The queues on the server, with counts (SCAN in batches: no KEYS, no long command)
-    Queues,
+    /// The queues on the server, with counts: those leaseq has added to (its registry), or all
+    /// of them with --scan
+    Queues {
+        /// Also walk the keyspace (SCAN in batches: no KEYS, no long command) for queues only
+        /// redis-work-queue clients or an older leaseq wrote to; done anyway while no queue is
+        /// registered
+        #[arg(long)]
+        scan: bool,
+    },
     /// One queue's counts and throughput
     Stats {
         queue: String,

@@ -26,6 +26,19 @@ def test_queues_golden():
     assert "emails" in table and "reports" in table and "yes" in table
 
 
+def test_queues_reads_the_registry_and_scans_on_request():
+    db = seed()  # emails and reports: written by hand, so not in the registry
+    names = lambda run: [q["name"] for q in json.loads(ok(run))]
+    ok(leaseq("add", "registered", "--json", stdin='{"a": 1}\n'))
+    assert db.smembers("leaseq:queues") == {b"registered"}
+    # Registered queues only (no keyspace walk), unless --scan asks for every queue.
+    assert names(leaseq("queues", "--json")) == ["registered"]
+    assert names(leaseq("queues", "--scan", "--json")) == ["emails", "registered", "reports"]
+    # A registered queue whose keys are all gone is not listed; with none left, a scan runs.
+    db.delete("registered:queue", *db.scan_iter("registered:item:*"))
+    assert names(leaseq("queues", "--json")) == ["emails", "reports"]
+
+
 def test_stats_peek_item_golden():
     seed()
     check_golden("stats", ok(leaseq("stats", "emails", "--json")))

@@ -67,7 +67,7 @@ impl WorkQueue {
             .arg(&item.data)
             .invoke_async(&mut connection)
             .await?;
-        self.wait_for_replicas().await?;
+        self.after_add().await?;
         Ok(added == 1)
     }
 
@@ -84,7 +84,7 @@ impl WorkQueue {
             .arg(&item.data)
             .invoke_async(&mut connection)
             .await?;
-        self.wait_for_replicas().await?;
+        self.after_add().await?;
         Ok(())
     }
 
@@ -120,7 +120,7 @@ impl WorkQueue {
         }
         let mut connection = self.connection.shared().await?;
         let added = invocation.invoke_async(&mut connection).await?;
-        self.wait_for_replicas().await?;
+        self.after_add().await?;
         Ok(added)
     }
 
@@ -149,7 +149,7 @@ impl WorkQueue {
             .arg(millis)
             .invoke_async(&mut connection)
             .await?;
-        self.wait_for_replicas().await?;
+        self.after_add().await?;
         Ok(added == 1)
     }
 }

@@ -174,15 +174,70 @@ impl ItemList {
     }
 }
 
-/// Finds the queues on the server: one SCAN pass, [`SCAN_BATCH`] keys a call, matching the key
-/// names that mark a queue. `progress` is called with the keys visited so far.
-/// A queue is seen while it has items in any state or counters from the last two hours.
+/// Finds the queues on the server: the registry of queues ([`crate::QUEUE_REGISTRY_KEY`], read
+/// with `SSCAN`), and, when `scan` is set or no registered queue exists, one SCAN pass as well,
+/// [`SCAN_BATCH`] keys a call, matching the key names that mark a queue (queues only
+/// `redis-work-queue` clients or an older leaseq wrote to are not registered). `progress` is
+/// called with the keys visited so far. Either way a queue is listed while it has items in any
+/// state, is paused, or has counters from the last two hours.
 pub async fn find_queues(
     connection: &Connection,
+    scan: bool,
     mut progress: impl FnMut(u64),
 ) -> Result<Vec<String>> {
     let mut redis = connection.shared().await?;
     let mut names = std::collections::BTreeSet::new();
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, members): (u64, Vec<Vec<u8>>) = redis::cmd("SSCAN")
+            .arg(crate::QUEUE_REGISTRY_KEY)
+            .arg(cursor)
+            .arg("COUNT")
+            .arg(SCAN_BATCH)
+            .query_async(&mut redis)
+            .await?;
+        let members: Vec<String> = members
+            .into_iter()
+            .filter_map(|m| String::from_utf8(m).ok())
+            .collect();
+        // As with a scan, a queue is listed while any of its own keys exists: a registered
+        // queue whose keys are all gone is skipped (left in the registry: this call only reads).
+        let mut exists = redis::pipe();
+        for name in &members {
+            let command = exists.cmd("EXISTS");
+            for suffix in QUEUE_KEY_SUFFIXES {
+                command.arg(format!("{name}{suffix}"));
+            }
+        }
+        let found: Vec<u64> = if members.is_empty() {
+            Vec::new()
+        } else {
+            exists.query_async(&mut redis).await?
+        };
+        names.extend(
+            members
+                .into_iter()
+                .zip(found)
+                .filter(|(_, found)| *found > 0)
+                .map(|(name, _)| name),
+        );
+        cursor = next;
+        if cursor == 0 {
+            break;
+        }
+    }
+    if scan || names.is_empty() {
+        scan_for_queues(&mut redis, &mut names, &mut progress).await?;
+    }
+    Ok(names.into_iter().collect())
+}
+
+/// One SCAN pass over the keyspace, adding the queues whose keys it meets to `names`.
+async fn scan_for_queues(
+    redis: &mut crate::topology::Shared,
+    names: &mut std::collections::BTreeSet<String>,
+    progress: &mut impl FnMut(u64),
+) -> Result<()> {
     let mut visited = 0u64;
     let mut cursor: u64 = 0;
     loop {
@@ -192,7 +247,7 @@ pub async fn find_queues(
             .arg(QUEUE_KEY_PATTERN)
             .arg("COUNT")
             .arg(SCAN_BATCH)
-            .query_async(&mut redis)
+            .query_async(redis)
             .await?;
         visited += SCAN_BATCH;
         progress(visited);
@@ -215,7 +270,7 @@ pub async fn find_queues(
             break;
         }
     }
-    Ok(names.into_iter().collect())
+    Ok(())
 }
 
 impl WorkQueue {

@@ -65,7 +65,7 @@ pub use inspect::{
 pub use item::{id_from_bytes, validate_id, Item, MAX_ITEM_BYTES};
 pub use queue::{CleanReport, QueueOptions, WorkQueue};
 pub use runtime::runtime;
-pub use schema::SCHEMA_VERSION;
+pub use schema::{QUEUE_REGISTRY_KEY, SCHEMA_VERSION};
 pub use worker::{
     Handler, HandlerFuture, Hooks, JobOutcome, Router, Worker, WorkerCounters, WorkerOptions,
 };

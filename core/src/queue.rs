@@ -185,6 +185,13 @@ impl WorkQueue {
 
     /// With [`QueueOptions::wait_replicas`] set: waits until that many replicas have this
     /// connection's writes so far (`WAIT`, on the queue's master), or fails with a Timeout error.
+    /// What every add does after its script: register the queue (once per handle), then wait
+    /// for replicas if the queue's options ask for it.
+    pub(crate) async fn after_add(&self) -> Result<()> {
+        self.connection.register_once().await;
+        self.wait_for_replicas().await
+    }
+
     pub(crate) async fn wait_for_replicas(&self) -> Result<()> {
         let wanted = self.options.wait_replicas;
         if wanted == 0 {

@@ -33,7 +33,15 @@ pub(crate) struct SchemaChecked {
     /// (pre-forked worker pools) would leave a held lock in the child for ever, and its every
     /// operation would hang. Two tasks may both check at first; the check is idempotent.
     checked: Arc<AtomicBool>,
+    /// The queue's name, and whether this handle has put it in the registry of queues.
+    prefix: Arc<str>,
+    registered: Arc<AtomicBool>,
 }
+
+/// The registry of queues: a set of the queue names leaseq has added items to, so the command
+/// line and dashboard list a server's queues without walking its whole keyspace. Outside every
+/// queue's prefix (no queue's own key can be named so: those all end in a suffix of the schema).
+pub const QUEUE_REGISTRY_KEY: &str = "leaseq:queues";
 
 impl SchemaChecked {
     pub(crate) fn new(connection: &Connection, prefix: &str) -> SchemaChecked {
@@ -41,6 +49,31 @@ impl SchemaChecked {
             connection: connection.clone(),
             schema_key: format!("{prefix}:schema").into(),
             checked: Arc::new(AtomicBool::new(false)),
+            prefix: prefix.into(),
+            registered: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Puts the queue in the registry ([`QUEUE_REGISTRY_KEY`]) once per handle, after its first
+    /// successful add: one `SADD` for the handle's lifetime, off the per-job path. Best effort:
+    /// a server that refuses it (an ACL user limited to the queue's keys) only leaves the queue
+    /// to be found by a scan (`leaseq queues --scan`), so its error is not the caller's.
+    pub(crate) async fn register_once(&self) {
+        if self.registered.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(mut shared) = self.connection.shared().await else {
+            return;
+        };
+        let added: redis::RedisResult<i64> = redis::cmd("SADD")
+            .arg(QUEUE_REGISTRY_KEY)
+            .arg(&*self.prefix)
+            .query_async(&mut shared)
+            .await;
+        // Refused for good (no permission, a key of another type): do not ask again.
+        let refused = matches!(&added, Err(e) if e.code().is_some());
+        if added.is_ok() || refused {
+            self.registered.store(true, Ordering::Release);
         }
     }
 
