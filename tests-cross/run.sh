@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # The cross-language run: tests-cross/run.sh quick|long [--mode crash|cleaner|all] [--langs ...]
-# Builds the Rust actors and the C# actor; expects bindings-python/.venv (made by
-# bindings-python/test.sh) and the Node binding's build (bindings-node/test.sh).
+# Builds the Rust actors and the C# actor, and each binding it finds unbuilt (as `make test` has
+# built them by now, a run on its own, e.g. `make test-cross-long` on a fresh clone, builds them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [[ -z "${LEASEQ_REDIS_URL:-}" ]]; then exec "$root/scripts/with-redis.sh" "$0" "$@"; fi
 cd "$root"
 cargo build -q --release -p leaseq-cross
-if [[ ! -x bindings-python/.venv/bin/python ]]; then bindings-python/test.sh --build-only; fi
+if ! bindings-python/.venv/bin/python -c 'import leaseq' 2>/dev/null; then
+  bindings-python/test.sh --build-only
+fi
+if ! compgen -G 'bindings-node/leaseq.*.node' >/dev/null; then
+  (cd bindings-node && ./test.sh --build-only)
+fi
+if [[ ! -f bindings-csharp/out/Leaseq.dll ]]; then bindings-csharp/test.sh --build-only; fi
 bindings-python/.venv/bin/pip install -q "redis-work-queue==0.1.5" redis
 if [[ -f bindings-csharp/out/Leaseq.dll ]]; then
   mkdir -p tests-cross/out
