@@ -21,12 +21,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = ("lib/wrong-types.lua", "lease-13.lua", "complete-13.lua")
 
 
-def read(revision, path):
+def read(revision, path, optional=False):
+    """A script's text at `revision` (None: the working tree); "" for an optional file it lacks."""
     if revision is None:
-        with open(os.path.join(ROOT, "core/lua", path)) as f:
+        full = os.path.join(ROOT, "core/lua", path)
+        if optional and not os.path.exists(full):
+            return ""
+        with open(full) as f:
             return f.read()
-    return subprocess.run(["git", "-C", ROOT, "show", f"{revision}:core/lua/{path}"],
-                          check=True, capture_output=True, text=True).stdout
+    shown = subprocess.run(["git", "-C", ROOT, "show", f"{revision}:core/lua/{path}"],
+                           check=not optional, capture_output=True, text=True)
+    return shown.stdout if shown.returncode == 0 else ""
 
 
 def main():
@@ -40,7 +45,10 @@ def main():
     shas = {}
     for name, revision in (("base", args.base), ("other", args.other)):
         lib, lease, complete = (read(revision, path) for path in SCRIPTS)
-        shas[name] = (r.script_load(lib + lease), r.script_load(lib + complete))
+        # Lease also reads attempt counts: core/src/scripts.rs adds this library to it (newer
+        # revisions only).
+        counts = read(revision, "lib/attempt-count.lua", optional=True)
+        shas[name] = (r.script_load(lib + counts + lease), r.script_load(lib + complete))
     p = "cost" + uuid.uuid4().hex[:8]
     lease_keys = [f"{p}:{k}" for k in ("queue", "processing", "lease:", "item:", "prioritized",
                                        "delayed", "deadlines", "attempts", "priority", "paused",

@@ -40,12 +40,9 @@ local holder = redis.call('GET', KEYS[3])
 if holder and holder ~= ARGV[2] then
   return {-1, 0}
 end
--- The count is read and parsed before the first write (Redis keeps the writes a script made
--- before an error). Only a decimal integer of at most 15 digits is a count (what HINCRBY writes;
--- no field is 0): any other value makes the id a poison item, buried below.
+-- Read before the first write (lib/attempt-count.lua); a count that is not one is buried below.
 local count = redis.call('HGET', KEYS[5], id) or '0'
-local attempts = (count == '0' or (#count <= 15 and string.find(count, '^%-?[1-9]%d*$')))
-  and tonumber(count) or nil
+local attempts = attempt_count(count)
 if redis.call('LREM', KEYS[2], -1, id) == 0 then
   return {-1, 0}
 end
@@ -54,10 +51,8 @@ redis.call('ZREM', KEYS[4], id)
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 if not attempts then
-  redis.call('HSET', KEYS[6], id, 'poison item: its attempt count (field ' .. id .. ' of '
-    .. KEYS[5] .. ') is "' .. string.sub(count, 1, 40) .. '", not an integer leaseq can count;'
-    .. ' leaseq writes only small integers there (requeue this dead letter, which resets the'
-    .. ' count, or purge it); the failure reported: ' .. ARGV[3])
+  redis.call('HSET', KEYS[6], id,
+    poison_count(KEYS[5], id, count) .. '; the failure reported: ' .. ARGV[3])
   redis.call('ZADD', KEYS[7], string.format('%d', now), id)
   return {2, 0}
 end

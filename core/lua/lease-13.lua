@@ -77,21 +77,15 @@ for _, id in ipairs(expired) do
   if ttl >= 0 then
     redis.call('ZADD', KEYS[7], string.format('%d', now + math.max(ttl, 1)), id)
   else
-    -- The count is read and parsed before the first write (Redis keeps the writes a script made
-    -- before an error). Only a decimal integer of at most 15 digits is a count (what HINCRBY
-    -- writes; no field is 0): any other value makes the id a poison item.
+    -- Read before the first write (lib/attempt-count.lua).
     local count = redis.call('HGET', KEYS[8], id) or '0'
-    local attempts = (count == '0' or (#count <= 15 and string.find(count, '^%-?[1-9]%d*$')))
-      and tonumber(count) or nil
+    local attempts = attempt_count(count)
     if redis.call('ZREM', KEYS[7], id) == 1
         and redis.call('LREM', KEYS[2], -1, id) > 0
         and redis.call('EXISTS', KEYS[4] .. id) == 1 then
       if not attempts then
         redis.call('ZADD', KEYS[11], string.format('%d', now), id)
-        redis.call('HSET', KEYS[12], id, 'poison item: its attempt count (field ' .. id .. ' of '
-          .. KEYS[8] .. ') is "' .. string.sub(count, 1, 40) .. '", not an integer leaseq can'
-          .. ' count; leaseq writes only small integers there (requeue this dead letter, which'
-          .. ' resets the count, or purge it)')
+        redis.call('HSET', KEYS[12], id, poison_count(KEYS[8], id, count))
       elseif attempts >= max_attempts then
         redis.call('ZADD', KEYS[11], string.format('%d', now), id)
         redis.call('HSET', KEYS[12], id, 'lease expired')
@@ -173,10 +167,7 @@ for _ = 1, 100 do
         .. ', not a string, so it cannot be read as item data; it was not written by leaseq or'
         .. ' redis-work-queue (fix or delete the key, then requeue or purge this dead letter)'
     else
-      why = 'poison item: its attempt count (field ' .. id .. ' of ' .. KEYS[8] .. ') is "'
-        .. string.sub(redis.call('HGET', KEYS[8], id) or '', 1, 40) .. '", not an integer'
-        .. ' leaseq can count; leaseq writes only small integers there (requeue this dead'
-        .. ' letter, which resets the count, or purge it)'
+      why = poison_count(KEYS[8], id, redis.call('HGET', KEYS[8], id) or '')
     end
     redis.call('ZADD', KEYS[11], string.format('%d', now), id)
     redis.call('HSET', KEYS[12], id, why)

@@ -60,21 +60,14 @@ for i = #ids, 1, -1 do
   elseif not second_sighting and not redis.call('ZSCORE', KEYS[6], id) then
     suspects[#suspects + 1] = id
   else
-    -- The count is read and parsed before the first write: Redis keeps the writes a script
-    -- made before an error, so nothing after the LREM may fail. Only a decimal integer of at
-    -- most 15 digits is a count (what HINCRBY writes; no field is 0): any other value makes the
-    -- id a poison item.
+    -- Read before the first write (lib/attempt-count.lua).
     local count = redis.call('HGET', KEYS[7], id) or '0'
-    local attempts = (count == '0' or (#count <= 15 and string.find(count, '^%-?[1-9]%d*$')))
-      and tonumber(count) or nil
+    local attempts = attempt_count(count)
     if redis.call('LREM', KEYS[1], -1, id) > 0 then
       redis.call('ZREM', KEYS[6], id)
       if not attempts then
         redis.call('ZADD', KEYS[9], string.format('%d', now), id)
-        redis.call('HSET', KEYS[8], id, 'poison item: its attempt count (field ' .. id .. ' of '
-          .. KEYS[7] .. ') is "' .. string.sub(count, 1, 40) .. '", not an integer leaseq can'
-          .. ' count; leaseq writes only small integers there (requeue this dead letter, which'
-          .. ' resets the count, or purge it)')
+        redis.call('HSET', KEYS[8], id, poison_count(KEYS[7], id, count))
         dead = dead + 1
       elseif attempts >= max_attempts then
         redis.call('ZADD', KEYS[9], string.format('%d', now), id)

@@ -24,15 +24,13 @@ end
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('GET', KEYS[3]) ~= ARGV[2] then
   return 0
 end
--- The count is read and checked before the first write (Redis keeps the writes a script made
--- before an error): only a decimal integer of at most 15 digits (what HINCRBY writes; no field is
--- 0) can be given back. Any other value refuses the call with nothing written: the item stays
--- leased, and fail, complete or its lease running out (a poison item, buried) ends it.
+-- Read before the first write (lib/attempt-count.lua). A count that is not one cannot be given
+-- back: the call is refused with nothing written, the item stays leased, and fail, complete or
+-- its lease running out (a poison item, buried) ends it.
 local count = redis.call('HGET', KEYS[5], id) or '0'
-if not (count == '0' or (#count <= 15 and string.find(count, '^%-?[1-9]%d*$'))) then
-  return redis.error_reply('ERR poison item ' .. id .. ': its attempt count (field ' .. id .. ' of '
-    .. KEYS[5] .. ') is "' .. string.sub(count, 1, 40) .. '", not an integer leaseq can count,'
-    .. ' so release cannot give the attempt back; nothing was changed (fail or complete the'
+if not attempt_count(count) then
+  return redis.error_reply('ERR poison item ' .. id .. ': ' .. unreadable_count(KEYS[5], id, count)
+    .. ', so release cannot give the attempt back; nothing was changed (fail or complete the'
     .. ' item, or fix or delete that field: leaseq writes only small integers there)')
 end
 if redis.call('LREM', KEYS[2], -1, id) == 0 then
