@@ -17,16 +17,7 @@ async fn a_deep_clean_never_requeues_ids_added_during_it_to_a_long_backlog() {
     let (_connection, queue, p) = queue("deepmiddle").await;
     let mut backlog = redis::pipe();
     for n in 0..5_000 {
-        backlog
-            .cmd("SET")
-            .arg(format!("{p}:item:b-{n}"))
-            .arg("x")
-            .ignore();
-        backlog
-            .cmd("LPUSH")
-            .arg(format!("{p}:queue"))
-            .arg(format!("b-{n}"))
-            .ignore();
+        add_raw(&mut backlog, &p, &format!("b-{n}"));
     }
     let () = backlog.query(&mut raw()).unwrap();
 
@@ -43,16 +34,7 @@ async fn a_deep_clean_never_requeues_ids_added_during_it_to_a_long_backlog() {
                 let mut batch = redis::pipe();
                 batch.atomic();
                 for _ in 0..50 {
-                    batch
-                        .cmd("SET")
-                        .arg(format!("{p}:item:p-{n}"))
-                        .arg("x")
-                        .ignore();
-                    batch
-                        .cmd("LPUSH")
-                        .arg(format!("{p}:queue"))
-                        .arg(format!("p-{n}"))
-                        .ignore();
+                    add_raw(&mut batch, &p, &format!("p-{n}"));
                     n += 1;
                 }
                 let () = batch.query(&mut redis).unwrap();
@@ -89,4 +71,16 @@ async fn a_deep_clean_never_requeues_ids_added_during_it_to_a_long_backlog() {
     for keys in keys_under(&p).chunks(1000) {
         let () = redis::cmd("UNLINK").arg(keys).query(&mut raw()).unwrap();
     }
+}
+
+/// Adds to `pipe` what a raw producer sends for one item: its data, then its id at the head.
+fn add_raw(pipe: &mut redis::Pipeline, prefix: &str, id: &str) {
+    pipe.cmd("SET")
+        .arg(format!("{prefix}:item:{id}"))
+        .arg("x")
+        .ignore();
+    pipe.cmd("LPUSH")
+        .arg(format!("{prefix}:queue"))
+        .arg(id)
+        .ignore();
 }
