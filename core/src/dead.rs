@@ -62,7 +62,12 @@ impl WorkQueue {
             let error = text(&entry[3]);
             let died_at: f64 = text(&entry[4]).parse().unwrap_or(0.0);
             page.push(DeadItem {
-                item: Item { id, data, attempts },
+                item: Item {
+                    id,
+                    data,
+                    attempts,
+                    fence: 0,
+                },
                 error,
                 died_at: UNIX_EPOCH + Duration::from_millis(died_at.max(0.0) as u64),
             });

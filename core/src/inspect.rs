@@ -469,6 +469,7 @@ impl WorkQueue {
                     id,
                     data,
                     attempts: attempts.unwrap_or(0),
+                    fence: 0,
                 })
             })
             .collect())

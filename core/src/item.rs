@@ -19,6 +19,13 @@ pub struct Item {
     /// How many times the item has been leased, this lease included (1 on the first delivery).
     /// 0 for an item that did not come from [`crate::WorkQueue::lease`].
     pub attempts: u32,
+    /// The fencing token of this delivery: a number from a per-queue counter that only grows,
+    /// so a later delivery of any item of the queue always has a larger one. A handler can pass
+    /// it to its own storage to refuse writes from a holder whose lease was superseded. With
+    /// [`crate::QueueOptions::fencing`], renew, complete, fail and release of a superseded
+    /// delivery fail with `LeaseLost`. 0 for an item that did not come from
+    /// [`crate::WorkQueue::lease`] (then those calls do not check it).
+    pub fence: u64,
 }
 
 impl Item {
@@ -28,6 +35,7 @@ impl Item {
             id: uuid::Uuid::new_v4().to_string(),
             data: data.into(),
             attempts: 0,
+            fence: 0,
         }
     }
 
@@ -37,6 +45,7 @@ impl Item {
             id: id.into(),
             data: data.into(),
             attempts: 0,
+            fence: 0,
         }
     }
 

@@ -24,6 +24,10 @@ pub(crate) struct Keys {
     pub done_prefix: String,
     /// Per-minute counters (see `inspect.rs`).
     pub stats: String,
+    /// The last fencing token handed out (a counter that is never reset).
+    pub last_fence: String,
+    /// The fencing token of each id's latest delivery, a hash.
+    pub fences: String,
 }
 
 impl Keys {
@@ -52,6 +56,8 @@ impl Keys {
             signal: format!("{prefix}:signal"),
             done_prefix: format!("{prefix}:done:"),
             stats: format!("{prefix}:stats"),
+            last_fence: format!("{prefix}:last_fence"),
+            fences: format!("{prefix}:fences"),
         })
     }
 
@@ -96,8 +102,10 @@ impl Keys {
 }
 
 /// The per-queue key names of the schema (`<p>:<name>`).
-const QUEUE_KEY_NAMES: [&str; 14] = [
+const QUEUE_KEY_NAMES: [&str; 16] = [
     "schema",
+    "last_fence",
+    "fences",
     "stats",
     "queue",
     "processing",

@@ -110,7 +110,12 @@ impl WorkQueue {
             redis::from_redis_value::<(i64, Vec<u8>, Vec<u8>, u32)>(reply.clone())
         {
             return Ok(match String::from_utf8(id) {
-                Ok(id) => Ok(Leased::Item(Item { id, data, attempts })),
+                Ok(id) => Ok(Leased::Item(Item {
+                    id,
+                    data,
+                    attempts,
+                    fence: 0,
+                })),
                 Err(not_utf8) => Err(not_utf8.into_bytes()),
             });
         }

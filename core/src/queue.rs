@@ -39,6 +39,12 @@ pub struct QueueOptions {
     /// fails with a Timeout error (the write is on the master, not yet on enough replicas).
     /// Default 1 s.
     pub wait_timeout: Duration,
+    /// Fencing: renew, complete, fail and release of an item from a lease that was superseded
+    /// (the item was leased again since, by any leaseq client) fail with a `LeaseLost` error and
+    /// change nothing, instead of acting on the newer holder's delivery. Every delivery carries
+    /// its token ([`crate::Item::fence`]) either way; this option makes the calls check it.
+    /// Default off. See `spec/key-schema.md`, "Fencing tokens".
+    pub fencing: bool,
 }
 
 impl Default for QueueOptions {
@@ -51,6 +57,7 @@ impl Default for QueueOptions {
             clean_grace: Duration::from_secs(1),
             wait_replicas: 0,
             wait_timeout: Duration::from_secs(1),
+            fencing: false,
         }
     }
 }
