@@ -8,6 +8,7 @@ use crate::bridge::Operation;
 use crate::connection::AsyncConnection;
 use crate::convert::{
     add_options, ids_from_py, lease_duration, optional_secs, page, queue_options, timeout,
+    QueueArgs,
 };
 use crate::error::to_py;
 use crate::item::{CleanReport, FailOutcome, Item};
@@ -31,11 +32,27 @@ use crate::queue::{dead_items_to_py, items_from_py};
 ///     backoff_max: the longest backoff, in seconds.
 ///     unique_window: how many seconds after an item is completed ``add_item`` refuses its
 ///         id; 0 turns this off.
+///     clean_grace: how many seconds a clean leaves alone an id it finds in processing without
+///         a lease, or an item in no list, before it reclaims it (``redis-work-queue`` clients
+///         pop an id and write its lease in separate commands): such an id must be seen that
+///         way twice, this far apart. A clean that finds such ids takes this much longer.
+///     wait_replicas: durability opt-in: ``add_item`` (and the other adds) and ``complete``
+///         return only once this many replicas of the queue's master acknowledged the write
+///         (Redis ``WAIT``), so a failover that promotes one of them keeps it; 0 turns this
+///         off.
+///     wait_timeout: how many seconds adds and ``complete`` wait for ``wait_replicas``; if
+///         fewer acknowledge in time the call raises TimeoutError (the write is on the master,
+///         not yet on enough replicas).
+///     fencing: renew, complete, fail and release of an item from a lease that was superseded
+///         (the item was leased again since, by any leaseq client) raise LeaseLostError and
+///         change nothing, instead of acting on the newer holder's delivery. Every leased item
+///         carries its token (``Item.fence``) either way; this makes the calls check it.
 ///
 /// Raises:
 ///     InvalidArgumentError: if ``name`` is empty, ``max_attempts`` is below 1,
-///         ``backoff_max`` is shorter than ``backoff_base``, or a duration is negative, NaN,
-///         infinite or over 365 days.
+///         ``wait_replicas`` is negative, ``backoff_max`` is shorter than ``backoff_base``,
+///         ``wait_timeout`` is 0 while ``wait_replicas`` is set, or a duration is negative,
+///         NaN, infinite or over 365 days.
 #[pyclass(frozen, module = "leaseq.aio", name = "WorkQueue")]
 pub struct AsyncWorkQueue {
     inner: leaseq::WorkQueue,
@@ -53,8 +70,10 @@ impl AsyncWorkQueue {
     #[new]
     #[pyo3(signature = (
         connection, name, *, max_attempts = 25, backoff_base = 1.0, backoff_max = 3600.0,
-        unique_window = 0.0
+        unique_window = 0.0, clean_grace = 1.0, wait_replicas = 0, wait_timeout = 1.0,
+        fencing = false
     ))]
+    #[allow(clippy::too_many_arguments)] // the keyword arguments of the constructor
     fn new(
         connection: &Bound<'_, AsyncConnection>,
         name: String,
@@ -62,9 +81,22 @@ impl AsyncWorkQueue {
         backoff_base: f64,
         backoff_max: f64,
         unique_window: f64,
+        clean_grace: f64,
+        wait_replicas: i64,
+        wait_timeout: f64,
+        fencing: bool,
     ) -> PyResult<AsyncWorkQueue> {
-        let options =
-            queue_options(max_attempts, backoff_base, backoff_max, unique_window).map_err(to_py)?;
+        let options = queue_options(QueueArgs {
+            max_attempts,
+            backoff_base,
+            backoff_max,
+            unique_window,
+            clean_grace,
+            wait_replicas,
+            wait_timeout,
+            fencing,
+        })
+        .map_err(to_py)?;
         let inner = leaseq::WorkQueue::with_options(&connection.get().inner, &name, options)
             .map_err(to_py)?;
         Ok(AsyncWorkQueue { inner })

@@ -86,13 +86,30 @@ pub fn connection_options(
     })
 }
 
+/// The keyword arguments of `WorkQueue(...)`, in their order, as Python passes them.
+pub struct QueueArgs {
+    pub max_attempts: i64,
+    pub backoff_base: f64,
+    pub backoff_max: f64,
+    pub unique_window: f64,
+    pub clean_grace: f64,
+    pub wait_replicas: i64,
+    pub wait_timeout: f64,
+    pub fencing: bool,
+}
+
 /// The keyword arguments of `WorkQueue(...)` as the core's options (checked by the core).
-pub fn queue_options(
-    max_attempts: i64,
-    backoff_base: f64,
-    backoff_max: f64,
-    unique_window: f64,
-) -> leaseq::Result<QueueOptions> {
+pub fn queue_options(args: QueueArgs) -> leaseq::Result<QueueOptions> {
+    let QueueArgs {
+        max_attempts,
+        backoff_base,
+        backoff_max,
+        unique_window,
+        clean_grace,
+        wait_replicas,
+        wait_timeout,
+        fencing,
+    } = args;
     Ok(QueueOptions {
         max_attempts: u32::try_from(max_attempts).map_err(|_| {
             Error::invalid_argument(format!(
@@ -103,7 +120,15 @@ pub fn queue_options(
         backoff_base: leaseq::from_secs_f64("backoff_base", backoff_base)?,
         backoff_max: leaseq::from_secs_f64("backoff_max", backoff_max)?,
         unique_window: leaseq::from_secs_f64("unique_window", unique_window)?,
-        ..QueueOptions::default()
+        clean_grace: leaseq::from_secs_f64("clean_grace", clean_grace)?,
+        wait_replicas: u32::try_from(wait_replicas).map_err(|_| {
+            Error::invalid_argument(format!(
+                "wait_replicas must be between 0 and {}, got {wait_replicas}",
+                u32::MAX
+            ))
+        })?,
+        wait_timeout: leaseq::from_secs_f64("wait_timeout", wait_timeout)?,
+        fencing,
     })
 }
 

@@ -148,6 +148,8 @@ Returns:
     True if the lease was extended.
 
 Raises:
+    LeaseLostError: with the queue's ``fencing`` on, if ``item`` is from a superseded
+        delivery (the item was leased again since); nothing changed.
     InvalidArgumentError: if the item's id is empty or ``lease_secs`` is out of range."
 );
 
@@ -167,6 +169,8 @@ Returns:
     True for the one call that completed the item.
 
 Raises:
+    LeaseLostError: with the queue's ``fencing`` on, if ``item`` is from a superseded
+        delivery (the item was leased again since); nothing changed.
     InvalidArgumentError: if the item's id is empty."
 );
 
@@ -189,7 +193,8 @@ Returns:
 
 Raises:
     LeaseLostError: if this session no longer holds the item (its lease expired and it was
-        requeued or leased by another worker).
+        requeued or leased by another worker), or, with the queue's ``fencing`` on, if
+        ``item`` is from a superseded delivery; nothing changed.
     InvalidArgumentError: if the item's id is empty or ``retry_after`` is negative, NaN or
         infinite."
 );
@@ -207,6 +212,8 @@ Returns:
     True if it was given back, False if this session no longer holds the item.
 
 Raises:
+    LeaseLostError: with the queue's ``fencing`` on, if ``item`` is from a superseded
+        delivery (the item was leased again since); nothing changed.
     InvalidArgumentError: if the item's id is empty."
 );
 

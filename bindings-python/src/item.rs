@@ -13,8 +13,8 @@ use crate::error::to_py;
 /// An item of work: a unique id and opaque data.
 ///
 /// The id names the item's keys in Redis; two items with the same id are the same item.
-/// Items are immutable. Two items are equal when their ids and data are: ``attempts`` is about
-/// one delivery, so a leased item equals the item that was added.
+/// Items are immutable. Two items are equal when their ids and data are: ``attempts`` and
+/// ``fence`` are about one delivery, so a leased item equals the item that was added.
 ///
 /// Args:
 ///     data: the item's data, stored as is (``str`` is encoded as UTF-8).
@@ -22,6 +22,9 @@ use crate::error::to_py;
 ///         added.
 ///     attempts: how many times the item was leased; ``lease`` sets it. Only for rebuilding
 ///         an item (pickling does); adding an item never writes it.
+///     fence: the fencing token of its delivery; ``lease`` sets it. Only for rebuilding a
+///         leased item (pickling does), so that a process it was sent to acts on that
+///         delivery.
 #[pyclass(frozen, module = "leaseq", name = "Item")]
 pub struct Item {
     pub inner: leaseq::Item,
@@ -55,11 +58,12 @@ fn json_error(py: Python<'_>, err: PyErr) -> PyErr {
 #[pymethods]
 impl Item {
     #[new]
-    #[pyo3(signature = (data, id = None, *, attempts = 0))]
+    #[pyo3(signature = (data, id = None, *, attempts = 0, fence = 0))]
     fn new(
         data: &Bound<'_, PyAny>,
         id: Option<&Bound<'_, PyAny>>,
         attempts: u32,
+        fence: u64,
     ) -> PyResult<Item> {
         let data = data_from_py(data)?;
         let mut item = match id {
@@ -67,6 +71,7 @@ impl Item {
             None => leaseq::Item::new(data),
         };
         item.attempts = attempts;
+        item.fence = fence;
         Ok(Item::from(item))
     }
 
@@ -127,6 +132,17 @@ impl Item {
         self.inner.attempts
     }
 
+    /// The fencing token of this delivery: a number from a per-queue counter that only grows,
+    /// so a later delivery of any item of the queue has a larger one. A handler can pass it to
+    /// its own storage to refuse writes from a holder whose lease was superseded; with the
+    /// queue's ``fencing`` on, ``renew``, ``complete``, ``fail`` and ``release`` of a
+    /// superseded delivery raise LeaseLostError. 0 for an item that did not come from
+    /// ``lease`` (those calls then do not check it).
+    #[getter]
+    fn fence(&self) -> u64 {
+        self.inner.fence
+    }
+
     /// The item's type: the string field ``"type"`` of its data, when that is a JSON object
     /// with one (``Item.from_json({"type": "email", ...})``); None otherwise. A worker with a
     /// handler per type routes the item by it.
@@ -174,7 +190,8 @@ impl Item {
         let arguments = (PyBytes::new(py, &item.data), item.id.as_str());
         let keywords = PyDict::new(py);
         keywords.set_item("attempts", item.attempts)?;
-        // (copyreg.__newobj_ex__, (cls, args, kwargs)): the constructor's keyword-only argument.
+        keywords.set_item("fence", item.fence)?;
+        // (copyreg.__newobj_ex__, (cls, args, kwargs)): the constructor's keyword-only arguments.
         let rebuild = (slf.get_type(), arguments, keywords);
         PyTuple::new(
             py,

@@ -10,6 +10,7 @@ import pickle
 import threading
 import time
 from collections.abc import Iterator
+from typing import TypedDict
 
 import pytest
 import redis
@@ -17,8 +18,14 @@ import redis
 import leaseq
 from leaseq import aio
 
+
+class Backoffs(TypedDict):
+    backoff_base: float
+    backoff_max: float
+
+
 # Short backoffs, so retries come back within a test.
-FAST = {"backoff_base": 0.05, "backoff_max": 0.05}
+FAST: Backoffs = {"backoff_base": 0.05, "backoff_max": 0.05}
 
 
 @pytest.fixture

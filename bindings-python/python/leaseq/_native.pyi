@@ -57,8 +57,8 @@ class Item:
     """An item of work: a unique id and opaque data.
 
     The id names the item's keys in Redis; two items with the same id are the same item.
-    Items are immutable. Two items are equal when their ids and data are: ``attempts`` is about
-    one delivery, so a leased item equals the item that was added.
+    Items are immutable. Two items are equal when their ids and data are: ``attempts`` and
+    ``fence`` are about one delivery, so a leased item equals the item that was added.
 
     Args:
         data: the item's data, stored as is (``str`` is encoded as UTF-8).
@@ -66,9 +66,17 @@ class Item:
             added.
         attempts: how many times the item was leased; ``lease`` sets it. Only for rebuilding
             an item (pickling does); adding an item never writes it.
+        fence: the fencing token of its delivery; ``lease`` sets it. Only for rebuilding a
+            leased item (pickling does), so that a process it was sent to acts on that
+            delivery.
     """
     def __new__(
-        cls, data: bytes | bytearray | str, id: str | None = None, *, attempts: int = 0
+        cls,
+        data: bytes | bytearray | str,
+        id: str | None = None,
+        *,
+        attempts: int = 0,
+        fence: int = 0,
     ) -> Self: ...
     @staticmethod
     def from_json(value: Any) -> Item:
@@ -105,6 +113,15 @@ class Item:
     def attempts(self) -> int:
         """How many times the item has been leased, this lease included (1 on the first
         delivery); 0 for an item that did not come from ``lease``.
+        """
+    @property
+    def fence(self) -> int:
+        """The fencing token of this delivery: a number from a per-queue counter that only grows,
+        so a later delivery of any item of the queue has a larger one. A handler can pass it to
+        its own storage to refuse writes from a holder whose lease was superseded; with the
+        queue's ``fencing`` on, ``renew``, ``complete``, ``fail`` and ``release`` of a
+        superseded delivery raise LeaseLostError. 0 for an item that did not come from
+        ``lease`` (those calls then do not check it).
         """
     @property
     def type_name(self) -> str | None:
@@ -229,11 +246,27 @@ class WorkQueue:
         backoff_max: the longest backoff, in seconds.
         unique_window: how many seconds after an item is completed ``add_item`` refuses its
             id; 0 turns this off.
+        clean_grace: how many seconds a clean leaves alone an id it finds in processing without
+            a lease, or an item in no list, before it reclaims it (``redis-work-queue`` clients
+            pop an id and write its lease in separate commands): such an id must be seen that
+            way twice, this far apart. A clean that finds such ids takes this much longer.
+        wait_replicas: durability opt-in: ``add_item`` (and the other adds) and ``complete``
+            return only once this many replicas of the queue's master acknowledged the write
+            (Redis ``WAIT``), so a failover that promotes one of them keeps it; 0 turns this
+            off.
+        wait_timeout: how many seconds adds and ``complete`` wait for ``wait_replicas``; if
+            fewer acknowledge in time the call raises TimeoutError (the write is on the master,
+            not yet on enough replicas).
+        fencing: renew, complete, fail and release of an item from a lease that was superseded
+            (the item was leased again since, by any leaseq client) raise LeaseLostError and
+            change nothing, instead of acting on the newer holder's delivery. Every leased item
+            carries its token (``Item.fence``) either way; this makes the calls check it.
 
     Raises:
         InvalidArgumentError: if ``name`` is empty, ``max_attempts`` is below 1,
-            ``backoff_max`` is shorter than ``backoff_base``, or a duration is negative, NaN,
-            infinite or over 365 days.
+            ``wait_replicas`` is negative, ``backoff_max`` is shorter than ``backoff_base``,
+            ``wait_timeout`` is 0 while ``wait_replicas`` is set, or a duration is negative,
+            NaN, infinite or over 365 days.
     """
     def __new__(
         cls,
@@ -244,6 +277,10 @@ class WorkQueue:
         backoff_base: float = 1.0,
         backoff_max: float = 3600.0,
         unique_window: float = 0.0,
+        clean_grace: float = 1.0,
+        wait_replicas: int = 0,
+        wait_timeout: float = 1.0,
+        fencing: bool = False,
     ) -> Self: ...
     @property
     def name(self) -> str:
@@ -368,6 +405,8 @@ class WorkQueue:
             True if the lease was extended.
 
         Raises:
+            LeaseLostError: with the queue's ``fencing`` on, if ``item`` is from a superseded
+                delivery (the item was leased again since); nothing changed.
             InvalidArgumentError: if the item's id is empty or ``lease_secs`` is out of range.
         """
     def complete(self, item: Item) -> bool:
@@ -385,6 +424,8 @@ class WorkQueue:
             True for the one call that completed the item.
 
         Raises:
+            LeaseLostError: with the queue's ``fencing`` on, if ``item`` is from a superseded
+                delivery (the item was leased again since); nothing changed.
             InvalidArgumentError: if the item's id is empty.
         """
     def fail(self, item: Item, error: str, retry_after: float | None = None) -> FailOutcome:
@@ -405,7 +446,8 @@ class WorkQueue:
 
         Raises:
             LeaseLostError: if this session no longer holds the item (its lease expired and it was
-                requeued or leased by another worker).
+                requeued or leased by another worker), or, with the queue's ``fencing`` on, if
+                ``item`` is from a superseded delivery; nothing changed.
             InvalidArgumentError: if the item's id is empty or ``retry_after`` is negative, NaN or
                 infinite.
         """
@@ -421,6 +463,8 @@ class WorkQueue:
             True if it was given back, False if this session no longer holds the item.
 
         Raises:
+            LeaseLostError: with the queue's ``fencing`` on, if ``item`` is from a superseded
+                delivery (the item was leased again since); nothing changed.
             InvalidArgumentError: if the item's id is empty.
         """
     def light_clean(self) -> CleanReport:
@@ -617,11 +661,27 @@ class AsyncWorkQueue:
         backoff_max: the longest backoff, in seconds.
         unique_window: how many seconds after an item is completed ``add_item`` refuses its
             id; 0 turns this off.
+        clean_grace: how many seconds a clean leaves alone an id it finds in processing without
+            a lease, or an item in no list, before it reclaims it (``redis-work-queue`` clients
+            pop an id and write its lease in separate commands): such an id must be seen that
+            way twice, this far apart. A clean that finds such ids takes this much longer.
+        wait_replicas: durability opt-in: ``add_item`` (and the other adds) and ``complete``
+            return only once this many replicas of the queue's master acknowledged the write
+            (Redis ``WAIT``), so a failover that promotes one of them keeps it; 0 turns this
+            off.
+        wait_timeout: how many seconds adds and ``complete`` wait for ``wait_replicas``; if
+            fewer acknowledge in time the call raises TimeoutError (the write is on the master,
+            not yet on enough replicas).
+        fencing: renew, complete, fail and release of an item from a lease that was superseded
+            (the item was leased again since, by any leaseq client) raise LeaseLostError and
+            change nothing, instead of acting on the newer holder's delivery. Every leased item
+            carries its token (``Item.fence``) either way; this makes the calls check it.
 
     Raises:
         InvalidArgumentError: if ``name`` is empty, ``max_attempts`` is below 1,
-            ``backoff_max`` is shorter than ``backoff_base``, or a duration is negative, NaN,
-            infinite or over 365 days.
+            ``wait_replicas`` is negative, ``backoff_max`` is shorter than ``backoff_base``,
+            ``wait_timeout`` is 0 while ``wait_replicas`` is set, or a duration is negative,
+            NaN, infinite or over 365 days.
     """
     def __new__(
         cls,
@@ -632,6 +692,10 @@ class AsyncWorkQueue:
         backoff_base: float = 1.0,
         backoff_max: float = 3600.0,
         unique_window: float = 0.0,
+        clean_grace: float = 1.0,
+        wait_replicas: int = 0,
+        wait_timeout: float = 1.0,
+        fencing: bool = False,
     ) -> Self: ...
     @property
     def name(self) -> str:
@@ -756,6 +820,8 @@ class AsyncWorkQueue:
             True if the lease was extended.
 
         Raises:
+            LeaseLostError: with the queue's ``fencing`` on, if ``item`` is from a superseded
+                delivery (the item was leased again since); nothing changed.
             InvalidArgumentError: if the item's id is empty or ``lease_secs`` is out of range.
         """
     def complete(self, item: Item) -> Coroutine[Any, Any, bool]:
@@ -773,6 +839,8 @@ class AsyncWorkQueue:
             True for the one call that completed the item.
 
         Raises:
+            LeaseLostError: with the queue's ``fencing`` on, if ``item`` is from a superseded
+                delivery (the item was leased again since); nothing changed.
             InvalidArgumentError: if the item's id is empty.
         """
     def fail(
@@ -795,7 +863,8 @@ class AsyncWorkQueue:
 
         Raises:
             LeaseLostError: if this session no longer holds the item (its lease expired and it was
-                requeued or leased by another worker).
+                requeued or leased by another worker), or, with the queue's ``fencing`` on, if
+                ``item`` is from a superseded delivery; nothing changed.
             InvalidArgumentError: if the item's id is empty or ``retry_after`` is negative, NaN or
                 infinite.
         """
@@ -811,6 +880,8 @@ class AsyncWorkQueue:
             True if it was given back, False if this session no longer holds the item.
 
         Raises:
+            LeaseLostError: with the queue's ``fencing`` on, if ``item`` is from a superseded
+                delivery (the item was leased again since); nothing changed.
             InvalidArgumentError: if the item's id is empty.
         """
     def light_clean(self) -> Coroutine[Any, Any, CleanReport]:

@@ -7,7 +7,10 @@
 ``{"case": name, "url": redis_url, "prefix": p, "queue_options"?: {...},
 "steps": [{"op", "args", "queue"?}, ...]}``; every queue of the case is made with its
 ``queue_options`` (``max_attempts``, ``backoff_base_ms``, ``backoff_max_ms``,
-``unique_window_ms``, each optional).
+``unique_window_ms``, ``clean_grace_ms``, ``wait_replicas``, ``wait_timeout_ms``, ``fencing``,
+each optional). The items the case's ``lease`` steps returned are kept, in order: ``renew``,
+``complete``, ``fail`` and ``release`` with ``"delivery": k`` act on the k-th (from 1), so its
+fence travels; without it, on an item made from ``id`` alone (fence 0).
 It runs the steps through leaseq's public (blocking) API and answers with one line,
 ``{"results": [{"ok": value} | {"error": kind, "message": text}, ...]}``, each result with the
 step's wall time in ``"ms"``. The driver does the setup and checks the results and the keys.
@@ -69,11 +72,6 @@ def make_item(args: dict[str, Any]) -> leaseq.Item:
     return leaseq.Item(data, id=args["id"])
 
 
-def id_only(args: dict[str, Any]) -> leaseq.Item:
-    # renew and complete need only the id; the data an item carries plays no part in them.
-    return leaseq.Item(b"", id=args["id"])
-
-
 def secs(millis: float) -> float:
     # A negative value is passed on as is: the binding must refuse it, not the runner.
     return millis / 1000.0
@@ -84,12 +82,16 @@ def optional_secs(args: dict[str, Any], name: str) -> float | None:
     return None if millis is None else secs(millis)
 
 
-def item_json(item: leaseq.Item | None, with_attempts: bool = False) -> dict[str, Any] | None:
+def item_json(
+    item: leaseq.Item | None, with_attempts: bool = False, with_fence: bool = False
+) -> dict[str, Any] | None:
     if item is None:
         return None
     found: dict[str, Any] = {"id": item.id, "data": item.data.decode("utf-8", "replace")}
     if with_attempts:
         found["attempts"] = item.attempts
+    if with_fence:
+        found["fence"] = item.fence
     return found
 
 
@@ -106,13 +108,13 @@ def dead_json(dead: Any) -> dict[str, Any]:
 def queue_options(options: dict[str, Any] | None) -> dict[str, Any]:
     """The case's queue options as WorkQueue keyword arguments (seconds, as a user passes them)."""
     options = options or {}
-    known = {"max_attempts", "backoff_base_ms", "backoff_max_ms", "unique_window_ms"}
+    counts = ("max_attempts", "wait_replicas", "fencing")
+    durations = ("backoff_base", "backoff_max", "unique_window", "clean_grace", "wait_timeout")
+    known = {*counts, *(f"{name}_ms" for name in durations)}
     if set(options) - known:
         raise Harness(f"unknown queue options {sorted(set(options) - known)}")
-    keywords: dict[str, Any] = {}
-    if "max_attempts" in options:
-        keywords["max_attempts"] = options["max_attempts"]
-    for name in ("backoff_base", "backoff_max", "unique_window"):
+    keywords: dict[str, Any] = {name: options[name] for name in counts if name in options}
+    for name in durations:
         if f"{name}_ms" in options:
             keywords[name] = secs(options[f"{name}_ms"])
     return keywords
@@ -171,11 +173,24 @@ class CaseRun:
         self.connection = api.connect(url)
         self.prefix = prefix
         self.queues: dict[str, Any] = {}
+        # Every item a lease step returned, in order: "delivery": k names the k-th.
+        self.deliveries: list[leaseq.Item] = []
 
     def queue(self, name: str) -> Any:
         if name not in self.queues:
             self.queues[name] = self.api.queue(self.connection, self.prefix, self.options)
         return self.queues[name]
+
+    def leased_item(self, args: dict[str, Any]) -> leaseq.Item:
+        """The item renew, complete, fail and release act on: the k-th leased item for
+        ``"delivery": k`` (its fence travels), else one made from the id alone (fence 0; the
+        data an item carries plays no part in these calls)."""
+        delivery = args.get("delivery")
+        if delivery is None:
+            return leaseq.Item(b"", id=args["id"])
+        if not isinstance(delivery, int) or not 1 <= delivery <= len(self.deliveries):
+            raise Harness(f"delivery {delivery!r}: this case has {len(self.deliveries)} so far")
+        return self.deliveries[delivery - 1]
 
     def step(self, step: dict[str, Any]) -> Any:
         op = step["op"]
@@ -215,16 +230,22 @@ class CaseRun:
                 block=args.get("block", False),
                 timeout=optional_secs(args, "timeout_ms"),
             )
-            return item_json(leased, with_attempts=args.get("with_attempts") is True)
+            if leased is not None:
+                self.deliveries.append(leased)
+            return item_json(
+                leased,
+                with_attempts=args.get("with_attempts") is True,
+                with_fence=args.get("with_fence") is True,
+            )
         if op == "renew":
-            return queue.renew(id_only(args), secs(args["lease_ms"]))
+            return queue.renew(self.leased_item(args), secs(args["lease_ms"]))
         if op == "complete":
-            return queue.complete(id_only(args))
+            return queue.complete(self.leased_item(args))
         if op == "fail":
             retry_after = optional_secs(args, "retry_after_ms")
-            return queue.fail(id_only(args), args["error"], retry_after=retry_after).kind
+            return queue.fail(self.leased_item(args), args["error"], retry_after=retry_after).kind
         if op == "release":
-            return queue.release(id_only(args))
+            return queue.release(self.leased_item(args))
         if op == "light_clean":
             return report_json(queue.light_clean())
         if op == "deep_clean":
