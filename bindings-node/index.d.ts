@@ -68,6 +68,16 @@ export declare class Item {
    */
   get attempts(): number
   /**
+   * The fencing token of this delivery: a number from a per-queue counter that only grows, so
+   * a later delivery of any item of the queue has a larger one. A handler can pass it to its
+   * own storage to refuse writes from a holder whose lease was superseded; with the queue's
+   * `fencing` option, {@link WorkQueue.renew}, {@link WorkQueue.complete},
+   * {@link WorkQueue.fail} and {@link WorkQueue.release} of a superseded delivery reject with
+   * an `ELEASE_LOST` error. 0 for an item that did not come from {@link WorkQueue.lease} (or a
+   * {@link Worker}); those calls then do not check it.
+   */
+  get fence(): number
+  /**
    * The item's type: the string field `type` of its data when that is a JSON object (as
    * `Item.fromJson({ type: 'email', ... })` makes), or `null`. A {@link Worker} given a
    * handler per type routes items by it.
@@ -131,7 +141,8 @@ export declare class WorkQueue {
    * retry and uniqueness `options` other than the defaults if given.
    *
    * Throws an `EINVAL` error if `name` is empty or an option is out of range (`maxAttempts`
-   * of 0, `backoffMax` shorter than `backoffBase`, a duration over 365 days, …).
+   * of 0, `backoffMax` shorter than `backoffBase`, a negative or fractional `waitReplicas`,
+   * `waitTimeout` of 0 with `waitReplicas` set, a duration over 365 days, …).
    */
   constructor(connection: Connection, name: string, options?: QueueOptions | undefined | null)
   /** The key prefix this queue was made with. */
@@ -187,7 +198,9 @@ export declare class WorkQueue {
   /**
    * Extends the lease on `item` to `leaseSecs` seconds from now, only while this queue's
    * session still holds it. Returns `false` (changing nothing) if the lease expired, the item
-   * was completed, or another session holds it. One round trip (`renew-2.lua`).
+   * was completed, or another session holds it. With the queue's `fencing` on, rejects with an
+   * `ELEASE_LOST` error (changing nothing) if `item` is from a superseded delivery (the item
+   * was leased again since). One round trip (`renew-2.lua`).
    */
   renew(item: Item, leaseSecs: number): Promise<boolean>
   /**
@@ -195,7 +208,9 @@ export declare class WorkQueue {
    *
    * Returns `true` for exactly one call per item, the one that deleted its data; every other
    * call (a second worker that got the item after a lease expired, a repeated call) gets
-   * `false`. Completing after the lease was lost still counts if nobody completed it first.
+   * `false`. Completing after the lease was lost still counts if nobody completed it first;
+   * with the queue's `fencing` on, completing a superseded delivery (the item was leased again
+   * since) rejects with an `ELEASE_LOST` error instead, changing nothing.
    * One round trip (`complete-13.lua`).
    */
   complete(item: Item): Promise<boolean>
@@ -206,13 +221,17 @@ export declare class WorkQueue {
    * attempts and `error`.
    *
    * Rejects with an `ELEASE_LOST` error if this session no longer holds the item (its lease
-   * expired and it was requeued or leased by another worker). One round trip (`fail-12.lua`).
+   * expired and it was requeued or leased by another worker), or, with the queue's `fencing`
+   * on, if `item` is from a superseded delivery; nothing changed. One round trip
+   * (`fail-12.lua`).
    */
   fail(item: Item, error: string, retryAfter?: number | undefined | null): Promise<FailOutcome>
   /**
    * Gives a leased item back at once, first in line at its level, without counting the
    * attempt: for work this worker will not do (it is shutting down). Returns `false` if this
-   * session no longer holds the item. One round trip (`release-9.lua`).
+   * session no longer holds the item; with the queue's `fencing` on, rejects with an
+   * `ELEASE_LOST` error (changing nothing) if `item` is from a superseded delivery. One round
+   * trip (`release-9.lua`).
    */
   release(item: Item): Promise<boolean>
   /**
@@ -429,6 +448,35 @@ export interface QueueOptions {
    * Default 0 (off).
    */
   uniqueWindow?: number
+  /**
+   * Seconds: how long a clean leaves alone an id it finds in processing without a lease, or
+   * an item in no list, before it reclaims it: such an id must be seen that way twice, this
+   * far apart, because `redis-work-queue` clients pop an id and write its lease (or write an
+   * item and push its id) in separate commands. A clean that finds such ids takes this much
+   * longer. Default 1.
+   */
+  cleanGrace?: number
+  /**
+   * Durability opt-in: adds and {@link WorkQueue.complete} resolve only once this many
+   * replicas of the queue's master acknowledged the write (Redis `WAIT`), so a failover that
+   * promotes one of them keeps it. Default 0 (off: Redis replication is asynchronous, and a
+   * write acknowledged just before a failover can be lost).
+   */
+  waitReplicas?: number
+  /**
+   * Seconds: how long adds and {@link WorkQueue.complete} wait for `waitReplicas`; if fewer
+   * acknowledge in time the call rejects with an `ETIMEOUT` error (the write is on the
+   * master, not yet on enough replicas). Default 1.
+   */
+  waitTimeout?: number
+  /**
+   * Fencing: {@link WorkQueue.renew}, {@link WorkQueue.complete}, {@link WorkQueue.fail} and
+   * {@link WorkQueue.release} of an item from a lease that was superseded (the item was leased
+   * again since, by any leaseq client) reject with an `ELEASE_LOST` error and change nothing,
+   * instead of acting on the newer holder's delivery. Every leased item carries its token
+   * ({@link Item.fence}) either way; this makes the calls check it. Default false.
+   */
+  fencing?: boolean
 }
 
 /** How {@link Worker.run} runs. */

@@ -36,6 +36,27 @@ pub struct QueueOptions {
     /// Seconds: how long after an item is completed {@link WorkQueue.addItem} refuses its id.
     /// Default 0 (off).
     pub unique_window: Option<f64>,
+    /// Seconds: how long a clean leaves alone an id it finds in processing without a lease, or
+    /// an item in no list, before it reclaims it: such an id must be seen that way twice, this
+    /// far apart, because `redis-work-queue` clients pop an id and write its lease (or write an
+    /// item and push its id) in separate commands. A clean that finds such ids takes this much
+    /// longer. Default 1.
+    pub clean_grace: Option<f64>,
+    /// Durability opt-in: adds and {@link WorkQueue.complete} resolve only once this many
+    /// replicas of the queue's master acknowledged the write (Redis `WAIT`), so a failover that
+    /// promotes one of them keeps it. Default 0 (off: Redis replication is asynchronous, and a
+    /// write acknowledged just before a failover can be lost).
+    pub wait_replicas: Option<f64>,
+    /// Seconds: how long adds and {@link WorkQueue.complete} wait for `waitReplicas`; if fewer
+    /// acknowledge in time the call rejects with an `ETIMEOUT` error (the write is on the
+    /// master, not yet on enough replicas). Default 1.
+    pub wait_timeout: Option<f64>,
+    /// Fencing: {@link WorkQueue.renew}, {@link WorkQueue.complete}, {@link WorkQueue.fail} and
+    /// {@link WorkQueue.release} of an item from a lease that was superseded (the item was leased
+    /// again since, by any leaseq client) reject with an `ELEASE_LOST` error and change nothing,
+    /// instead of acting on the newer holder's delivery. Every leased item carries its token
+    /// ({@link Item.fence}) either way; this makes the calls check it. Default false.
+    pub fencing: Option<bool>,
 }
 
 impl FromJs for QueueOptions {
@@ -49,6 +70,10 @@ impl FromJs for QueueOptions {
             backoff_base: object.get("backoffBase")?,
             backoff_max: object.get("backoffMax")?,
             unique_window: object.get("uniqueWindow")?,
+            clean_grace: object.get("cleanGrace")?,
+            wait_replicas: object.get("waitReplicas")?,
+            wait_timeout: object.get("waitTimeout")?,
+            fencing: object.get("fencing")?,
         })
     }
 }
@@ -65,6 +90,12 @@ impl QueueOptions {
         options.backoff_base = secs("backoffBase", self.backoff_base, options.backoff_base)?;
         options.backoff_max = secs("backoffMax", self.backoff_max, options.backoff_max)?;
         options.unique_window = secs("uniqueWindow", self.unique_window, options.unique_window)?;
+        options.clean_grace = secs("cleanGrace", self.clean_grace, options.clean_grace)?;
+        if let Some(wait_replicas) = self.wait_replicas {
+            options.wait_replicas = whole("waitReplicas", wait_replicas, u32::MAX.into())? as u32;
+        }
+        options.wait_timeout = secs("waitTimeout", self.wait_timeout, options.wait_timeout)?;
+        options.fencing = self.fencing.unwrap_or(options.fencing);
         Ok(options)
     }
 }
@@ -217,7 +248,8 @@ impl WorkQueue {
     /// retry and uniqueness `options` other than the defaults if given.
     ///
     /// Throws an `EINVAL` error if `name` is empty or an option is out of range (`maxAttempts`
-    /// of 0, `backoffMax` shorter than `backoffBase`, a duration over 365 days, …).
+    /// of 0, `backoffMax` shorter than `backoffBase`, a negative or fractional `waitReplicas`,
+    /// `waitTimeout` of 0 with `waitReplicas` set, a duration over 365 days, …).
     #[napi(constructor, catch_unwind)]
     pub fn new(
         #[napi(ts_arg_type = "Connection")] connection: Arg<&'static Connection>,
@@ -346,7 +378,9 @@ impl WorkQueue {
 
     /// Extends the lease on `item` to `leaseSecs` seconds from now, only while this queue's
     /// session still holds it. Returns `false` (changing nothing) if the lease expired, the item
-    /// was completed, or another session holds it. One round trip (`renew-2.lua`).
+    /// was completed, or another session holds it. With the queue's `fencing` on, rejects with an
+    /// `ELEASE_LOST` error (changing nothing) if `item` is from a superseded delivery (the item
+    /// was leased again since). One round trip (`renew-2.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub async fn renew(
         &self,
@@ -365,7 +399,9 @@ impl WorkQueue {
     ///
     /// Returns `true` for exactly one call per item, the one that deleted its data; every other
     /// call (a second worker that got the item after a lease expired, a repeated call) gets
-    /// `false`. Completing after the lease was lost still counts if nobody completed it first.
+    /// `false`. Completing after the lease was lost still counts if nobody completed it first;
+    /// with the queue's `fencing` on, completing a superseded delivery (the item was leased again
+    /// since) rejects with an `ELEASE_LOST` error instead, changing nothing.
     /// One round trip (`complete-13.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub async fn complete(
@@ -381,7 +417,9 @@ impl WorkQueue {
     /// attempts and `error`.
     ///
     /// Rejects with an `ELEASE_LOST` error if this session no longer holds the item (its lease
-    /// expired and it was requeued or leased by another worker). One round trip (`fail-12.lua`).
+    /// expired and it was requeued or leased by another worker), or, with the queue's `fencing`
+    /// on, if `item` is from a superseded delivery; nothing changed. One round trip
+    /// (`fail-12.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<FailOutcome>")]
     pub async fn fail(
         &self,
@@ -403,7 +441,9 @@ impl WorkQueue {
 
     /// Gives a leased item back at once, first in line at its level, without counting the
     /// attempt: for work this worker will not do (it is shutting down). Returns `false` if this
-    /// session no longer holds the item. One round trip (`release-9.lua`).
+    /// session no longer holds the item; with the queue's `fencing` on, rejects with an
+    /// `ELEASE_LOST` error (changing nothing) if `item` is from a superseded delivery. One round
+    /// trip (`release-9.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub async fn release(
         &self,

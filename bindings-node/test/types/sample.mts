@@ -78,6 +78,8 @@ export async function lifecycle(connection: Connection): Promise<void> {
   const options: QueueOptions = { maxAttempts: 5, backoffBase: 0.5, backoffMax: 60, uniqueWindow: 3600 }
   const queue = new WorkQueue(connection, 'jobs', options)
   new WorkQueue(connection, 'jobs', {})
+  const durable: QueueOptions = { cleanGrace: 2, waitReplicas: 1, waitTimeout: 0.5, fencing: true }
+  new WorkQueue(connection, 'jobs', durable)
 
   const when: AddOptions = { priority: MAX_PRIORITY, delay: 1.5 }
   const added: boolean = await queue.addItemWith(new Item('x'), when)
@@ -88,6 +90,7 @@ export async function lifecycle(connection: Connection): Promise<void> {
   const item = await queue.lease(30)
   if (item !== null) {
     const attempts: number = item.attempts
+    const fence: number = item.fence
     const result: FailOutcome = await queue.fail(item, 'boom', 5)
     if (result.outcome === 'retry') {
       const due: Date | undefined = result.retryAt
@@ -97,7 +100,7 @@ export async function lifecycle(connection: Connection): Promise<void> {
     }
     await queue.fail(item, 'boom')
     const released: boolean = await queue.release(item)
-    void [attempts, released]
+    void [attempts, fence, released]
   }
 
   const counts: number[] = [

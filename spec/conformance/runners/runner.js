@@ -3,6 +3,9 @@
 // driver.py starts it once and sends one case per line on stdin:
 // {"case": name, "url": redis_url, "prefix": p, "queue_options"?: {...},
 //  "steps": [{"op", "args", "queue"?}, ...]}.
+// The items the case's lease steps returned are kept, in order: renew, complete, fail and release
+// with "delivery": k act on the k-th (from 1), so its fence travels; without it, on an item made
+// from "id" alone (fence 0).
 // It runs the steps through leaseq's public API and answers with one line,
 // {"results": [{"ok": value} | {"error": kind, "message": text}, ...]}, each result with the
 // step's wall time in "ms". The driver does the setup and checks the results and the keys.
@@ -34,13 +37,16 @@ function makeItem(args) {
   return args.id === undefined || args.id === null ? new Item(data) : new Item(data, args.id)
 }
 
-// renew, complete, fail and release need only the id; the data an item carries plays no part in them.
-const idOnly = (args) => new Item(Buffer.alloc(0), args.id)
-
 // A negative value is passed on as is: the binding must refuse it, not the runner.
 const secs = (millis) => millis / 1000
 
-const itemJson = (item) => (item === null ? null : { id: item.id, data: item.data.toString('utf8') })
+function itemJson(item, args = {}) {
+  if (item === null) return null
+  const found = { id: item.id, data: item.data.toString('utf8') }
+  if (args.with_attempts === true) found.attempts = item.attempts
+  if (args.with_fence === true) found.fence = item.fence
+  return found
+}
 const reportJson = (report) => ({ requeued: report.requeued, dropped: report.dropped, dead: report.dead })
 const deadJson = (dead) => ({
   id: dead.item.id,
@@ -50,15 +56,33 @@ const deadJson = (dead) => ({
 })
 const given = (value) => value !== undefined && value !== null
 
+const KNOWN_OPTIONS = [
+  'max_attempts',
+  'backoff_base_ms',
+  'backoff_max_ms',
+  'unique_window_ms',
+  'clean_grace_ms',
+  'wait_replicas',
+  'wait_timeout_ms',
+  'fencing',
+]
+
 /** The case's queue_options (all optional, milliseconds for durations) as WorkQueue options. */
 function queueOptions(options) {
   if (!options) return undefined
+  const unknown = Object.keys(options).filter((name) => !KNOWN_OPTIONS.includes(name))
+  if (unknown.length > 0) throw new Harness(`unknown queue options ${JSON.stringify(unknown.sort())}`)
   const seconds = (name) => (given(options[name]) ? secs(options[name]) : undefined)
+  const asIs = (name) => (given(options[name]) ? options[name] : undefined)
   return {
-    maxAttempts: given(options.max_attempts) ? options.max_attempts : undefined,
+    maxAttempts: asIs('max_attempts'),
     backoffBase: seconds('backoff_base_ms'),
     backoffMax: seconds('backoff_max_ms'),
     uniqueWindow: seconds('unique_window_ms'),
+    cleanGrace: seconds('clean_grace_ms'),
+    waitReplicas: asIs('wait_replicas'),
+    waitTimeout: seconds('wait_timeout_ms'),
+    fencing: asIs('fencing'),
   }
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -74,6 +98,22 @@ class CaseRun {
     this.prefix = prefix
     this.options = options
     this.queues = new Map()
+    // Every item a lease step returned, in order: "delivery": k names the k-th.
+    this.deliveries = []
+  }
+
+  /**
+   * The item renew, complete, fail and release act on: the k-th leased item for "delivery": k
+   * (its fence travels), else one made from the id alone (fence 0; the data an item carries plays
+   * no part in these calls).
+   */
+  leasedItem(args) {
+    if (!given(args.delivery)) return new Item(Buffer.alloc(0), args.id)
+    const k = args.delivery
+    if (!Number.isInteger(k) || k < 1 || k > this.deliveries.length) {
+      throw new Harness(`delivery ${JSON.stringify(k)}: this case has ${this.deliveries.length} so far`)
+    }
+    return this.deliveries[k - 1]
   }
 
   queue(name) {
@@ -114,13 +154,13 @@ class CaseRun {
         const options = { block: Boolean(args.block) }
         if (given(args.timeout_ms)) options.timeout = secs(args.timeout_ms)
         const item = await queue.lease(secs(args.lease_ms), options)
-        if (item !== null && args.with_attempts === true) return { ...itemJson(item), attempts: item.attempts }
-        return itemJson(item)
+        if (item !== null) this.deliveries.push(item)
+        return itemJson(item, args)
       }
       case 'renew':
-        return await queue.renew(idOnly(args), secs(args.lease_ms))
+        return await queue.renew(this.leasedItem(args), secs(args.lease_ms))
       case 'complete':
-        return await queue.complete(idOnly(args))
+        return await queue.complete(this.leasedItem(args))
       case 'light_clean':
         return reportJson(await queue.lightClean())
       case 'deep_clean':
@@ -138,10 +178,10 @@ class CaseRun {
       }
       case 'fail': {
         const retryAfter = given(args.retry_after_ms) ? secs(args.retry_after_ms) : undefined
-        return (await queue.fail(idOnly(args), args.error, retryAfter)).outcome
+        return (await queue.fail(this.leasedItem(args), args.error, retryAfter)).outcome
       }
       case 'release':
-        return await queue.release(idOnly(args))
+        return await queue.release(this.leasedItem(args))
       case 'dead_len':
         return await queue.deadLen()
       case 'dead_items':
