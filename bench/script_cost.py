@@ -13,12 +13,29 @@ import argparse
 import os
 import statistics
 import subprocess
+import time
 import uuid
 
 import redis
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPTS = ("lib/wrong-types.lua", "lease-13.lua", "complete-13.lua")
+# The scripts' names carry their key counts, which change between revisions: found by prefix.
+SCRIPTS = ("lib/wrong-types.lua", "lease-", "complete-")
+
+
+def script_path(revision, name):
+    """`name` itself when it ends in .lua, else the one core/lua/<name>*.lua at `revision`."""
+    if name.endswith(".lua"):
+        return name
+    if revision is None:
+        found = [f for f in os.listdir(os.path.join(ROOT, "core/lua")) if f.startswith(name)]
+    else:
+        listed = subprocess.run(["git", "-C", ROOT, "ls-tree", "--name-only", revision,
+                                 "core/lua/"], check=True, capture_output=True, text=True)
+        found = [os.path.basename(f) for f in listed.stdout.split()
+                 if os.path.basename(f).startswith(name)]
+    (only,) = found
+    return only
 
 
 def read(revision, path, optional=False):
@@ -44,7 +61,7 @@ def main():
     r = redis.Redis.from_url(os.environ["LEASEQ_REDIS_URL"])
     shas = {}
     for name, revision in (("base", args.base), ("other", args.other)):
-        lib, lease, complete = (read(revision, path) for path in SCRIPTS)
+        lib, lease, complete = (read(revision, script_path(revision, name)) for name in SCRIPTS)
         # Lease also reads attempt counts: core/src/scripts.rs adds this library to it (newer
         # revisions only).
         counts = read(revision, "lib/attempt-count.lua", optional=True)
@@ -52,12 +69,16 @@ def main():
     p = "cost" + uuid.uuid4().hex[:8]
     lease_keys = [f"{p}:{k}" for k in ("queue", "processing", "lease:", "item:", "prioritized",
                                        "delayed", "deadlines", "attempts", "priority", "paused",
-                                       "dead", "errors", "signal")]
+                                       "dead", "errors", "signal", "last_fence", "fences")]
 
     def complete_keys(i):
         return [f"{p}:item:{i}", f"{p}:processing", f"{p}:lease:{i}", f"{p}:queue",
                 f"{p}:leased_by_session:{i}", f"{p}:deadlines", f"{p}:attempts", f"{p}:errors",
-                f"{p}:priority", f"{p}:prioritized", f"{p}:delayed", f"{p}:dead", f"{p}:done:{i}"]
+                f"{p}:priority", f"{p}:prioritized", f"{p}:delayed", f"{p}:dead", f"{p}:done:{i}",
+                f"{p}:fences", f"{p}:stats"]
+
+    # Older revisions read fewer keys and arguments; the extra ones are ignored there.
+    minute = int(time.time() // 60)
 
     per_job = {"base": [], "other": []}
     for block in range(args.blocks):
@@ -70,9 +91,10 @@ def main():
             pipe.execute()
             r.config_resetstat()
             for _ in range(args.jobs):
-                leased = r.evalsha(lease_sha, 13, *lease_keys, 30000, "session", 5)
+                leased = r.evalsha(lease_sha, len(lease_keys), *lease_keys, 30000, "session", 5)
                 item_id = leased[1].decode()
-                r.evalsha(complete_sha, 13, *complete_keys(item_id), item_id, 0)
+                keys = complete_keys(item_id)
+                r.evalsha(complete_sha, len(keys), *keys, item_id, 0, 0, minute)
             stats = r.info("commandstats")["cmdstat_evalsha"]
             per_job[name].append(2 * stats["usec"] / stats["calls"])
     differences = [o - b for b, o in zip(per_job["base"], per_job["other"])]

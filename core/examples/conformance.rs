@@ -71,6 +71,7 @@ async fn run_case(case: &Value) -> Value {
         prefix: prefix.to_owned(),
         options,
         queues: HashMap::new(),
+        leased: Vec::new(),
     };
     let mut results = Vec::new();
     for step in case["steps"].as_array().into_iter().flatten() {
@@ -97,6 +98,8 @@ struct CaseRun {
     prefix: String,
     options: QueueOptions,
     queues: HashMap<String, WorkQueue>,
+    /// Every item a lease step returned, in order (`delivery: k` names the k-th, from 1).
+    leased: Vec<Item>,
 }
 
 /// The case's `queue_options` (all optional, milliseconds for durations) as core options.
@@ -121,6 +124,18 @@ fn queue_options(value: &Value) -> Result<QueueOptions, String> {
     }
     if let Some(window) = millis("unique_window_ms") {
         options.unique_window = window;
+    }
+    if let Some(grace) = millis("clean_grace_ms") {
+        options.clean_grace = grace;
+    }
+    if let Some(replicas) = map.get("wait_replicas").and_then(Value::as_u64) {
+        options.wait_replicas = u32::try_from(replicas).map_err(|_| "wait_replicas too large")?;
+    }
+    if let Some(wait) = millis("wait_timeout_ms") {
+        options.wait_timeout = wait;
+    }
+    if let Some(fencing) = map.get("fencing").and_then(Value::as_bool) {
+        options.fencing = fencing;
     }
     Ok(options)
 }
@@ -166,13 +181,18 @@ impl CaseRun {
             }
             _ => {
                 let queue = self.queue(handle)?;
-                queue_step(&queue, op, args).await
+                queue_step(&queue, op, args, &mut self.leased).await
             }
         }
     }
 }
 
-async fn queue_step(queue: &WorkQueue, op: &str, args: &Map<String, Value>) -> StepResult {
+async fn queue_step(
+    queue: &WorkQueue,
+    op: &str,
+    args: &Map<String, Value>,
+    leased: &mut Vec<Item>,
+) -> StepResult {
     Ok(match op {
         "add_item" => json!(queue.add_item(&item(args)?).await?),
         "add_unique_item" => {
@@ -196,22 +216,27 @@ async fn queue_step(queue: &WorkQueue, op: &str, args: &Map<String, Value>) -> S
                 None | Some(Value::Null) => None,
                 Some(_) => Some(timeout(number(args, "timeout_ms")?)?),
             };
-            let with_attempts = args.get("with_attempts").and_then(Value::as_bool) == Some(true);
+            let asked = |name: &str| args.get(name).and_then(Value::as_bool) == Some(true);
             match queue.lease(lease_duration, block, timeout).await? {
-                Some(item) if with_attempts => {
+                Some(item) => {
                     let mut value = item_json(&item);
-                    value["attempts"] = json!(item.attempts);
+                    if asked("with_attempts") {
+                        value["attempts"] = json!(item.attempts);
+                    }
+                    if asked("with_fence") {
+                        value["fence"] = json!(item.fence);
+                    }
+                    leased.push(item);
                     value
                 }
-                Some(item) => item_json(&item),
                 None => Value::Null,
             }
         }
         "renew" => {
             let lease_duration = lease_duration(number(args, "lease_ms")?)?;
-            json!(queue.renew(&id_only(args)?, lease_duration).await?)
+            json!(queue.renew(&target(args, leased)?, lease_duration).await?)
         }
-        "complete" => json!(queue.complete(&id_only(args)?).await?),
+        "complete" => json!(queue.complete(&target(args, leased)?).await?),
         "light_clean" => report_json(queue.light_clean().await?),
         "deep_clean" => report_json(queue.deep_clean().await?),
         "queue_len" => json!(queue.queue_len().await?),
@@ -239,15 +264,16 @@ async fn queue_step(queue: &WorkQueue, op: &str, args: &Map<String, Value>) -> S
                 .and_then(Value::as_u64)
                 .map(Duration::from_millis);
             let error = string(args, "error")?;
-            json!(
-                match queue.fail(&id_only(args)?, error, retry_after).await? {
-                    FailOutcome::Retry { .. } => "retry",
-                    FailOutcome::Dead => "dead",
-                    FailOutcome::Gone => "gone",
-                }
-            )
+            json!(match queue
+                .fail(&target(args, leased)?, error, retry_after)
+                .await?
+            {
+                FailOutcome::Retry { .. } => "retry",
+                FailOutcome::Dead => "dead",
+                FailOutcome::Gone => "gone",
+            })
         }
-        "release" => json!(queue.release(&id_only(args)?).await?),
+        "release" => json!(queue.release(&target(args, leased)?).await?),
         "dead_len" => json!(queue.dead_len().await?),
         "dead_items" => {
             let page = queue
@@ -315,6 +341,20 @@ fn item(args: &Map<String, Value>) -> Result<Item, StepError> {
 /// renew and complete need only the id; the data an item carries plays no part in them.
 fn id_only(args: &Map<String, Value>) -> Result<Item, StepError> {
     Ok(Item::with_id(string(args, "id")?, Vec::new()))
+}
+
+/// The item renew, complete, fail and release act on: the `delivery`-th leased item (from 1)
+/// when the step names one, so its fencing token travels; else one made from `id` alone.
+fn target(args: &Map<String, Value>, leased: &[Item]) -> Result<Item, StepError> {
+    match args.get("delivery").and_then(Value::as_u64) {
+        None => id_only(args),
+        Some(k) => usize::try_from(k)
+            .ok()
+            .and_then(|k| k.checked_sub(1))
+            .and_then(|index| leased.get(index))
+            .cloned()
+            .ok_or_else(|| harness(format!("no delivery {k}: {} leases so far", leased.len()))),
+    }
 }
 
 fn item_json(item: &Item) -> Value {

@@ -1,6 +1,6 @@
 --[[ Drop bookkeeping entries whose item no longer exists (an old-generation client completed it,
   which knows nothing of these). Used by the deep clean, one SCAN page at a time.
-  KEYS[1] a per-id hash (<prefix>:attempts, :errors, :priority) or zset (:deadlines, :dead)
+  KEYS[1] a per-id hash (<prefix>:attempts, :errors, :priority, :fences) or zset (:deadlines, :dead)
   KEYS[2] item key prefix (<prefix>:item:)
   ARGV[1] 'hash' or 'zset'
   ARGV[2..n] ids found in KEYS[1] (at most 1000)

@@ -239,7 +239,8 @@ impl WorkQueue {
 
     /// A light clean, then requeues every item that exists but is in no list or set and holds no
     /// lease (left so by a crashed client of an older generation, or by hand), and drops
-    /// bookkeeping (attempts, errors, priorities, deadlines, dead letters) of items that are gone.
+    /// bookkeeping (attempts, errors, priorities, fencing tokens, deadlines, dead letters) of items
+    /// that are gone.
     ///
     /// Walks the item keys with `SCAN` in batches (never `KEYS`), compares them against a
     /// snapshot of the lists, and checks each miss atomically
@@ -259,6 +260,7 @@ impl WorkQueue {
             (&self.keys.attempts, "hash"),
             (&self.keys.errors, "hash"),
             (&self.keys.priority, "hash"),
+            (&self.keys.fences, "hash"),
             (&self.keys.deadlines, "zset"),
             (&self.keys.dead, "zset"),
         ])
@@ -295,6 +297,7 @@ impl WorkQueue {
             (&self.keys.attempts, "hash"),
             (&self.keys.errors, "hash"),
             (&self.keys.priority, "hash"),
+            (&self.keys.fences, "hash"),
             (&self.keys.deadlines, "zset"),
             (&self.keys.dead, "zset"),
         ] {

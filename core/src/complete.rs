@@ -27,10 +27,16 @@ impl WorkQueue {
     ///
     /// Returns `true` for exactly one call per item, the one that deleted its data; every other
     /// call (a second worker that got the item after a lease expired, a repeated call) gets
-    /// `false`. Completing after the lease was lost still counts if nobody completed it first.
-    /// One round trip ([`complete-13.lua`](../lua/complete-13.lua)).
+    /// `false`. Completing after the lease was lost still counts if nobody completed it first,
+    /// unless the queue's [`QueueOptions::fencing`](crate::QueueOptions::fencing) is on and the
+    /// item was leased again since: then it fails with [`ErrorKind::LeaseLost`] and changes
+    /// nothing. A true complete adds one to the current minute's completed counter.
+    /// One round trip ([`complete-15.lua`](../lua/complete-15.lua)).
     pub async fn complete(&self, item: &Item) -> Result<bool> {
         validate_id(&item.id)?;
+        let minute = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs() / 60);
         let mut connection = self.connection.shared().await?;
         let completed: i64 = scripts::COMPLETE
             .key(self.keys.item(&item.id))
@@ -46,10 +52,17 @@ impl WorkQueue {
             .key(&self.keys.delayed)
             .key(&self.keys.dead)
             .key(self.keys.done(&item.id))
+            .key(&self.keys.fences)
+            .key(&self.keys.stats)
             .arg(&item.id)
             .arg(self.options.unique_window.as_millis() as u64)
+            .arg(self.fence_to_check(item))
+            .arg(minute)
             .invoke_async(&mut connection)
             .await?;
+        if completed < 0 {
+            return Err(superseded(item.id.as_bytes()));
+        }
         self.wait_for_replicas().await?;
         Ok(completed == 1)
     }
@@ -60,7 +73,7 @@ impl WorkQueue {
     ///
     /// Fails with [`ErrorKind::LeaseLost`] if this session no longer holds the item (its lease
     /// expired and it was requeued or leased by another worker). One round trip
-    /// ([`fail-12.lua`](../lua/fail-12.lua)).
+    /// ([`fail-14.lua`](../lua/fail-14.lua)).
     pub async fn fail(
         &self,
         item: &Item,
@@ -68,8 +81,14 @@ impl WorkQueue {
         retry_after: Option<Duration>,
     ) -> Result<FailOutcome> {
         validate_id(&item.id)?;
-        self.fail_raw(item.id.as_bytes(), error, None, retry_after)
-            .await
+        self.fail_raw(
+            item.id.as_bytes(),
+            error,
+            None,
+            retry_after,
+            self.fence_to_check(item),
+        )
+        .await
     }
 
     /// [`WorkQueue::fail`] for an id given as bytes, at `max_attempts` (the queue's when `None`).
@@ -79,6 +98,7 @@ impl WorkQueue {
         error: &str,
         max_attempts: Option<u32>,
         retry_after: Option<Duration>,
+        fence: u64,
     ) -> Result<FailOutcome> {
         let retry_ms: i64 = match retry_after {
             None => -1,
@@ -99,6 +119,8 @@ impl WorkQueue {
             .key(&self.keys.prioritized)
             .key(&self.keys.signal)
             .key(&self.keys.queue)
+            .key(&self.keys.fences)
+            .key(&self.keys.stats)
             .arg(id)
             .arg(&*self.session)
             .arg(error)
@@ -107,6 +129,7 @@ impl WorkQueue {
             .arg(self.options.backoff_base.as_millis() as u64)
             .arg(self.options.backoff_max.as_millis() as u64)
             .arg(jitter())
+            .arg(fence)
             .invoke_async(&mut connection)
             .await?;
         match outcome {
@@ -115,6 +138,7 @@ impl WorkQueue {
             }),
             2 => Ok(FailOutcome::Dead),
             0 => Ok(FailOutcome::Gone),
+            _ if fence > 0 => Err(superseded(id)),
             _ => Err(Error::new(
                 ErrorKind::LeaseLost,
                 format!(
@@ -124,12 +148,34 @@ impl WorkQueue {
             )),
         }
     }
+
+    /// The token renew, complete, fail and release send: the item's own with the queue's
+    /// fencing option on, else 0 (the scripts do not check it).
+    pub(crate) fn fence_to_check(&self, item: &Item) -> u64 {
+        if self.options.fencing {
+            item.fence
+        } else {
+            0
+        }
+    }
+}
+
+/// The error of a call made with a superseded delivery's fencing token.
+pub(crate) fn superseded(id: &[u8]) -> Error {
+    Error::new(
+        ErrorKind::LeaseLost,
+        format!(
+            "item {} was leased again since this delivery (its fencing token is superseded); \
+             nothing was changed",
+            String::from_utf8_lossy(id)
+        ),
+    )
 }
 
 impl WorkQueue {
     /// Gives a leased item back at once, first in line at its level, without counting the
     /// attempt: for work this worker will not do (it is shutting down). Returns `false` if this
-    /// session no longer holds the item. One round trip ([`release-9.lua`](../lua/release-9.lua)).
+    /// session no longer holds the item. One round trip ([`release-10.lua`](../lua/release-10.lua)).
     ///
     /// An item whose attempt count in Redis is not an integer (written by hand) cannot have its
     /// attempt given back: the call fails with an Internal error naming the field and changes
@@ -147,10 +193,15 @@ impl WorkQueue {
             .key(&self.keys.priority)
             .key(&self.keys.prioritized)
             .key(&self.keys.signal)
+            .key(&self.keys.fences)
             .arg(&item.id)
             .arg(&*self.session)
+            .arg(self.fence_to_check(item))
             .invoke_async(&mut connection)
             .await?;
+        if released < 0 {
+            return Err(superseded(item.id.as_bytes()));
+        }
         Ok(released == 1)
     }
 }

@@ -103,7 +103,7 @@ impl WorkQueue {
     }
 
     /// Deletes dead items for good; returns how many were dead. One round trip per 1000 ids
-    /// ([`purge-dead-5.lua`](../lua/purge-dead-5.lua)).
+    /// ([`purge-dead-6.lua`](../lua/purge-dead-6.lua)).
     pub async fn purge_dead(&self, ids: &[String]) -> Result<u64> {
         self.purge_dead_raw(ids).await
     }
@@ -117,7 +117,8 @@ impl WorkQueue {
                 .key(&self.keys.item_prefix)
                 .key(&self.keys.attempts)
                 .key(&self.keys.errors)
-                .key(&self.keys.priority);
+                .key(&self.keys.priority)
+                .key(&self.keys.fences);
             for id in chunk {
                 invocation.arg(id.as_ref());
             }

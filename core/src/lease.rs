@@ -29,7 +29,7 @@ impl WorkQueue {
     /// the lease ends, or extend it with [`WorkQueue::renew`]; an expired lease counts as a failed
     /// attempt and the item goes back to the queue. A paused queue leases nothing.
     ///
-    /// One round trip when an item is there ([`lease-13.lua`](../lua/lease-13.lua)), which also
+    /// One round trip when an item is there ([`lease-15.lua`](../lua/lease-15.lua)), which also
     /// reclaims up to 10 expired leases and moves up to 100 due items, so no cleaner or scheduler
     /// process is needed. A blocking lease on an empty queue waits on connections of its own
     /// with `BLMOVE`s that move nothing; it wakes within milliseconds of an add, a due delayed
@@ -101,20 +101,22 @@ impl WorkQueue {
             .key(&self.keys.dead)
             .key(&self.keys.errors)
             .key(&self.keys.signal)
+            .key(&self.keys.last_fence)
+            .key(&self.keys.fences)
             .arg(lease_ms)
             .arg(&*self.session)
             .arg(self.options.max_attempts)
             .invoke_async(&mut connection)
             .await?;
-        if let Ok((1, id, data, attempts)) =
-            redis::from_redis_value::<(i64, Vec<u8>, Vec<u8>, u32)>(reply.clone())
+        if let Ok((1, id, data, attempts, fence)) =
+            redis::from_redis_value::<(i64, Vec<u8>, Vec<u8>, u32, u64)>(reply.clone())
         {
             return Ok(match String::from_utf8(id) {
                 Ok(id) => Ok(Leased::Item(Item {
                     id,
                     data,
                     attempts,
-                    fence: 0,
+                    fence,
                 })),
                 Err(not_utf8) => Err(not_utf8.into_bytes()),
             });
@@ -135,7 +137,7 @@ impl WorkQueue {
              not written by leaseq or redis-work-queue (purge_all_dead removes it)",
             id.iter().map(|byte| format!("{byte:02x}")).collect::<String>()
         );
-        self.fail_raw(id, &error, Some(0), Some(Duration::ZERO))
+        self.fail_raw(id, &error, Some(0), Some(Duration::ZERO), 0)
             .await
             .map(|_| ())
     }
@@ -206,7 +208,11 @@ impl WorkQueue {
 
     /// Extends the lease on `item` to `lease_duration` from now, only while this session still
     /// holds it. Returns `false` (changing nothing) if the lease expired, the item was completed,
-    /// or another session holds it. One round trip ([`renew-2.lua`](../lua/renew-2.lua)).
+    /// or another session holds it. With the queue's
+    /// [`QueueOptions::fencing`](crate::QueueOptions::fencing) on, renewing a delivery that was
+    /// superseded (the item was leased again since) fails with
+    /// [`ErrorKind::LeaseLost`](crate::ErrorKind::LeaseLost) and changes nothing.
+    /// One round trip ([`renew-3.lua`](../lua/renew-3.lua)).
     pub async fn renew(&self, item: &Item, lease_duration: Duration) -> Result<bool> {
         validate_id(&item.id)?;
         let lease_ms = lease_millis(lease_duration)?;
@@ -214,11 +220,16 @@ impl WorkQueue {
         let renewed: i64 = scripts::RENEW
             .key(self.keys.lease(&item.id))
             .key(&self.keys.deadlines)
+            .key(&self.keys.fences)
             .arg(&*self.session)
             .arg(lease_ms)
             .arg(&item.id)
+            .arg(self.fence_to_check(item))
             .invoke_async(&mut connection)
             .await?;
+        if renewed < 0 {
+            return Err(crate::complete::superseded(item.id.as_bytes()));
+        }
         Ok(renewed == 1)
     }
 }

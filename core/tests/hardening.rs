@@ -301,7 +301,10 @@ async fn fill(connection: &Connection, queue: &WorkQueue, prefix: &str) -> Item 
     leased
 }
 
-const PER_QUEUE: [&str; 12] = [
+const PER_QUEUE: [&str; 15] = [
+    "last_fence",
+    "fences",
+    "stats",
     "queue",
     "processing",
     "cleaning",

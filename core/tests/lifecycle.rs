@@ -470,7 +470,8 @@ async fn deep_clean_prunes_bookkeeping_of_items_completed_by_old_clients() {
     let (queue, prefix) = queue_with("prune", QueueOptions::default()).await;
     queue.add_item(&Item::with_id("o", "x")).await.unwrap();
     queue.lease(LEASE, false, None).await.unwrap().unwrap();
-    // A redis-work-queue 0.3 client completes it: it knows nothing of attempts or deadlines.
+    // A redis-work-queue 0.3 client completes it: it knows nothing of attempts, deadlines or
+    // fencing tokens.
     let mut raw = common::raw();
     let _: () = redis::pipe()
         .del(format!("{prefix}:item:o"))
@@ -480,9 +481,9 @@ async fn deep_clean_prunes_bookkeeping_of_items_completed_by_old_clients() {
         .unwrap();
     assert_eq!(
         keys_under(&prefix).len(),
-        2,
-        "attempts and deadlines remain"
+        3,
+        "attempts, deadlines and fences remain"
     );
-    assert_eq!(queue.deep_clean().await.unwrap().dropped, 2);
+    assert_eq!(queue.deep_clean().await.unwrap().dropped, 3);
     assert_eq!(keys_under(&prefix), Vec::<String>::new());
 }

@@ -111,7 +111,19 @@ pub fn exists(key: &str) -> bool {
 }
 
 /// Every key under `prefix`, found with SCAN (tests too keep away from KEYS).
+/// The keys under `prefix` that hold items or their state: every key but the two a queue keeps
+/// for good once used, its fencing counter (`<p>:last_fence`, never reset) and its per-minute
+/// counters (`<p>:stats`, trimmed after two hours). A drained queue has none.
 pub fn keys_under(prefix: &str) -> Vec<String> {
+    let lasting = [format!("{prefix}:last_fence"), format!("{prefix}:stats")];
+    all_keys_under(prefix)
+        .into_iter()
+        .filter(|key| !lasting.contains(key))
+        .collect()
+}
+
+/// Every key under `prefix`.
+pub fn all_keys_under(prefix: &str) -> Vec<String> {
     let mut connection = raw();
     let mut found: Vec<String> = redis::cmd("SCAN")
         .cursor_arg(0)

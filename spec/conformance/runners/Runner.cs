@@ -8,6 +8,9 @@
 // It runs the steps and answers with one line,
 // {"results": [{"ok": value} | {"error": kind, "message": text}, ...]}, each result with the
 // step's wall time in "ms". The driver does the setup and checks the results and the keys.
+// The items the case's lease steps returned are kept, in order: renew, complete, fail and release
+// with "delivery": k act on the k-th (from 1), so its fence travels; without it, on an item made
+// from "id" alone (fence 0).
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -45,6 +48,8 @@ namespace LeaseqConformance
         readonly QueueOptions options;
         readonly Dictionary<string, WorkQueue> queues = new Dictionary<string, WorkQueue>();
         readonly List<IDisposable> owned = new List<IDisposable>();
+        /// <summary>Every item a lease step returned, in order: "delivery": k names the k-th.</summary>
+        readonly List<Item> deliveries = new List<Item>();
 
         public CaseRun(Connection connection, string prefix, QueueOptions options)
         {
@@ -79,7 +84,52 @@ namespace LeaseqConformance
             {
                 options.UniqueWindow = Span(Number(given, "unique_window_ms"));
             }
+            if (given.ContainsKey("clean_grace_ms"))
+            {
+                options.CleanGrace = Span(Number(given, "clean_grace_ms"));
+            }
+            if (given.ContainsKey("wait_replicas"))
+            {
+                options.WaitReplicas = Convert.ToInt32(Number(given, "wait_replicas"), CultureInfo.InvariantCulture);
+            }
+            if (given.ContainsKey("wait_timeout_ms"))
+            {
+                options.WaitTimeout = Span(Number(given, "wait_timeout_ms"));
+            }
+            if (given.ContainsKey("fencing"))
+            {
+                options.Fencing = true.Equals(given["fencing"]);
+            }
+            var unknown = given.Keys.Except(KnownOptions).OrderBy(name => name, StringComparer.Ordinal).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new HarnessException("unknown queue options " + string.Join(", ", unknown));
+            }
             return options;
+        }
+
+        static readonly string[] KnownOptions =
+        {
+            "max_attempts", "backoff_base_ms", "backoff_max_ms", "unique_window_ms",
+            "clean_grace_ms", "wait_replicas", "wait_timeout_ms", "fencing",
+        };
+
+        /// <summary>
+        /// The item renew, complete, fail and release act on: the k-th leased item for "delivery": k (its fence
+        /// travels), else one made from the id alone (fence 0; the data an item carries plays no part in these calls).
+        /// </summary>
+        Item LeasedItem(Dictionary<string, object> args)
+        {
+            if (!Given(args, "delivery"))
+            {
+                return new Item(new byte[0], Text(args, "id"));
+            }
+            var k = Number(args, "delivery");
+            if (k != Math.Floor(k) || k < 1 || k > deliveries.Count)
+            {
+                throw new HarnessException("delivery " + k.ToString(CultureInfo.InvariantCulture) + ": this case has " + deliveries.Count + " so far");
+            }
+            return deliveries[(int)k - 1];
         }
 
         WorkQueue Queue(string name)
@@ -161,17 +211,23 @@ namespace LeaseqConformance
                     var block = args.ContainsKey("block") && (bool)args["block"];
                     var lease = Span(Number(args, "lease_ms"));
                     var withAttempts = args.ContainsKey("with_attempts") && true.Equals(args["with_attempts"]);
-                    return ItemJson(UseAsync ? Wait(queue.LeaseAsync(lease, block, timeout)) : queue.Lease(lease, block, timeout), withAttempts);
+                    var withFence = args.ContainsKey("with_fence") && true.Equals(args["with_fence"]);
+                    var leased = UseAsync ? Wait(queue.LeaseAsync(lease, block, timeout)) : queue.Lease(lease, block, timeout);
+                    if (leased != null)
+                    {
+                        deliveries.Add(leased);
+                    }
+                    return ItemJson(leased, withAttempts, withFence);
                 }
                 case "renew":
                 {
-                    var item = IdOnly(args);
+                    var item = LeasedItem(args);
                     var lease = Span(Number(args, "lease_ms"));
                     return UseAsync ? Wait(queue.RenewAsync(item, lease)) : queue.Renew(item, lease);
                 }
                 case "complete":
                 {
-                    var item = IdOnly(args);
+                    var item = LeasedItem(args);
                     return UseAsync ? Wait(queue.CompleteAsync(item)) : queue.Complete(item);
                 }
                 case "light_clean":
@@ -202,7 +258,7 @@ namespace LeaseqConformance
                 }
                 case "fail":
                 {
-                    var item = IdOnly(args);
+                    var item = LeasedItem(args);
                     var error = Text(args, "error");
                     TimeSpan? retryAfter = null;
                     if (Given(args, "retry_after_ms"))
@@ -222,7 +278,7 @@ namespace LeaseqConformance
                 }
                 case "release":
                 {
-                    var item = IdOnly(args);
+                    var item = LeasedItem(args);
                     return UseAsync ? Wait(queue.ReleaseAsync(item)) : queue.Release(item);
                 }
                 case "dead_len":
@@ -316,13 +372,7 @@ namespace LeaseqConformance
             return args.ContainsKey("id") && args["id"] != null ? new Item(data, Text(args, "id")) : new Item(data);
         }
 
-        // Renew and Complete need only the id; the data an item carries plays no part in them.
-        static Item IdOnly(Dictionary<string, object> args)
-        {
-            return new Item(new byte[0], Text(args, "id"));
-        }
-
-        static object ItemJson(Item item, bool withAttempts)
+        static object ItemJson(Item item, bool withAttempts, bool withFence)
         {
             if (item == null)
             {
@@ -332,6 +382,10 @@ namespace LeaseqConformance
             if (withAttempts)
             {
                 json["attempts"] = item.Attempts;
+            }
+            if (withFence)
+            {
+                json["fence"] = item.Fence;
             }
             return json;
         }

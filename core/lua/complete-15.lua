@@ -12,9 +12,15 @@
   KEYS[11] delayed ids (<prefix>:delayed)
   KEYS[12] dead letters (<prefix>:dead)
   KEYS[13] recently-completed marker (<prefix>:done:<id>)
+  KEYS[14] fencing token of each id's latest delivery (<prefix>:fences)
+  KEYS[15] per-minute counters, hash (<prefix>:stats)
   ARGV[1] item id
   ARGV[2] uniqueness window (milliseconds; 0 = none): how long add refuses this id afterwards
-  Returns: 1 for the one call that deleted the item's data, 0 for every other call.
+  ARGV[3] the caller's fencing token, or 0 not to check it (the queue's fencing option is off,
+          or the item did not come from a lease)
+  ARGV[4] the current minute (Unix ms / 60000) by the caller's clock, for the counters
+  Returns: 1 for the one call that deleted the item's data, 0 for every other call, -1 (nothing
+  changed) when ARGV[3] is a token and the item has been leased again since (a newer token).
   The data key decides, as in redis-work-queue 0.3, so exactly one caller ever sees 1.
   If the id was no longer in processing (its lease ran out and a cleaner requeued it), the queued
   copy is removed too: otherwise an old-generation client (PyPI redis-work-queue 0.1.5) could lease
@@ -26,6 +32,13 @@
   (a foreign client's double delivery) keeps its other copy, which that worker's complete removes
   (returning 0), or a light clean drops once its lease is gone, the data being deleted. ]]
 local id = ARGV[1]
+-- Fencing: a read before anything is written (HGET fails on its own key's type).
+if ARGV[3] ~= '0' then
+  local latest = redis.call('HGET', KEYS[14], id)
+  if latest and latest ~= ARGV[3] then
+    return -1
+  end
+end
 -- Wrong types without probes (this is the per-job path): the processing LREM is the first write
 -- and fails on its own key's type before anything is written. Every later step only removes this
 -- id's traces; a key of another type cannot hold them, so its WRONGTYPE error means there was
@@ -39,6 +52,9 @@ if deleted == 1 then
   redis.pcall('HDEL', KEYS[7], id)
   redis.pcall('HDEL', KEYS[8], id)
   redis.pcall('HDEL', KEYS[9], id)
+  redis.pcall('HDEL', KEYS[14], id)
+  -- The completed counter: best effort, one command (a stats key of another type is skipped).
+  redis.pcall('HINCRBY', KEYS[15], ARGV[4] .. ':c', 1)
   -- A leased id (found in processing) waits nowhere else: only an id that was not leased can
   -- sit at a priority level, in the delayed or dead sets, or back in the queue.
   if removed == 0 then

@@ -12,10 +12,13 @@
   KEYS[11] dead letters, zset scored by time of death in ms (<prefix>:dead)
   KEYS[12] last error per id, hash (<prefix>:errors)
   KEYS[13] wake-up flag, a list of at most one element that lives 2 s (<prefix>:signal)
+  KEYS[14] the last fencing token handed out, a counter never reset (<prefix>:last_fence)
+  KEYS[15] fencing token of each id's latest delivery, hash (<prefix>:fences)
   ARGV[1] lease duration (milliseconds, > 0)
   ARGV[2] session id of the leasing worker
   ARGV[3] maximum attempts (an item leased this many times and not completed is dead)
-  Returns: {1, id, data, attempt} when an item was leased (attempt counts from 1), or
+  Returns: {1, id, data, attempt, fence} when an item was leased (attempt counts from 1; fence is
+  this delivery's token, larger than every token the queue handed out before), or
   {0, wait_ms, paused}: wait_ms is how long until the next delayed item is due (-1: none).
   A key of the wrong type fails the call with nothing written: reads check the keys the fast path
   writes (RPOPLPUSH and ZPOPMIN check their own keys; a failed LPUSH or HINCRBY right after a pop
@@ -59,8 +62,17 @@ local function validate()
     return nil
   end
   validated = true
-  return wrong_types({KEYS[1], 'list', KEYS[2], 'list', KEYS[5], 'zset', KEYS[8], 'hash',
-    KEYS[9], 'hash', KEYS[11], 'zset', KEYS[12], 'hash'})
+  local refused = wrong_types({KEYS[1], 'list', KEYS[2], 'list', KEYS[5], 'zset', KEYS[8], 'hash',
+    KEYS[9], 'hash', KEYS[11], 'zset', KEYS[12], 'hash', KEYS[14], 'string', KEYS[15], 'hash'})
+  if refused then
+    return refused
+  end
+  -- The fast path's INCR would fail on a counter that is not an integer, after housekeeping.
+  local last_fence = redis.call('GET', KEYS[14])
+  if last_fence and not string.match(last_fence, '^%d+$') then
+    return redis.error_reply('ERR ' .. KEYS[14] .. ' holds ' .. string.format('%q', last_fence)
+      .. ', not the integer counter leaseq keeps there; nothing was leased (fix or delete the key)')
+  end
 end
 if #expired > 0 or #due > 0 then
   local refused = validate()
@@ -140,12 +152,39 @@ for _ = 1, 100 do
   if data and type(data) == 'string' then
     attempt = redis.pcall('HINCRBY', KEYS[8], id, 1)
   end
+  local refused
   if type(attempt) == 'number' then
-    redis.call('SET', KEYS[3] .. id, ARGV[2], 'PX', ARGV[1])
-    redis.call('ZADD', KEYS[7], string.format('%d', now + tonumber(ARGV[1])), id)
-    return {1, id, data, attempt}
+    -- The fencing token: both writes are checked by their own replies, and the first is undone
+    -- if the second fails (DECR restores the counter exactly, nothing else runs inside a script;
+    -- a counter INCR created is deleted again).
+    local fence = redis.pcall('INCR', KEYS[14])
+    if type(fence) == 'number' then
+      local recorded = redis.pcall('HSET', KEYS[15], id, fence)
+      if type(recorded) == 'number' then
+        redis.call('SET', KEYS[3] .. id, ARGV[2], 'PX', ARGV[1])
+        redis.call('ZADD', KEYS[7], string.format('%d', now + tonumber(ARGV[1])), id)
+        return {1, id, data, attempt, fence}
+      end
+      if fence == 1 then
+        redis.call('DEL', KEYS[14])
+      else
+        redis.call('DECR', KEYS[14])
+      end
+      fence = recorded
+    end
+    -- A fencing key holds something leaseq did not write: give the attempt back, then put the
+    -- id back below and fail with the key named.
+    if attempt <= 1 then
+      redis.call('HDEL', KEYS[8], id)
+    else
+      redis.call('HINCRBY', KEYS[8], id, -1)
+    end
+    refused = redis.error_reply('ERR ' .. KEYS[14] .. ' (an integer counter) or ' .. KEYS[15]
+      .. ' (a hash) holds something leaseq did not write: ' .. fence.err
+      .. '; nothing was leased (fix or delete the key)')
+  else
+    refused = validate()
   end
-  local refused = validate()
   if refused then
     -- Put the popped id back exactly where it was (its old score, or the tail it came from).
     redis.call('LREM', KEYS[2], 1, id)

@@ -10,16 +10,26 @@
   KEYS[7] priority level per id (<prefix>:priority)
   KEYS[8] prioritized ids (<prefix>:prioritized)
   KEYS[9] wake-up flag for blocked leases (<prefix>:signal)
+  KEYS[10] fencing token of each id's latest delivery (<prefix>:fences)
   ARGV[1] item id
   ARGV[2] session id of the caller
-  Returns: 1 when the item went back, 0 when the caller no longer held it (nothing changed), or
+  ARGV[3] the caller's fencing token, or 0 not to check it
+  Returns: 1 when the item went back, 0 when the caller no longer held it (nothing changed), -1
+  when ARGV[3] is a token and the item was leased again since (nothing changed), or
   an error reply ("poison item …"), nothing changed, when its attempt count is not an integer. ]]
 local id = ARGV[1]
 -- lib/wrong-types.lua: refuse keys of the wrong type before writing anything.
 local refused = wrong_types({KEYS[1], 'string', KEYS[2], 'list', KEYS[3], 'string', KEYS[4], 'zset',
-  KEYS[5], 'hash', KEYS[6], 'list', KEYS[7], 'hash', KEYS[8], 'zset', KEYS[9], 'list'})
+  KEYS[5], 'hash', KEYS[6], 'list', KEYS[7], 'hash', KEYS[8], 'zset', KEYS[9], 'list',
+  KEYS[10], 'hash'})
 if refused then
   return refused
+end
+if ARGV[3] ~= '0' then
+  local latest = redis.call('HGET', KEYS[10], id)
+  if latest and latest ~= ARGV[3] then
+    return -1
+  end
 end
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('GET', KEYS[3]) ~= ARGV[2] then
   return 0
