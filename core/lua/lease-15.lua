@@ -17,6 +17,8 @@
   ARGV[1] lease duration (milliseconds, > 0)
   ARGV[2] session id of the leasing worker
   ARGV[3] maximum attempts (an item leased this many times and not completed is dead)
+  ARGV[4] 1 to record the token in KEYS[15] for the fencing checks (the queue's fencing option),
+          0 not to (one command less per job)
   Returns: {1, id, data, attempt, fence} when an item was leased (attempt counts from 1; fence is
   this delivery's token, larger than every token the queue handed out before), or
   {0, wait_ms, paused}: wait_ms is how long until the next delayed item is due (-1: none).
@@ -159,7 +161,7 @@ for _ = 1, 100 do
     -- a counter INCR created is deleted again).
     local fence = redis.pcall('INCR', KEYS[14])
     if type(fence) == 'number' then
-      local recorded = redis.pcall('HSET', KEYS[15], id, fence)
+      local recorded = ARGV[4] == '1' and redis.pcall('HSET', KEYS[15], id, fence) or 0
       if type(recorded) == 'number' then
         redis.call('SET', KEYS[3] .. id, ARGV[2], 'PX', ARGV[1])
         redis.call('ZADD', KEYS[7], string.format('%d', now + tonumber(ARGV[1])), id)

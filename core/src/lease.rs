@@ -106,6 +106,7 @@ impl WorkQueue {
             .arg(lease_ms)
             .arg(&*self.session)
             .arg(self.options.max_attempts)
+            .arg(u8::from(self.options.fencing))
             .invoke_async(&mut connection)
             .await?;
         if let Ok((1, id, data, attempts, fence)) =

@@ -66,6 +66,8 @@ async fn tokens_only_grow_across_items_and_deliveries() {
     }
     let (first, second) = superseded_pair(&queue, "again").await;
     assert!(second.fence > first.fence && first.fence > last);
+    // Without the fencing option nothing records the tokens (one command less per job).
+    assert!(!common::exists(&format!("{prefix}:fences")));
     // The counter is never reset: a drained queue keeps it, and the next token is larger.
     assert!(queue.complete(&second).await.unwrap());
     assert!(common::keys_under(&prefix).is_empty());

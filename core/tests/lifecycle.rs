@@ -470,8 +470,7 @@ async fn deep_clean_prunes_bookkeeping_of_items_completed_by_old_clients() {
     let (queue, prefix) = queue_with("prune", QueueOptions::default()).await;
     queue.add_item(&Item::with_id("o", "x")).await.unwrap();
     queue.lease(LEASE, false, None).await.unwrap().unwrap();
-    // A redis-work-queue 0.3 client completes it: it knows nothing of attempts, deadlines or
-    // fencing tokens.
+    // A redis-work-queue 0.3 client completes it: it knows nothing of attempts or deadlines.
     let mut raw = common::raw();
     let _: () = redis::pipe()
         .del(format!("{prefix}:item:o"))
@@ -481,9 +480,9 @@ async fn deep_clean_prunes_bookkeeping_of_items_completed_by_old_clients() {
         .unwrap();
     assert_eq!(
         keys_under(&prefix).len(),
-        3,
-        "attempts, deadlines and fences remain"
+        2,
+        "attempts and deadlines remain"
     );
-    assert_eq!(queue.deep_clean().await.unwrap().dropped, 3);
+    assert_eq!(queue.deep_clean().await.unwrap().dropped, 2);
     assert_eq!(keys_under(&prefix), Vec::<String>::new());
 }
