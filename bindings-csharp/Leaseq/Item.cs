@@ -28,10 +28,11 @@ namespace Leaseq
             Id = id ?? Guid.NewGuid().ToString("D");
         }
 
-        internal Item(byte[] data, string id, byte[] idUtf8, int attempts) : this(data, id)
+        internal Item(byte[] data, string id, byte[] idUtf8, int attempts, long fence) : this(data, id)
         {
             this.idUtf8 = idUtf8;
             Attempts = attempts;
+            Fence = fence;
         }
 
         /// <summary>The item's id; the constructor makes a random UUID when none is given.</summary>
@@ -45,6 +46,16 @@ namespace Leaseq
         /// 0 for an item that did not come from <see cref="WorkQueue.Lease"/>.
         /// </summary>
         public int Attempts { get; }
+
+        /// <summary>
+        /// The fencing token of this delivery: a number from a per-queue counter that only grows, so a later delivery
+        /// of any item of the queue has a larger one. A handler can pass it to its own storage to refuse writes from a
+        /// holder whose lease was superseded; with <see cref="QueueOptions.Fencing"/>, <see cref="WorkQueue.Renew"/>,
+        /// <see cref="WorkQueue.Complete"/>, <see cref="WorkQueue.Fail"/> and <see cref="WorkQueue.Release"/> of a
+        /// superseded delivery throw <see cref="LeaseLostException"/>. 0 for an item that did not come from
+        /// <see cref="WorkQueue.Lease"/> (or a <see cref="Worker"/>); those calls then do not check it.
+        /// </summary>
+        public long Fence { get; }
 
         /// <summary>
         /// An item whose data is <paramref name="json"/> (already serialized, by any JSON library) as UTF-8,

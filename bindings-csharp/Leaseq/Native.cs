@@ -75,7 +75,8 @@ namespace Leaseq
 
         internal static Item ItemFrom(LeaseqItem* item)
         {
-            return new Item(Copy(item->data, item->data_len), Decode(item->id, item->id_len), Copy(item->id, item->id_len), checked((int)item->attempts));
+            return new Item(Copy(item->data, item->data_len), Decode(item->id, item->id_len), Copy(item->id, item->id_len), checked((int)item->attempts),
+                checked((long)item->fence));
         }
 
         internal static List<DeadItem> DeadItemsFrom(LeaseqDeadItems* page)

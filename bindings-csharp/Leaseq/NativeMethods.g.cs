@@ -361,13 +361,15 @@ namespace Leaseq.Native
 
         /// <summary>
         ///  Extends the lease on item `id` to `lease_secs` from now, only while this queue's session holds
-        ///  it; `out_renewed` says whether it did.
+        ///  it; `out_renewed` says whether it did. `fence` is the fencing token of the delivery acted on
+        ///  (0: none): with the queue's `fencing` on, a superseded one is LeaseLost (4), as it is for
+        ///  complete, fail and release.
         ///
         ///  # Safety
         ///  See the module documentation.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_renew", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_renew(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, double lease_secs, bool* out_renewed, LeaseqError** out_error);
+        internal static extern uint leaseq_queue_renew(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, ulong fence, double lease_secs, bool* out_renewed, LeaseqError** out_error);
 
         /// <summary>
         ///  Marks item `id` done; `out_completed` is true for exactly one call per item.
@@ -376,7 +378,7 @@ namespace Leaseq.Native
         ///  See the module documentation.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_complete", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_complete(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, bool* out_completed, LeaseqError** out_error);
+        internal static extern uint leaseq_queue_complete(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, ulong fence, bool* out_completed, LeaseqError** out_error);
 
         /// <summary>
         ///  Ends the lease on item `id` with a failure, recording `error` (UTF-8): it is retried after
@@ -388,7 +390,7 @@ namespace Leaseq.Native
         ///  See the module documentation.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_fail", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_fail(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, byte* error, System.UIntPtr error_len, [MarshalAs(UnmanagedType.U1)] bool has_retry_after, double retry_after_secs, LeaseqFailOutcome* out_outcome, LeaseqError** out_error);
+        internal static extern uint leaseq_queue_fail(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, ulong fence, byte* error, System.UIntPtr error_len, [MarshalAs(UnmanagedType.U1)] bool has_retry_after, double retry_after_secs, LeaseqFailOutcome* out_outcome, LeaseqError** out_error);
 
         /// <summary>
         ///  Gives a leased item back at once, first in line at its level, without counting the attempt;
@@ -398,7 +400,7 @@ namespace Leaseq.Native
         ///  See the module documentation.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_release", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_release(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, bool* out_released, LeaseqError** out_error);
+        internal static extern uint leaseq_queue_release(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, ulong fence, bool* out_released, LeaseqError** out_error);
 
         /// <summary>
         ///  Returns expired leases to the queue and drops ids whose item is gone.
@@ -655,7 +657,7 @@ namespace Leaseq.Native
         ///  See the module documentation.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_renew_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_renew_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, double lease_secs, LeaseqError** out_error);
+        internal static extern uint leaseq_queue_renew_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, ulong fence, double lease_secs, LeaseqError** out_error);
 
         /// <summary>
         ///  [`crate::leaseq_queue_complete`], asynchronously.
@@ -664,7 +666,7 @@ namespace Leaseq.Native
         ///  See the module documentation.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_complete_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_complete_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, LeaseqError** out_error);
+        internal static extern uint leaseq_queue_complete_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, ulong fence, LeaseqError** out_error);
 
         /// <summary>
         ///  [`crate::leaseq_queue_fail`], asynchronously; the success callback's `fail` is the outcome.
@@ -673,7 +675,7 @@ namespace Leaseq.Native
         ///  See the module documentation.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_fail_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_fail_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, byte* error, System.UIntPtr error_len, [MarshalAs(UnmanagedType.U1)] bool has_retry_after, double retry_after_secs, LeaseqError** out_error);
+        internal static extern uint leaseq_queue_fail_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, ulong fence, byte* error, System.UIntPtr error_len, [MarshalAs(UnmanagedType.U1)] bool has_retry_after, double retry_after_secs, LeaseqError** out_error);
 
         /// <summary>
         ///  [`crate::leaseq_queue_release`], asynchronously.
@@ -682,7 +684,7 @@ namespace Leaseq.Native
         ///  See the module documentation.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_release_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_release_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, LeaseqError** out_error);
+        internal static extern uint leaseq_queue_release_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, ulong fence, LeaseqError** out_error);
 
         /// <summary>
         ///  [`crate::leaseq_queue_light_clean`], asynchronously.
@@ -951,7 +953,8 @@ namespace Leaseq.Native
     }
 
     /// <summary>
-    ///  An item as bytes: a UTF-8 id and opaque data (neither NUL-terminated), and its attempts.
+    ///  An item as bytes: a UTF-8 id and opaque data (neither NUL-terminated), its attempts and the
+    ///  fencing token of its delivery.
     ///
     ///  Passed in (an array for `add_items`), it is borrowed for the call. Returned by
     ///  [`crate::leaseq_queue_lease`], it is owned by the caller, who frees it with [`leaseq_item_free`].
@@ -980,6 +983,11 @@ namespace Leaseq.Native
         ///  How many times the item has been leased, this lease included; ignored in arguments.
         /// </summary>
         public uint attempts;
+        /// <summary>
+        ///  The fencing token of this delivery (0 when the item did not come from a lease); ignored
+        ///  in arguments (renew, complete, fail and release take it as a parameter of their own).
+        /// </summary>
+        public ulong fence;
     }
 
     /// <summary>
@@ -1121,6 +1129,24 @@ namespace Leaseq.Native
         ///  How long after an item is completed `add_item` refuses its id, in seconds (0: off).
         /// </summary>
         public double unique_window_secs;
+        /// <summary>
+        ///  How long a clean leaves alone an id in processing without a lease (or an item in no
+        ///  list) before it reclaims it, in seconds.
+        /// </summary>
+        public double clean_grace_secs;
+        /// <summary>
+        ///  Replicas that must acknowledge each add and complete (Redis `WAIT`; 0: off, not negative).
+        /// </summary>
+        public int wait_replicas;
+        /// <summary>
+        ///  How long adds and completes wait for `wait_replicas`, in seconds (positive when set).
+        /// </summary>
+        public double wait_timeout_secs;
+        /// <summary>
+        ///  Whether renew, complete, fail and release of a superseded delivery fail with LeaseLost
+        ///  (0 or 1).
+        /// </summary>
+        public byte fencing;
     }
 
     /// <summary>
@@ -1295,7 +1321,8 @@ namespace Leaseq.Native
         /// </summary>
         public uint route;
         /// <summary>
-        ///  HANDLE, BEFORE, AFTER: the item (its `attempts` counts this lease); null otherwise.
+        ///  HANDLE, BEFORE, AFTER: the item (its `attempts` counts this lease, its `fence` is this
+        ///  delivery's); null otherwise.
         /// </summary>
         public LeaseqItem* item;
         /// <summary>

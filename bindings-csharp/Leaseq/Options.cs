@@ -52,7 +52,10 @@ namespace Leaseq
     /// </summary>
     public sealed class QueueOptions
     {
-        /// <summary>Options with the core's defaults: 25 attempts, backoff from 1 s up to 1 hour, no uniqueness window.</summary>
+        /// <summary>
+        /// Options with the core's defaults: 25 attempts, backoff from 1 s up to 1 hour, no uniqueness window, a 1 s
+        /// clean grace, no replica wait (1 s when one is asked for), no fencing.
+        /// </summary>
         public unsafe QueueOptions()
         {
             LeaseqQueueOptions defaults;
@@ -61,6 +64,10 @@ namespace Leaseq
             BackoffBase = Interop.Span(defaults.backoff_base_secs);
             BackoffMax = Interop.Span(defaults.backoff_max_secs);
             UniqueWindow = Interop.Span(defaults.unique_window_secs);
+            CleanGrace = Interop.Span(defaults.clean_grace_secs);
+            WaitReplicas = defaults.wait_replicas;
+            WaitTimeout = Interop.Span(defaults.wait_timeout_secs);
+            Fencing = defaults.fencing != 0;
         }
 
         /// <summary>
@@ -78,6 +85,38 @@ namespace Leaseq
         /// <summary>How long after an item is completed <see cref="WorkQueue.AddItem"/> refuses its id. Default 0 (off).</summary>
         public TimeSpan UniqueWindow { get; set; }
 
+        /// <summary>
+        /// How long a clean leaves alone an id it finds in processing without a lease, or an item in no list, before
+        /// it reclaims it: such an id must be seen that way twice, this far apart, because <c>redis-work-queue</c>
+        /// clients pop an id and write its lease (or write an item and push its id) in separate commands. A clean
+        /// that finds such ids takes this much longer. Default 1 s.
+        /// </summary>
+        public TimeSpan CleanGrace { get; set; }
+
+        /// <summary>
+        /// Durability opt-in: adds and <see cref="WorkQueue.Complete"/> return only once this many replicas of the
+        /// queue's master acknowledged the write (Redis <c>WAIT</c>), so a failover that promotes one of them keeps
+        /// it. Must not be negative. Default 0 (off: Redis replication is asynchronous, and a write acknowledged just
+        /// before a failover can be lost).
+        /// </summary>
+        public int WaitReplicas { get; set; }
+
+        /// <summary>
+        /// How long adds and <see cref="WorkQueue.Complete"/> wait for <see cref="WaitReplicas"/>; if fewer
+        /// acknowledge in time the call throws <see cref="LeaseqTimeoutException"/> (the write is on the master, not
+        /// yet on enough replicas). Must be positive when <see cref="WaitReplicas"/> is set. Default 1 s.
+        /// </summary>
+        public TimeSpan WaitTimeout { get; set; }
+
+        /// <summary>
+        /// Fencing: <see cref="WorkQueue.Renew"/>, <see cref="WorkQueue.Complete"/>, <see cref="WorkQueue.Fail"/> and
+        /// <see cref="WorkQueue.Release"/> of an item from a lease that was superseded (the item was leased again
+        /// since, by any leaseq client) throw <see cref="LeaseLostException"/> and change nothing, instead of acting
+        /// on the newer holder's delivery. Every leased item carries its token (<see cref="Item.Fence"/>) either way;
+        /// this makes the calls check it. Default off.
+        /// </summary>
+        public bool Fencing { get; set; }
+
         internal QueueOptions Copy()
         {
             return (QueueOptions)MemberwiseClone();
@@ -91,6 +130,10 @@ namespace Leaseq
                 backoff_base_secs = Interop.Seconds(BackoffBase),
                 backoff_max_secs = Interop.Seconds(BackoffMax),
                 unique_window_secs = Interop.Seconds(UniqueWindow),
+                clean_grace_secs = Interop.Seconds(CleanGrace),
+                wait_replicas = WaitReplicas,
+                wait_timeout_secs = Interop.Seconds(WaitTimeout),
+                fencing = Interop.Flag(Fencing),
             };
         }
     }

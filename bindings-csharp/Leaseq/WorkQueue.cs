@@ -37,7 +37,9 @@ namespace Leaseq
         /// <exception cref="ArgumentNullException"><paramref name="connection"/> or <paramref name="name"/> is null.</exception>
         /// <exception cref="LeaseqArgumentException"><paramref name="name"/> is empty, or the core refuses the
         /// options (<see cref="QueueOptions.MaxAttempts"/> below 1, <see cref="QueueOptions.BackoffMax"/> shorter than
-        /// <see cref="QueueOptions.BackoffBase"/>, a negative duration, one over 365 days).</exception>
+        /// <see cref="QueueOptions.BackoffBase"/>, a negative <see cref="QueueOptions.WaitReplicas"/>, a zero
+        /// <see cref="QueueOptions.WaitTimeout"/> with replicas to wait for, a negative duration, one over 365
+        /// days).</exception>
         public unsafe WorkQueue(Connection connection, string name, QueueOptions options)
         {
             if (connection == null)
@@ -297,6 +299,8 @@ namespace Leaseq
         /// this session still holds it. Returns <c>false</c> (changing nothing) if the lease expired, the item
         /// was completed, or another session holds it. One round trip (<c>renew-2.lua</c>).
         /// </summary>
+        /// <exception cref="LeaseLostException">With <see cref="QueueOptions.Fencing"/>: <paramref name="item"/> is
+        /// from a superseded delivery (the item was leased again since); nothing changed.</exception>
         public unsafe bool Renew(Item item, TimeSpan leaseDuration)
         {
             var id = IdOf(item);
@@ -306,7 +310,7 @@ namespace Leaseq
             using (var use = new HandleUse(handle))
             fixed (byte* idStart = id)
             {
-                code = NativeMethods.leaseq_queue_renew(Queue(use), idStart, Interop.Length(id), leaseDuration.TotalSeconds, &renewed, &error);
+                code = NativeMethods.leaseq_queue_renew(Queue(use), idStart, Interop.Length(id), FenceOf(item), leaseDuration.TotalSeconds, &renewed, &error);
             }
             Interop.Check(code, error);
             return renewed;
@@ -321,7 +325,7 @@ namespace Leaseq
                 using (var use = new HandleUse(handle))
                 fixed (byte* idStart = id)
                 {
-                    return NativeMethods.leaseq_queue_renew_async(Queue(use), index, idStart, Interop.Length(id), leaseDuration.TotalSeconds, error);
+                    return NativeMethods.leaseq_queue_renew_async(Queue(use), index, idStart, Interop.Length(id), FenceOf(item), leaseDuration.TotalSeconds, error);
                 }
             });
         }
@@ -334,6 +338,8 @@ namespace Leaseq
         /// Completing after the lease was lost still counts if nobody completed it first.
         /// One round trip (<c>complete-13.lua</c>).
         /// </summary>
+        /// <exception cref="LeaseLostException">With <see cref="QueueOptions.Fencing"/>: <paramref name="item"/> is
+        /// from a superseded delivery (the item was leased again since); nothing changed.</exception>
         public unsafe bool Complete(Item item)
         {
             var id = IdOf(item);
@@ -343,7 +349,7 @@ namespace Leaseq
             using (var use = new HandleUse(handle))
             fixed (byte* idStart = id)
             {
-                code = NativeMethods.leaseq_queue_complete(Queue(use), idStart, Interop.Length(id), &completed, &error);
+                code = NativeMethods.leaseq_queue_complete(Queue(use), idStart, Interop.Length(id), FenceOf(item), &completed, &error);
             }
             Interop.Check(code, error);
             return completed;
@@ -358,7 +364,7 @@ namespace Leaseq
                 using (var use = new HandleUse(handle))
                 fixed (byte* idStart = id)
                 {
-                    return NativeMethods.leaseq_queue_complete_async(Queue(use), index, idStart, Interop.Length(id), error);
+                    return NativeMethods.leaseq_queue_complete_async(Queue(use), index, idStart, Interop.Length(id), FenceOf(item), error);
                 }
             });
         }
@@ -374,7 +380,8 @@ namespace Leaseq
         /// <exception cref="ArgumentNullException"><paramref name="item"/> or <paramref name="error"/> is null.</exception>
         /// <exception cref="LeaseqArgumentException"><paramref name="retryAfter"/> is negative.</exception>
         /// <exception cref="LeaseLostException">This session no longer holds the item (its lease expired and it was
-        /// requeued or leased by another worker).</exception>
+        /// requeued or leased by another worker), or, with <see cref="QueueOptions.Fencing"/>,
+        /// <paramref name="item"/> is from a superseded delivery; nothing changed.</exception>
         public unsafe FailOutcome Fail(Item item, string error, TimeSpan? retryAfter = null)
         {
             var id = IdOf(item);
@@ -386,7 +393,7 @@ namespace Leaseq
             fixed (byte* idStart = id)
             fixed (byte* messageStart = message)
             {
-                code = NativeMethods.leaseq_queue_fail(Queue(use), idStart, Interop.Length(id), messageStart, Interop.Length(message),
+                code = NativeMethods.leaseq_queue_fail(Queue(use), idStart, Interop.Length(id), FenceOf(item), messageStart, Interop.Length(message),
                     retryAfter.HasValue, Interop.Seconds(retryAfter.GetValueOrDefault()), &outcome, &failure);
             }
             Interop.Check(code, failure);
@@ -404,7 +411,7 @@ namespace Leaseq
                 fixed (byte* idStart = id)
                 fixed (byte* messageStart = message)
                 {
-                    return NativeMethods.leaseq_queue_fail_async(Queue(use), index, idStart, Interop.Length(id), messageStart, Interop.Length(message),
+                    return NativeMethods.leaseq_queue_fail_async(Queue(use), index, idStart, Interop.Length(id), FenceOf(item), messageStart, Interop.Length(message),
                         retryAfter.HasValue, Interop.Seconds(retryAfter.GetValueOrDefault()), failure);
                 }
             });
@@ -415,6 +422,8 @@ namespace Leaseq
         /// worker will not do (it is shutting down). Returns <c>false</c> if this session no longer holds the item.
         /// One round trip (<c>release-9.lua</c>).
         /// </summary>
+        /// <exception cref="LeaseLostException">With <see cref="QueueOptions.Fencing"/>: <paramref name="item"/> is
+        /// from a superseded delivery (the item was leased again since); nothing changed.</exception>
         public unsafe bool Release(Item item)
         {
             var id = IdOf(item);
@@ -424,7 +433,7 @@ namespace Leaseq
             using (var use = new HandleUse(handle))
             fixed (byte* idStart = id)
             {
-                code = NativeMethods.leaseq_queue_release(Queue(use), idStart, Interop.Length(id), &released, &error);
+                code = NativeMethods.leaseq_queue_release(Queue(use), idStart, Interop.Length(id), FenceOf(item), &released, &error);
             }
             Interop.Check(code, error);
             return released;
@@ -439,7 +448,7 @@ namespace Leaseq
                 using (var use = new HandleUse(handle))
                 fixed (byte* idStart = id)
                 {
-                    return NativeMethods.leaseq_queue_release_async(Queue(use), index, idStart, Interop.Length(id), error);
+                    return NativeMethods.leaseq_queue_release_async(Queue(use), index, idStart, Interop.Length(id), FenceOf(item), error);
                 }
             });
         }
@@ -801,6 +810,13 @@ namespace Leaseq
                 throw new ArgumentNullException("item");
             }
             return item.IdUtf8;
+        }
+
+        /// <summary>The fencing token an item carries to the core (after <see cref="IdOf"/> checked it is not null).</summary>
+        static ulong FenceOf(Item item)
+        {
+            // Only ever set from the core's u64, so never negative.
+            return (ulong)item.Fence;
         }
 
         static LeaseqAddOptions OptionsOf(AddOptions options)

@@ -512,12 +512,13 @@ pub unsafe extern "C" fn leaseq_queue_renew_async(
     index: u64,
     id: *const u8,
     id_len: usize,
+    fence: u64,
     lease_secs: f64,
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
     call(out_error, || {
         let queue = unsafe { self::queue(queue)? }.clone();
-        let item = unsafe { id_item(id, id_len)? };
+        let item = unsafe { id_item(id, id_len, fence)? };
         let lease_duration = leaseq::lease_from_secs_f64(lease_secs)?;
         start(index, async move {
             Ok(Outcome::Flag(queue.renew(&item, lease_duration).await?))
@@ -535,11 +536,12 @@ pub unsafe extern "C" fn leaseq_queue_complete_async(
     index: u64,
     id: *const u8,
     id_len: usize,
+    fence: u64,
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
     call(out_error, || {
         let queue = unsafe { self::queue(queue)? }.clone();
-        let item = unsafe { id_item(id, id_len)? };
+        let item = unsafe { id_item(id, id_len, fence)? };
         start(index, async move {
             Ok(Outcome::Flag(queue.complete(&item).await?))
         })
@@ -556,6 +558,7 @@ pub unsafe extern "C" fn leaseq_queue_fail_async(
     index: u64,
     id: *const u8,
     id_len: usize,
+    fence: u64,
     error: *const u8,
     error_len: usize,
     has_retry_after: bool,
@@ -564,7 +567,7 @@ pub unsafe extern "C" fn leaseq_queue_fail_async(
 ) -> u32 {
     call(out_error, || {
         let queue = unsafe { self::queue(queue)? }.clone();
-        let item = unsafe { id_item(id, id_len)? };
+        let item = unsafe { id_item(id, id_len, fence)? };
         let message = unsafe { borrow_str(error, error_len, "error")? }.to_owned();
         let retry_after = retry_after(has_retry_after, retry_after_secs)?;
         start(index, async move {
@@ -585,11 +588,12 @@ pub unsafe extern "C" fn leaseq_queue_release_async(
     index: u64,
     id: *const u8,
     id_len: usize,
+    fence: u64,
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
     call(out_error, || {
         let queue = unsafe { self::queue(queue)? }.clone();
-        let item = unsafe { id_item(id, id_len)? };
+        let item = unsafe { id_item(id, id_len, fence)? };
         start(index, async move {
             Ok(Outcome::Flag(queue.release(&item).await?))
         })

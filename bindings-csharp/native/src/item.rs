@@ -10,7 +10,8 @@ use crate::boundary::{
     borrow_bytes, borrow_str, call, free_bytes, into_raw_bytes, write_out, LeaseqError,
 };
 
-/// An item as bytes: a UTF-8 id and opaque data (neither NUL-terminated), and its attempts.
+/// An item as bytes: a UTF-8 id and opaque data (neither NUL-terminated), its attempts and the
+/// fencing token of its delivery.
 ///
 /// Passed in (an array for `add_items`), it is borrowed for the call. Returned by
 /// [`crate::leaseq_queue_lease`], it is owned by the caller, who frees it with [`leaseq_item_free`].
@@ -27,6 +28,9 @@ pub struct LeaseqItem {
     pub data_len: usize,
     /// How many times the item has been leased, this lease included; ignored in arguments.
     pub attempts: u32,
+    /// The fencing token of this delivery (0 when the item did not come from a lease); ignored
+    /// in arguments (renew, complete, fail and release take it as a parameter of their own).
+    pub fence: u64,
 }
 
 /// Frees an item returned through an `out_item` parameter. Null is ignored.
@@ -266,15 +270,15 @@ pub(crate) unsafe fn item_from_raw(
     Ok(Item::with_id(id, data.to_vec()))
 }
 
-/// An item carrying only its id: `renew` and `complete` look at nothing else.
+/// An item carrying only its id and the fencing token of its delivery: renew, complete, fail
+/// and release look at nothing else (a `fence` of 0 is not checked).
 ///
 /// # Safety
 /// The pair must be readable as [`borrow_bytes`] requires.
-pub(crate) unsafe fn id_item(id: *const u8, id_len: usize) -> Result<Item> {
-    Ok(Item::with_id(
-        unsafe { id_from_raw(id, id_len)? },
-        Vec::new(),
-    ))
+pub(crate) unsafe fn id_item(id: *const u8, id_len: usize, fence: u64) -> Result<Item> {
+    let mut item = Item::with_id(unsafe { id_from_raw(id, id_len)? }, Vec::new());
+    item.fence = fence;
+    Ok(item)
 }
 
 unsafe fn id_from_raw(id: *const u8, id_len: usize) -> Result<String> {
@@ -308,7 +312,7 @@ pub(crate) fn item_into_raw(item: Item) -> *mut LeaseqItem {
 
 /// An item whose buffers the caller owns (freed with the struct that holds it).
 fn owned_item(item: Item) -> LeaseqItem {
-    let attempts = item.attempts;
+    let (attempts, fence) = (item.attempts, item.fence);
     let (id, id_len) = into_raw_bytes(item.id.into_bytes());
     let (data, data_len) = into_raw_bytes(item.data);
     LeaseqItem {
@@ -317,6 +321,7 @@ fn owned_item(item: Item) -> LeaseqItem {
         data,
         data_len,
         attempts,
+        fence,
     }
 }
 
@@ -386,6 +391,7 @@ pub(crate) fn item_view(item: &Item) -> LeaseqItem {
         data: item.data.as_ptr(),
         data_len: item.data.len(),
         attempts: item.attempts,
+        fence: item.fence,
     }
 }
 
@@ -437,6 +443,7 @@ mod tests {
                     id: "a".into(),
                     data: b"one".to_vec(),
                     attempts: 3,
+                    fence: 41,
                 },
                 error: "boom".into(),
                 died_at,
@@ -451,6 +458,7 @@ mod tests {
         let entries = unsafe { std::slice::from_raw_parts((*raw).items, (*raw).len) };
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[0].item.attempts, 3);
+        assert_eq!(entries[0].item.fence, 41);
         assert_eq!(entries[0].died_at_unix_ms, 1_700_000_000_123);
         let error = unsafe { std::slice::from_raw_parts(entries[0].error, entries[0].error_len) };
         assert_eq!(error, b"boom");
@@ -479,9 +487,10 @@ mod tests {
 
     #[test]
     fn ids_are_checked_by_the_core() {
-        assert!(unsafe { id_item(std::ptr::null(), 0) }.is_err());
-        assert!(unsafe { id_item(b"\xff".as_ptr(), 1) }.is_err());
-        assert_eq!(unsafe { id_item(b"x".as_ptr(), 1) }.unwrap().id, "x");
+        assert!(unsafe { id_item(std::ptr::null(), 0, 0) }.is_err());
+        assert!(unsafe { id_item(b"\xff".as_ptr(), 1, 0) }.is_err());
+        let item = unsafe { id_item(b"x".as_ptr(), 1, 7) }.unwrap();
+        assert_eq!((item.id.as_str(), item.fence), ("x", 7));
     }
 
     /// What `leaseq_item_type_name` says of `data`: `Some(name)` or `None` (untyped).

@@ -36,6 +36,16 @@ pub struct LeaseqQueueOptions {
     pub backoff_max_secs: f64,
     /// How long after an item is completed `add_item` refuses its id, in seconds (0: off).
     pub unique_window_secs: f64,
+    /// How long a clean leaves alone an id in processing without a lease (or an item in no
+    /// list) before it reclaims it, in seconds.
+    pub clean_grace_secs: f64,
+    /// Replicas that must acknowledge each add and complete (Redis `WAIT`; 0: off, not negative).
+    pub wait_replicas: i32,
+    /// How long adds and completes wait for `wait_replicas`, in seconds (positive when set).
+    pub wait_timeout_secs: f64,
+    /// Whether renew, complete, fail and release of a superseded delivery fail with LeaseLost
+    /// (0 or 1).
+    pub fencing: u8,
 }
 
 /// Where and when an added item becomes leasable; see `leaseq::AddOptions`.
@@ -109,6 +119,10 @@ pub unsafe extern "C" fn leaseq_queue_options_default(out_options: *mut LeaseqQu
             backoff_base_secs: defaults.backoff_base.as_secs_f64(),
             backoff_max_secs: defaults.backoff_max.as_secs_f64(),
             unique_window_secs: defaults.unique_window.as_secs_f64(),
+            clean_grace_secs: defaults.clean_grace.as_secs_f64(),
+            wait_replicas: i32::try_from(defaults.wait_replicas).unwrap_or(i32::MAX),
+            wait_timeout_secs: defaults.wait_timeout.as_secs_f64(),
+            fencing: defaults.fencing.into(),
         };
         // SAFETY: null or writable per the contract.
         let _ = unsafe { write_out(out_options, raw, "out_options") };
@@ -191,7 +205,16 @@ pub(crate) unsafe fn queue_options(options: *const LeaseqQueueOptions) -> Result
         backoff_base: leaseq::from_secs_f64("backoff_base", options.backoff_base_secs)?,
         backoff_max: leaseq::from_secs_f64("backoff_max", options.backoff_max_secs)?,
         unique_window: leaseq::from_secs_f64("unique_window", options.unique_window_secs)?,
-        ..QueueOptions::default()
+        clean_grace: leaseq::from_secs_f64("clean_grace", options.clean_grace_secs)?,
+        // Not `non_negative`: a negative count would become 0, which turns the wait off.
+        wait_replicas: u32::try_from(options.wait_replicas).map_err(|_| {
+            Error::invalid_argument(format!(
+                "wait_replicas must not be negative, got {}",
+                options.wait_replicas
+            ))
+        })?,
+        wait_timeout: leaseq::from_secs_f64("wait_timeout", options.wait_timeout_secs)?,
+        fencing: options.fencing != 0,
     })
 }
 
@@ -340,8 +363,54 @@ mod tests {
             backoff_base_secs: 1.0,
             backoff_max_secs: 2.0,
             unique_window_secs: 0.0,
+            clean_grace_secs: 0.5,
+            wait_replicas: 2,
+            wait_timeout_secs: 0.25,
+            fencing: 1,
         };
-        assert_eq!(unsafe { queue_options(&queue) }.unwrap().max_attempts, 0);
+        let copied = unsafe { queue_options(&queue) }.unwrap();
+        assert_eq!(copied.max_attempts, 0);
+        assert_eq!(
+            (
+                copied.clean_grace,
+                copied.wait_replicas,
+                copied.wait_timeout,
+                copied.fencing
+            ),
+            (
+                Duration::from_millis(500),
+                2,
+                Duration::from_millis(250),
+                true
+            )
+        );
+        for (bad, what) in [
+            (
+                LeaseqQueueOptions {
+                    wait_replicas: -1,
+                    ..queue
+                },
+                "wait_replicas",
+            ),
+            (
+                LeaseqQueueOptions {
+                    clean_grace_secs: f64::NAN,
+                    ..queue
+                },
+                "clean_grace",
+            ),
+            (
+                LeaseqQueueOptions {
+                    wait_timeout_secs: -1.0,
+                    ..queue
+                },
+                "wait_timeout",
+            ),
+        ] {
+            let err = unsafe { queue_options(&bad) }.unwrap_err();
+            assert_eq!(err.kind(), leaseq::ErrorKind::InvalidArgument);
+            assert!(err.message().contains(what), "{}", err.message());
+        }
     }
 
     #[test]

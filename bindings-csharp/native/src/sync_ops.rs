@@ -230,7 +230,9 @@ pub unsafe extern "C" fn leaseq_queue_lease(
 }
 
 /// Extends the lease on item `id` to `lease_secs` from now, only while this queue's session holds
-/// it; `out_renewed` says whether it did.
+/// it; `out_renewed` says whether it did. `fence` is the fencing token of the delivery acted on
+/// (0: none): with the queue's `fencing` on, a superseded one is LeaseLost (4), as it is for
+/// complete, fail and release.
 ///
 /// # Safety
 /// See the module documentation.
@@ -239,13 +241,14 @@ pub unsafe extern "C" fn leaseq_queue_renew(
     queue: *const LeaseqQueue,
     id: *const u8,
     id_len: usize,
+    fence: u64,
     lease_secs: f64,
     out_renewed: *mut bool,
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
     call(out_error, || {
         let queue = unsafe { self::queue(queue)? };
-        let item = unsafe { id_item(id, id_len)? };
+        let item = unsafe { id_item(id, id_len, fence)? };
         let lease_duration = leaseq::lease_from_secs_f64(lease_secs)?;
         let renewed = block_on(queue.renew(&item, lease_duration))?;
         unsafe { write_out(out_renewed, renewed, "out_renewed") }
@@ -261,12 +264,13 @@ pub unsafe extern "C" fn leaseq_queue_complete(
     queue: *const LeaseqQueue,
     id: *const u8,
     id_len: usize,
+    fence: u64,
     out_completed: *mut bool,
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
     call(out_error, || {
         let queue = unsafe { self::queue(queue)? };
-        let item = unsafe { id_item(id, id_len)? };
+        let item = unsafe { id_item(id, id_len, fence)? };
         let completed = block_on(queue.complete(&item))?;
         unsafe { write_out(out_completed, completed, "out_completed") }
     })
@@ -284,6 +288,7 @@ pub unsafe extern "C" fn leaseq_queue_fail(
     queue: *const LeaseqQueue,
     id: *const u8,
     id_len: usize,
+    fence: u64,
     error: *const u8,
     error_len: usize,
     has_retry_after: bool,
@@ -293,7 +298,7 @@ pub unsafe extern "C" fn leaseq_queue_fail(
 ) -> u32 {
     call(out_error, || {
         let queue = unsafe { self::queue(queue)? };
-        let item = unsafe { id_item(id, id_len)? };
+        let item = unsafe { id_item(id, id_len, fence)? };
         let message = unsafe { borrow_str(error, error_len, "error")? };
         let retry_after = retry_after(has_retry_after, retry_after_secs)?;
         let outcome = block_on(queue.fail(&item, message, retry_after))?;
@@ -311,12 +316,13 @@ pub unsafe extern "C" fn leaseq_queue_release(
     queue: *const LeaseqQueue,
     id: *const u8,
     id_len: usize,
+    fence: u64,
     out_released: *mut bool,
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
     call(out_error, || {
         let queue = unsafe { self::queue(queue)? };
-        let item = unsafe { id_item(id, id_len)? };
+        let item = unsafe { id_item(id, id_len, fence)? };
         let released = block_on(queue.release(&item))?;
         unsafe { write_out(out_released, released, "out_released") }
     })

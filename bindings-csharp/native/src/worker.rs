@@ -66,7 +66,8 @@ pub struct LeaseqWorkerEvent {
     /// HANDLE: the handler to run, an index into the routes given to [`leaseq_worker_new`] (the
     /// core's `Router` chose it by the item's type); 0 for a worker made without routes.
     pub route: u32,
-    /// HANDLE, BEFORE, AFTER: the item (its `attempts` counts this lease); null otherwise.
+    /// HANDLE, BEFORE, AFTER: the item (its `attempts` counts this lease, its `fence` is this
+    /// delivery's); null otherwise.
     pub item: *const LeaseqItem,
     /// AFTER: [`LEASEQ_JOB_COMPLETED`], [`LEASEQ_JOB_FAILED`], [`LEASEQ_JOB_RELEASED`] or
     /// [`LEASEQ_JOB_LEASE_LOST`]; 0 otherwise.
