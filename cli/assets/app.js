@@ -90,7 +90,9 @@ function queueList() {
     document.getElementById('throughput').replaceChildren(el('h3', {}, 'Throughput'), chart(overview.per_minute));
     if (window.leaseqFirstRenderMs === undefined) window.leaseqFirstRenderMs = performance.now();
   };
-  api('/api/queues').then(render).catch(showError);
+  const first = firstQueues || api('/api/queues');
+  firstQueues = null;
+  first.then(render).catch(showError);
   live(render);
 }
 
@@ -177,6 +179,10 @@ function route() {
   work.catch(showError);
 }
 
+// The first page's counts are asked for at once, beside the config, rather than one round trip
+// after it: the queue list is what most visits open.
+let firstQueues = /^#?\/?$/.test(location.hash) ? api('/api/queues') : null;
+firstQueues?.catch(() => {});
 api('/api/config').then(c => {
   config = c;
   document.getElementById('mode').textContent = c.read_only ? 'read-only' : '';
