@@ -44,6 +44,8 @@ use redis_work_queue::{Item as TheirItem, KeyPrefix, WorkQueue as TheirQueue};
 const DEFAULT_SEED: u64 = 0x1ea5_e013;
 const DEFAULT_STEPS: u64 = 5000;
 const SESSIONS: usize = 3;
+/// The session whose handle has the fencing option (the others have not).
+const FENCED: usize = 0;
 const MAX_ATTEMPTS: u32 = 3;
 const GRACE: Duration = Duration::from_millis(30);
 /// Above this many live items, adds give way to leases.
@@ -195,6 +197,10 @@ struct Run {
     refused: u64,
     log: VecDeque<String>,
     step: u64,
+    /// The largest fencing token any lease returned: every later one must be larger.
+    last_fence: u64,
+    /// The model of `<p>:fences`: the token of each id's latest lease by the fenced session.
+    fences: HashMap<String, u64>,
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -256,10 +262,14 @@ impl Run {
             ..QueueOptions::default()
         };
         let mut sessions = Vec::new();
-        for _ in 0..SESSIONS {
+        for s in 0..SESSIONS {
             // A connection per session: several clients, not clones of one.
             let connection = Connection::open(&url).await.unwrap();
-            let queue = WorkQueue::with_options(&connection, &prefix, options.clone()).unwrap();
+            let options = QueueOptions {
+                fencing: s == FENCED,
+                ..options.clone()
+            };
+            let queue = WorkQueue::with_options(&connection, &prefix, options).unwrap();
             sessions.push(Session {
                 queue,
                 held: Vec::new(),
@@ -293,6 +303,8 @@ impl Run {
             refused: 0,
             log: VecDeque::new(),
             step: 0,
+            last_fence: 0,
+            fences: HashMap::new(),
         };
         run.observed = run.observe().await;
         run
@@ -520,7 +532,7 @@ impl Run {
         let live = self.live_ids().len();
         // (operation, weight): adds give way to leases while many items are live.
         let adding = if live > MAX_LIVE { 0 } else { 1 };
-        let table: [(&str, u32); 31] = [
+        let table: [(&str, u32); 32] = [
             ("add_item", 80 * adding),
             ("add_unique_item", 30 * adding),
             ("add_items", 40 * adding),
@@ -552,6 +564,7 @@ impl Run {
             ("expire a lease", 25),
             ("sleep", 20),
             ("orphan", 7 * adding),
+            ("superseded delivery", 20),
         ];
         let total: u32 = table.iter().map(|(_, weight)| weight).sum();
         let mut draw = self.rng.random_range(0..total);
@@ -574,6 +587,7 @@ impl Run {
             "complete" => self.complete().await,
             "fail" | "fail retry_after" => self.fail(op == "fail retry_after").await,
             "release" => self.release().await,
+            "superseded delivery" => self.superseded_delivery().await,
             "light_clean" | "deep_clean" => self.clean(op == "deep_clean").await,
             "dead_items" => self.dead_items().await,
             "requeue_dead" | "requeue_all_dead" | "purge_dead" | "purge_all_dead" => {
@@ -1001,6 +1015,16 @@ impl Run {
                     }
                 }
                 self.expect_at(&item.id, &[Place::Processing])?;
+                if item.fence <= self.last_fence {
+                    return Err(format!(
+                        "{what}: fencing token {} after {}",
+                        item.fence, self.last_fence
+                    ));
+                }
+                self.last_fence = item.fence;
+                if s == FENCED {
+                    self.fences.insert(item.id.clone(), item.fence);
+                }
                 self.items.get_mut(&item.id).unwrap().attempts = item.attempts;
                 self.sessions[s].held.push(item.clone());
             }
@@ -1019,11 +1043,111 @@ impl Run {
         })
     }
 
+    /// Whether a call of session `s` with `item` must be refused as superseded: the fenced
+    /// session, a leased item (token > 0), and a later fenced delivery recorded for the id.
+    fn superseded(&self, s: usize, item: &Item) -> bool {
+        s == FENCED
+            && item.fence > 0
+            && self
+                .fences
+                .get(&item.id)
+                .is_some_and(|latest| *latest != item.fence)
+    }
+
+    /// After a superseded call: LeaseLost (or, while a key is flipped, the wrong-type refusal
+    /// that comes first), and no item moved.
+    async fn superseded_call<T: std::fmt::Debug>(
+        &mut self,
+        s: usize,
+        what: &str,
+        outcome: leaseq::Result<T>,
+        allowed: impl Fn(&T) -> bool,
+    ) -> Check {
+        self.note(format!("{what} (superseded delivery) -> {outcome:?}"));
+        self.count("superseded");
+        let id = what
+            .split(['(', ',', ')'])
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
+        // A key of the wrong type (a flipped one, or a poison item's) is refused before the token
+        // is read.
+        let wrong_type_first = self.flip.is_some() || self.is_poison(&id);
+        match &outcome {
+            Err(error) if error.kind() == ErrorKind::LeaseLost => {}
+            Err(error)
+                if wrong_type_first
+                    && error.kind() == ErrorKind::Internal
+                    && error.message().contains("WRONGTYPE") => {}
+            Ok(value) if allowed(value) => {}
+            other => return Err(format!("{what}: a superseded delivery got {other:?}")),
+        }
+        self.forget_held(s, &id);
+        let (before, _) = self.refresh().await;
+        if before.places(&id) != self.observed.places(&id) {
+            return Err(format!("{what}: a superseded call moved the item"));
+        }
+        Ok(())
+    }
+
+    /// The fenced session acts with an older delivery of an id it leased (any smaller token is
+    /// one: tokens only grow): renew, complete, fail or release must be refused.
+    async fn superseded_delivery(&mut self) -> Check {
+        let recorded: Vec<(String, u64)> = self
+            .fences
+            .iter()
+            .filter(|(_, fence)| **fence > 1)
+            .map(|(id, fence)| (id.clone(), *fence))
+            .collect();
+        let Some((id, fence)) = recorded.choose(&mut self.rng).cloned() else {
+            return self.nothing("superseded delivery");
+        };
+        let stale = Item {
+            fence: self.rng.random_range(1..fence),
+            ..Item::with_id(id.clone(), "")
+        };
+        let queue = self.sessions[FENCED].queue.clone();
+        let what = |op: &str| format!("s{FENCED} {op}({id})");
+        match self.rng.random_range(0..4) {
+            0 => {
+                let outcome = queue.renew(&stale, LONG).await;
+                self.superseded_call(FENCED, &what("renew"), outcome, |_| false)
+                    .await
+            }
+            1 => {
+                let outcome = queue.complete(&stale).await;
+                self.superseded_call(FENCED, &what("complete"), outcome, |_| false)
+                    .await
+            }
+            2 => {
+                let gone_allowed = !matches!(
+                    self.status(&id),
+                    Some(Status::Live | Status::Orphan | Status::Poison)
+                );
+                let outcome = queue.fail(&stale, "late", None).await;
+                self.superseded_call(FENCED, &what("fail"), outcome, |outcome| {
+                    gone_allowed && *outcome == FailOutcome::Gone
+                })
+                .await
+            }
+            _ => {
+                let outcome = queue.release(&stale).await;
+                self.superseded_call(FENCED, &what("release"), outcome, |_| false)
+                    .await
+            }
+        }
+    }
+
     async fn renew(&mut self) -> Check {
         let s = self.session_index();
         let Some((item, _)) = self.held_or_any(s) else {
             return self.nothing("renew");
         };
+        if self.superseded(s, &item) {
+            let what = format!("s{s} renew({})", item.id);
+            let outcome = self.sessions[s].queue.renew(&item, LONG).await;
+            return self.superseded_call(s, &what, outcome, |_| false).await;
+        }
         let duration = self.lease_duration();
         let queue = self.sessions[s].queue.clone();
         let guard = self.guard(false).await;
@@ -1046,6 +1170,11 @@ impl Run {
         let Some((item, _)) = self.held_or_any(s) else {
             return self.nothing("complete");
         };
+        if self.superseded(s, &item) {
+            let what = format!("s{s} complete({})", item.id);
+            let outcome = self.sessions[s].queue.complete(&item).await;
+            return self.superseded_call(s, &what, outcome, |_| false).await;
+        }
         let queue = self.sessions[s].queue.clone();
         let guard = self.guard(false).await;
         let what = format!("s{s} complete({})", item.id);
@@ -1055,6 +1184,10 @@ impl Run {
                 self.note(format!("{what} -> {completed}"));
                 self.forget_held(s, &item.id);
                 self.completed(&what, &item.id, completed)?;
+                if completed {
+                    // Complete deletes the id's token with its data.
+                    self.fences.remove(&item.id);
+                }
                 let (before, elapsed) = self.refresh().await;
                 // A list or set flipped to another type is out of the script's reach: an id
                 // there stays behind, dangling, until a lease drops it.
@@ -1127,6 +1260,20 @@ impl Run {
         let Some((item, _)) = self.held_or_any(s) else {
             return self.nothing("fail");
         };
+        if self.superseded(s, &item) {
+            // Gone when the item no longer exists: fail looks at the data before the token.
+            let gone_allowed = !matches!(
+                self.status(&item.id),
+                Some(Status::Live | Status::Orphan | Status::Poison)
+            );
+            let what = format!("s{s} fail({})", item.id);
+            let outcome = self.sessions[s].queue.fail(&item, "late", None).await;
+            return self
+                .superseded_call(s, &what, outcome, |outcome| {
+                    gone_allowed && *outcome == FailOutcome::Gone
+                })
+                .await;
+        }
         let retry = if with_retry {
             Some(Duration::from_millis(
                 *[0u64, 0, 5, 40, 120].choose(&mut self.rng).unwrap(),
@@ -1193,6 +1340,11 @@ impl Run {
         let Some((item, _)) = self.held_or_any(s) else {
             return self.nothing("release");
         };
+        if self.superseded(s, &item) {
+            let what = format!("s{s} release({})", item.id);
+            let outcome = self.sessions[s].queue.release(&item).await;
+            return self.superseded_call(s, &what, outcome, |_| false).await;
+        }
         let queue = self.sessions[s].queue.clone();
         let poison = self.is_poison(&item.id);
         let guard = self.guard(poison).await;
@@ -1254,6 +1406,15 @@ impl Run {
             Ok(report) => report,
         };
         self.note(format!("{what} -> {report:?}"));
+        if deep {
+            // A deep clean drops the tokens of items that are gone.
+            let items = &self.items;
+            self.fences.retain(|id, _| {
+                items
+                    .get(id)
+                    .is_some_and(|item| !matches!(item.status, Status::Completed | Status::Purged))
+            });
+        }
         let orphans = self.ids_with(|item| item.status == Status::Orphan);
         let (before, elapsed) = self.refresh().await;
         // The report counts every id moved (tracked or not): compare with what moved. Only the
@@ -1395,6 +1556,7 @@ impl Run {
             } else if let Some(item) = self.items.get_mut(id) {
                 if matches!(item.status, Status::Live | Status::Poison) {
                     item.status = Status::Purged;
+                    self.fences.remove(id);
                 }
             }
         }
