@@ -410,6 +410,70 @@ impl Connection {
         }
     }
 
+    /// One slot owned by each Cluster master (the first of one of its ranges, from
+    /// `CLUSTER SLOTS`), so a command routed to each reaches every master once; on one server or
+    /// a Sentinel master, `[0]` (the one node).
+    pub(crate) async fn slot_per_master(&self) -> Result<Vec<u16>> {
+        let mut shared = self.shared().await?;
+        let Shared::Cluster(cluster) = &mut shared else {
+            return Ok(vec![0]);
+        };
+        let ranges: Vec<Vec<redis::Value>> = redis::cmd("CLUSTER")
+            .arg("SLOTS")
+            .query_async(cluster)
+            .await?;
+        let mut slots = Vec::new();
+        let mut masters = std::collections::BTreeSet::new();
+        // Each range: [start, end, [host, port, id, …] of its master, then its replicas].
+        for range in ranges {
+            let (Some(start), Some(master)) = (range.first(), range.get(2)) else {
+                continue;
+            };
+            let start: u16 = redis::from_redis_value(start.clone())?;
+            let master: Vec<redis::Value> = redis::from_redis_value(master.clone())?;
+            let (Some(host), Some(port)) = (master.first(), master.get(1)) else {
+                continue;
+            };
+            let host: String = redis::from_redis_value(host.clone())?;
+            let port: u16 = redis::from_redis_value(port.clone())?;
+            if masters.insert((host, port)) {
+                slots.push(start);
+            }
+        }
+        Ok(slots)
+    }
+
+    /// One `SCAN` step over the keys of the node that owns `slot` (on one server: over that
+    /// server). Returns the next cursor (0 when done) and the keys found.
+    pub(crate) async fn scan_slot_owner(
+        &self,
+        slot: u16,
+        cursor: u64,
+        pattern: &str,
+        count: u64,
+    ) -> Result<(u64, Vec<Vec<u8>>)> {
+        let mut shared = self.shared().await?;
+        let mut scan = redis::cmd("SCAN");
+        scan.arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(count);
+        match &mut shared {
+            Shared::Cluster(cluster) => {
+                let route = Route::new(slot, SlotAddr::Master);
+                let reply = cluster
+                    .route_command(
+                        scan,
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route)),
+                    )
+                    .await?;
+                Ok(redis::from_redis_value(reply)?)
+            }
+            shared => Ok(scan.query_async(shared).await?),
+        }
+    }
+
     /// One `SCAN` step over the keys of the node that holds `slot_key`'s slot (on one server:
     /// over that server). Returns the next cursor (0 when done) and the keys found.
     pub(crate) async fn scan(

@@ -227,29 +227,31 @@ pub async fn find_queues(
         }
     }
     if scan || names.is_empty() {
-        scan_for_queues(&mut redis, &mut names, &mut progress).await?;
+        // On a Cluster each master holds part of the keyspace: every one is walked.
+        let mut visited = 0u64;
+        for slot in connection.slot_per_master().await? {
+            scan_for_queues(connection, slot, &mut names, &mut visited, &mut progress).await?;
+        }
     }
     Ok(names.into_iter().collect())
 }
 
-/// One SCAN pass over the keyspace, adding the queues whose keys it meets to `names`.
+/// One SCAN pass over the keys of the node owning `slot`, adding the queues whose keys it meets
+/// to `names`.
 async fn scan_for_queues(
-    redis: &mut crate::topology::Shared,
+    connection: &Connection,
+    slot: u16,
     names: &mut std::collections::BTreeSet<String>,
+    visited: &mut u64,
     progress: &mut impl FnMut(u64),
 ) -> Result<()> {
-    let mut visited = 0u64;
     let mut cursor: u64 = 0;
     loop {
-        let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(QUEUE_KEY_PATTERN)
-            .arg("COUNT")
-            .arg(SCAN_BATCH)
-            .query_async(redis)
+        let (next, keys) = connection
+            .scan_slot_owner(slot, cursor, QUEUE_KEY_PATTERN, SCAN_BATCH)
             .await?;
-        visited += SCAN_BATCH;
+        *visited += SCAN_BATCH;
+        let visited = *visited;
         progress(visited);
         for key in keys {
             let Ok(key) = String::from_utf8(key) else {

@@ -125,6 +125,30 @@ async fn cluster_every_operation_and_deep_clean() {
 }
 
 #[tokio::test]
+async fn cluster_find_queues_scans_every_master() {
+    let Some(url) = common::server_url("LEASEQ_CLUSTER_URL") else {
+        return;
+    };
+    let connection = Connection::open(&url).await.unwrap();
+    // Tags a, b and c hash to slots 15495, 3300 and 7365: one on each of the three masters.
+    // Written raw, as a redis-work-queue client would: not in the registry, so only a scan
+    // finds them.
+    let names: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|tag| format!("{}{{{tag}}}", common::prefix("scan")))
+        .collect();
+    for name in &names {
+        raw_set(&url, &format!("{name}:paused"), "1");
+    }
+    let found = leaseq::find_queues(&connection, true, |_| {})
+        .await
+        .unwrap();
+    for name in &names {
+        assert!(found.contains(name), "{name} not found among {found:?}");
+    }
+}
+
+#[tokio::test]
 async fn cluster_refuses_a_queue_name_without_a_hash_tag() {
     let Some(url) = common::server_url("LEASEQ_CLUSTER_URL") else {
         return;
