@@ -211,6 +211,13 @@ pub async fn find_queues(
         }
         let found: Vec<u64> = if members.is_empty() {
             Vec::new()
+        } else if connection.is_cluster() {
+            // A Cluster pipeline must stay in one slot, and queues sit in different ones.
+            let mut found = Vec::with_capacity(members.len());
+            for command in exists.cmd_iter() {
+                found.push(command.query_async(&mut redis).await?);
+            }
+            found
         } else {
             exists.query_async(&mut redis).await?
         };

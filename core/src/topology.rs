@@ -9,7 +9,9 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::sentinel::{SentinelClientBuilder, SentinelServerType};
-use redis::{ConnectionAddr, IntoConnectionInfo, RedisError, RedisResult, TlsMode};
+use redis::{
+    ConnectionAddr, IntoConnectionInfo, RedisError, RedisResult, TlsCertificates, TlsMode,
+};
 
 use crate::connection::ConnectionOptions;
 use crate::error::{Error, Result};
@@ -20,6 +22,8 @@ pub(crate) enum Target {
     Cluster {
         /// One `redis[s]://[user:password@]host:port[#insecure]` per seed node.
         nodes: Vec<String>,
+        /// The CA named by `?tls_ca=`, if any.
+        certificates: Option<TlsCertificates>,
         description: String,
     },
     Sentinel {
@@ -29,8 +33,61 @@ pub(crate) enum Target {
         password: Option<String>,
         db: i64,
         tls: Option<TlsMode>,
+        certificates: Option<TlsCertificates>,
         description: String,
     },
+}
+
+/// Takes `tls_ca=PATH` out of the URL's query (`rediss://host:6379/?tls_ca=/etc/ca.pem`, any
+/// scheme with TLS): the certificate authority, in PEM, that the server's certificate must chain
+/// to, instead of the system's roots (a private CA, as in a self-managed Redis). The file is read
+/// here, once. Other query parameters stay for redis-rs.
+fn take_tls_ca(url: &str) -> Result<(String, Option<TlsCertificates>)> {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((rest, fragment)) => (rest, Some(fragment)),
+        None => (url, None),
+    };
+    let Some((base, query)) = before_fragment.split_once('?') else {
+        return Ok((url.to_owned(), None));
+    };
+    let mut ca_path = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        match pair.split_once('=') {
+            Some(("tls_ca", path)) => ca_path = Some(path),
+            _ => kept.push(pair),
+        }
+    }
+    let Some(ca_path) = ca_path else {
+        return Ok((url.to_owned(), None));
+    };
+    if !url.starts_with("rediss") {
+        return Err(Error::invalid_argument(format!(
+            "invalid Redis URL {:?}: tls_ca needs a TLS scheme (rediss://, rediss+cluster://, \
+             rediss+sentinel://)",
+            redact(url)
+        )));
+    }
+    let pem = std::fs::read(ca_path).map_err(|err| {
+        Error::invalid_argument(format!(
+            "invalid Redis URL {:?}: cannot read the tls_ca file {ca_path:?}: {err}",
+            redact(url)
+        ))
+    })?;
+    let mut rest = base.to_owned();
+    if !kept.is_empty() {
+        rest = format!("{rest}?{}", kept.join("&"));
+    }
+    if let Some(fragment) = fragment {
+        rest = format!("{rest}#{fragment}");
+    }
+    Ok((
+        rest,
+        Some(TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem),
+        }),
+    ))
 }
 
 /// The parts of a `scheme://[userinfo@]host:port[,host:port…][/path][#fragment]` URL.
@@ -101,6 +158,8 @@ impl MultiHost<'_> {
 
 impl Target {
     pub fn parse(url: &str) -> Result<Target> {
+        let (url, certificates) = take_tls_ca(url)?;
+        let url = url.as_str();
         let invalid = |err: RedisError| {
             Error::invalid_argument(format!("invalid Redis URL {:?}: {err}", redact(url)))
         };
@@ -122,6 +181,7 @@ impl Target {
                 return Ok(Target::Cluster {
                     description: parts.description("the Redis Cluster at"),
                     nodes,
+                    certificates,
                 });
             }
         }
@@ -183,10 +243,15 @@ impl Target {
                     password,
                     db,
                     tls: tls_mode,
+                    certificates,
                 });
             }
         }
-        Ok(Target::Single(redis::Client::open(url).map_err(invalid)?))
+        let client = match certificates {
+            Some(certificates) => redis::Client::build_with_tls(url, certificates),
+            None => redis::Client::open(url),
+        };
+        Ok(Target::Single(client.map_err(invalid)?))
     }
 
     /// Where this goes, for messages (never the password).
@@ -214,12 +279,20 @@ impl Target {
         options: &ConnectionOptions,
         shared: bool,
     ) -> Result<ClusterClient> {
-        let Target::Cluster { nodes, .. } = self else {
+        let Target::Cluster {
+            nodes,
+            certificates,
+            ..
+        } = self
+        else {
             unreachable!("cluster_client on a target that is not a Cluster");
         };
         let mut builder = ClusterClient::builder(nodes.clone())
             .connection_timeout(options.connect_timeout)
             .retries(8);
+        if let Some(certificates) = certificates {
+            builder = builder.certs(certificates.clone());
+        }
         if shared {
             if let Some(timeout) = options.response_timeout {
                 builder = builder.response_timeout(timeout);
@@ -260,6 +333,7 @@ impl Target {
                 password,
                 db,
                 tls,
+                certificates,
                 ..
             } => {
                 let mut builder = SentinelClientBuilder::new(
@@ -278,6 +352,11 @@ impl Target {
                     builder = builder
                         .set_client_to_redis_tls_mode(*tls)
                         .set_client_to_sentinel_tls_mode(*tls);
+                }
+                if let Some(certificates) = certificates {
+                    builder = builder
+                        .set_client_to_redis_certificates(certificates.clone())
+                        .set_client_to_sentinel_certificates(certificates.clone());
                 }
                 let mut sentinel = builder.build()?;
                 let client = match tokio::time::timeout(within, sentinel.async_get_client()).await {

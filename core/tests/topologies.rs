@@ -146,6 +146,21 @@ async fn cluster_find_queues_scans_every_master() {
     for name in &names {
         assert!(found.contains(name), "{name} not found among {found:?}");
     }
+    // Registered queues in different slots: the registry's existence checks cannot share one
+    // Cluster pipeline.
+    let mut registered = Vec::new();
+    for tag in ["a", "b", "c"] {
+        let name = format!("{}{{{tag}}}", common::prefix("registered"));
+        let queue = WorkQueue::new(&connection, &name).unwrap();
+        queue.add_item(&Item::with_id("x", "y")).await.unwrap();
+        registered.push(name);
+    }
+    let found = leaseq::find_queues(&connection, false, |_| {})
+        .await
+        .unwrap();
+    for name in &registered {
+        assert!(found.contains(name), "{name} not found among {found:?}");
+    }
 }
 
 #[tokio::test]
@@ -185,6 +200,31 @@ async fn tls_with_an_acl_user_on_its_key_pattern() {
 }
 
 #[tokio::test]
+async fn tls_verified_against_a_private_ca_named_in_the_url() {
+    let (Some(port), Some(ca)) = (
+        common::server_url("LEASEQ_TLS_PORT"),
+        common::server_url("LEASEQ_TLS_CA"),
+    ) else {
+        return;
+    };
+    // Verified (no #insecure): the harness's server certificate chains to its own CA only.
+    let verified = format!("rediss://app:s3cret@127.0.0.1:{port}/?tls_ca={ca}");
+    let connection = Connection::open(&verified).await.unwrap();
+    every_operation(&connection, &format!("{{app}}{}", common::prefix("tls-ca"))).await;
+    // Without the CA the system roots do not know it: refused, as a Connection error.
+    let unverified = format!("rediss://app:s3cret@127.0.0.1:{port}");
+    let err = match Connection::open(&unverified).await {
+        Err(err) => err,
+        Ok(connection) => WorkQueue::new(&connection, "{app}x")
+            .unwrap()
+            .queue_len()
+            .await
+            .unwrap_err(),
+    };
+    assert_eq!(err.kind(), ErrorKind::Connection, "{err}");
+}
+
+#[tokio::test]
 async fn a_user_without_permission_gets_a_typed_error_at_once() {
     let Some(url) = common::server_url("LEASEQ_TLS_URL") else {
         return;
@@ -219,6 +259,8 @@ async fn bad_topology_urls_are_invalid_arguments() {
         "redis+sentinel://127.0.0.1:1",
         "redis+cluster://",
         "redis+cluster://127.0.0.1:1/2",
+        "redis://127.0.0.1:1/?tls_ca=/etc/hostname",
+        "rediss://127.0.0.1:1/?tls_ca=/no/such/ca.pem",
     ] {
         let err = Connection::open(url).await.err().expect(url);
         assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{url}: {err}");
