@@ -243,7 +243,7 @@ namespace Leaseq
         /// before the lease ends, or extend it with <see cref="Renew"/>; an expired lease counts as a failed
         /// attempt and the item goes back to the queue. A paused queue leases nothing.
         ///
-        /// One round trip when an item is there (<c>lease-13.lua</c>), which also reclaims up to 10 expired
+        /// One round trip when an item is there (<c>lease-15.lua</c>), which also reclaims up to 10 expired
         /// leases and moves up to 100 due items, so no cleaner or scheduler process is needed. A blocking lease
         /// on an empty queue waits on connections of its own with <c>BLMOVE</c>s that move nothing; it wakes
         /// within milliseconds of an add, a due delayed item or a resume. Cancelling <see cref="LeaseAsync"/>
@@ -297,7 +297,7 @@ namespace Leaseq
         /// <summary>
         /// Extends the lease on <paramref name="item"/> to <paramref name="leaseDuration"/> from now, only while
         /// this session still holds it. Returns <c>false</c> (changing nothing) if the lease expired, the item
-        /// was completed, or another session holds it. One round trip (<c>renew-2.lua</c>).
+        /// was completed, or another session holds it. One round trip (<c>renew-3.lua</c>).
         /// </summary>
         /// <exception cref="LeaseLostException">With <see cref="QueueOptions.Fencing"/>: <paramref name="item"/> is
         /// from a superseded delivery (the item was leased again since); nothing changed.</exception>
@@ -336,7 +336,7 @@ namespace Leaseq
         /// Returns <c>true</c> for exactly one call per item, the one that deleted its data; every other call
         /// (a second worker that got the item after a lease expired, a repeated call) gets <c>false</c>.
         /// Completing after the lease was lost still counts if nobody completed it first.
-        /// One round trip (<c>complete-13.lua</c>).
+        /// One round trip (<c>complete-15.lua</c>).
         /// </summary>
         /// <exception cref="LeaseLostException">With <see cref="QueueOptions.Fencing"/>: <paramref name="item"/> is
         /// from a superseded delivery (the item was leased again since); nothing changed.</exception>
@@ -375,7 +375,7 @@ namespace Leaseq
         /// <see cref="QueueOptions.MaxAttempts"/>; then it moves to the dead letters, keeping its data, attempts and
         /// <paramref name="error"/>.
         ///
-        /// One round trip (<c>fail-12.lua</c>).
+        /// One round trip (<c>fail-14.lua</c>).
         /// </summary>
         /// <exception cref="ArgumentNullException"><paramref name="item"/> or <paramref name="error"/> is null.</exception>
         /// <exception cref="LeaseqArgumentException"><paramref name="retryAfter"/> is negative.</exception>
@@ -420,7 +420,7 @@ namespace Leaseq
         /// <summary>
         /// Gives a leased item back at once, first in line at its level, without counting the attempt: for work this
         /// worker will not do (it is shutting down). Returns <c>false</c> if this session no longer holds the item.
-        /// One round trip (<c>release-9.lua</c>).
+        /// One round trip (<c>release-10.lua</c>).
         /// </summary>
         /// <exception cref="LeaseLostException">With <see cref="QueueOptions.Fencing"/>: <paramref name="item"/> is
         /// from a superseded delivery (the item was leased again since); nothing changed.</exception>
@@ -685,7 +685,7 @@ namespace Leaseq
 
         /// <summary>
         /// Deletes dead items for good; returns how many were dead. One round trip per 1000 ids
-        /// (<c>purge-dead-5.lua</c>).
+        /// (<c>purge-dead-6.lua</c>).
         /// </summary>
         /// <exception cref="ArgumentNullException"><paramref name="ids"/> or one of them is null.</exception>
         public unsafe long PurgeDead(IEnumerable<string> ids)

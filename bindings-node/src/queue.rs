@@ -351,7 +351,7 @@ impl WorkQueue {
     /// {@link WorkQueue.renew}; an expired lease counts as a failed attempt and the item goes
     /// back to the queue. A paused queue leases nothing.
     ///
-    /// One round trip when an item is there (`lease-13.lua`), which also reclaims up to 10
+    /// One round trip when an item is there (`lease-15.lua`), which also reclaims up to 10
     /// expired leases and moves up to 100 due items, so no cleaner or scheduler process is
     /// needed. A blocking lease on an empty queue waits on connections of its own, so other calls
     /// on the same connection go on meanwhile; it wakes within milliseconds of an add, a due
@@ -380,7 +380,7 @@ impl WorkQueue {
     /// session still holds it. Returns `false` (changing nothing) if the lease expired, the item
     /// was completed, or another session holds it. With the queue's `fencing` on, rejects with an
     /// `ELEASE_LOST` error (changing nothing) if `item` is from a superseded delivery (the item
-    /// was leased again since). One round trip (`renew-2.lua`).
+    /// was leased again since). One round trip (`renew-3.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub async fn renew(
         &self,
@@ -402,7 +402,7 @@ impl WorkQueue {
     /// `false`. Completing after the lease was lost still counts if nobody completed it first;
     /// with the queue's `fencing` on, completing a superseded delivery (the item was leased again
     /// since) rejects with an `ELEASE_LOST` error instead, changing nothing.
-    /// One round trip (`complete-13.lua`).
+    /// One round trip (`complete-15.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub async fn complete(
         &self,
@@ -419,7 +419,7 @@ impl WorkQueue {
     /// Rejects with an `ELEASE_LOST` error if this session no longer holds the item (its lease
     /// expired and it was requeued or leased by another worker), or, with the queue's `fencing`
     /// on, if `item` is from a superseded delivery; nothing changed. One round trip
-    /// (`fail-12.lua`).
+    /// (`fail-14.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<FailOutcome>")]
     pub async fn fail(
         &self,
@@ -443,7 +443,7 @@ impl WorkQueue {
     /// attempt: for work this worker will not do (it is shutting down). Returns `false` if this
     /// session no longer holds the item; with the queue's `fencing` on, rejects with an
     /// `ELEASE_LOST` error (changing nothing) if `item` is from a superseded delivery. One round
-    /// trip (`release-9.lua`).
+    /// trip (`release-10.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub async fn release(
         &self,
@@ -546,7 +546,7 @@ impl WorkQueue {
     }
 
     /// Deletes dead items for good; returns how many were dead. One round trip per 1000 ids
-    /// (`purge-dead-5.lua`).
+    /// (`purge-dead-6.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<number>")]
     pub async fn purge_dead(
         &self,

@@ -373,7 +373,7 @@ class WorkQueue:
         extend it with ``renew``; an expired lease counts as a failed attempt and the item goes
         back to the queue. A paused queue leases nothing. The item's ``attempts`` counts this lease.
 
-        One round trip when an item is there (lease-13.lua), which also reclaims up to 10 expired
+        One round trip when an item is there (lease-15.lua), which also reclaims up to 10 expired
         leases and moves up to 100 due items, so no cleaner or scheduler process is needed. A
         blocking lease on an empty queue waits on connections of its own with BLMOVEs that move
         nothing; it wakes within milliseconds of an add, a due delayed item or a resume.
@@ -395,7 +395,7 @@ class WorkQueue:
     def renew(self, item: Item, lease_secs: float) -> bool:
         """Extends the lease on ``item`` to ``lease_secs`` from now, only while this session
         still holds it. Returns False (changing nothing) if the lease expired, the item was
-        completed, or another session holds it. One round trip (renew-2.lua).
+        completed, or another session holds it. One round trip (renew-3.lua).
 
         Args:
             item: an item this queue handle leased.
@@ -415,7 +415,7 @@ class WorkQueue:
         Returns True for exactly one call per item, the one that deleted its data; every other call
         (a second worker that got the item after a lease expired, a repeated call) gets False.
         Completing after the lease was lost still counts if nobody completed it first.
-        One round trip (complete-13.lua).
+        One round trip (complete-15.lua).
 
         Args:
             item: the item to complete.
@@ -432,7 +432,7 @@ class WorkQueue:
         """Ends the lease on ``item`` with a failure: it is retried after ``retry_after``, or
         after the queue's exponential backoff with jitter when None, until its attempts reach the
         queue's ``max_attempts``; then it moves to the dead letters, keeping its data, attempts and
-        ``error``. One round trip (fail-12.lua).
+        ``error``. One round trip (fail-14.lua).
 
         Args:
             item: an item this queue handle leased.
@@ -454,7 +454,7 @@ class WorkQueue:
     def release(self, item: Item) -> bool:
         """Gives a leased item back at once, first in line at its level, without counting the
         attempt: for work this worker will not do (it is shutting down). One round trip
-        (release-9.lua).
+        (release-10.lua).
 
         Args:
             item: an item this queue handle leased.
@@ -551,7 +551,7 @@ class WorkQueue:
             How many of them were dead (and are now queued).
         """
     def purge_dead(self, ids: Iterable[str]) -> int:
-        """Deletes dead items for good. One round trip per 1000 ids (purge-dead-5.lua).
+        """Deletes dead items for good. One round trip per 1000 ids (purge-dead-6.lua).
 
         Args:
             ids: the ids of the items to delete (an iterable of str).
@@ -788,7 +788,7 @@ class AsyncWorkQueue:
         extend it with ``renew``; an expired lease counts as a failed attempt and the item goes
         back to the queue. A paused queue leases nothing. The item's ``attempts`` counts this lease.
 
-        One round trip when an item is there (lease-13.lua), which also reclaims up to 10 expired
+        One round trip when an item is there (lease-15.lua), which also reclaims up to 10 expired
         leases and moves up to 100 due items, so no cleaner or scheduler process is needed. A
         blocking lease on an empty queue waits on connections of its own with BLMOVEs that move
         nothing; it wakes within milliseconds of an add, a due delayed item or a resume.
@@ -810,7 +810,7 @@ class AsyncWorkQueue:
     def renew(self, item: Item, lease_secs: float) -> Coroutine[Any, Any, bool]:
         """Extends the lease on ``item`` to ``lease_secs`` from now, only while this session
         still holds it. Returns False (changing nothing) if the lease expired, the item was
-        completed, or another session holds it. One round trip (renew-2.lua).
+        completed, or another session holds it. One round trip (renew-3.lua).
 
         Args:
             item: an item this queue handle leased.
@@ -830,7 +830,7 @@ class AsyncWorkQueue:
         Returns True for exactly one call per item, the one that deleted its data; every other call
         (a second worker that got the item after a lease expired, a repeated call) gets False.
         Completing after the lease was lost still counts if nobody completed it first.
-        One round trip (complete-13.lua).
+        One round trip (complete-15.lua).
 
         Args:
             item: the item to complete.
@@ -849,7 +849,7 @@ class AsyncWorkQueue:
         """Ends the lease on ``item`` with a failure: it is retried after ``retry_after``, or
         after the queue's exponential backoff with jitter when None, until its attempts reach the
         queue's ``max_attempts``; then it moves to the dead letters, keeping its data, attempts and
-        ``error``. One round trip (fail-12.lua).
+        ``error``. One round trip (fail-14.lua).
 
         Args:
             item: an item this queue handle leased.
@@ -871,7 +871,7 @@ class AsyncWorkQueue:
     def release(self, item: Item) -> Coroutine[Any, Any, bool]:
         """Gives a leased item back at once, first in line at its level, without counting the
         attempt: for work this worker will not do (it is shutting down). One round trip
-        (release-9.lua).
+        (release-10.lua).
 
         Args:
             item: an item this queue handle leased.
@@ -968,7 +968,7 @@ class AsyncWorkQueue:
             How many of them were dead (and are now queued).
         """
     def purge_dead(self, ids: Iterable[str]) -> Coroutine[Any, Any, int]:
-        """Deletes dead items for good. One round trip per 1000 ids (purge-dead-5.lua).
+        """Deletes dead items for good. One round trip per 1000 ids (purge-dead-6.lua).
 
         Args:
             ids: the ids of the items to delete (an iterable of str).
