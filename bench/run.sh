@@ -71,3 +71,8 @@ fi
 
 step "measuring (a Redis of its own on a free port)"
 scripts/with-redis.sh "$bench/.venv/bin/python" "$bench/harness.py" "$@"
+
+# What the fencing counter and the per-minute counters cost on the per-job path: lease+complete
+# Redis time of the scripts before them (e47af9a) and now, paired blocks on one Redis.
+step "script cost: lease+complete before the fencing token and the counters (e47af9a) and now"
+scripts/with-redis.sh "$bench/.venv/bin/python" bench/script_cost.py e47af9a --blocks 10
