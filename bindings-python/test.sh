@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Python binding: build the abi3 wheel, install it into bindings-python/.venv, then ruff, pytest,
-# mypy (package, tests, typed sample, scripts, bench) and mypy.stubtest (the .pyi against the module).
+# Python binding: build the abi3 wheel for manylinux2014 (glibc 2.17: linked with zig, stripped),
+# install it into bindings-python/.venv, then ruff, pytest, mypy (package, tests, typed sample,
+# scripts, bench) and mypy.stubtest (the .pyi against the module); then the packages as a user gets
+# them: that same wheel's size, tags and GLIBC versions (scripts/package-report.py), installed into
+# a fresh venv where the README quick-start runs (scripts/check_wheel.py); and the sdist.
 #   bindings-python/test.sh [PYTEST ARGS...]
 #   bindings-python/test.sh --build-only      only build the wheel and install it in the venv
 # Runs against LEASEQ_REDIS_URL; without it, re-runs itself under scripts/with-redis.sh.
@@ -9,6 +12,9 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
+# zig and cargo-zigbuild (PyPI) first on PATH: maturin --zig links against glibc 2.17.
+# shellcheck source=../scripts/zig-env.sh
+source "$root/scripts/zig-env.sh"
 build_only=false
 if [[ "${1:-}" == "--build-only" ]]; then
   build_only=true
@@ -29,10 +35,11 @@ step "tools"
 "$py" -m pip install -q --disable-pip-version-check \
   'maturin>=1.9,<2' pytest pytest-timeout mypy ruff redis 'redis-work-queue==0.1.5'
 
-step "maturin build (abi3 wheel)"
+step "maturin build (abi3 wheel for manylinux2014: glibc 2.17, linked with zig)"
 wheels="$(mktemp -d "${TMPDIR:-/tmp}/leaseq-wheels.XXXXXX")"
 trap 'rm -rf "$wheels"' EXIT
-(cd "$here" && "$venv/bin/maturin" build --release --quiet --out "$wheels")
+(cd "$here" && "$venv/bin/maturin" build --release --quiet --zig --compatibility manylinux2014 \
+  --out "$wheels")
 shopt -s nullglob
 built=("$wheels"/leaseq-*-cp39-abi3-*.whl)
 if ((${#built[@]} != 1)); then
@@ -64,5 +71,22 @@ step "mypy (strict: package, tests, typed sample, scripts, bench)"
 step "stubtest"
 # Checks the installed package: the compiled module against python/leaseq/_native.pyi.
 (cd "$venv" && "$py" -m mypy.stubtest leaseq)
+
+step "the wheel as a user gets it: size, tags, GLIBC; a fresh venv runs the quick-start"
+"$root/scripts/package-report.py" check "${built[0]}"
+"$py" scripts/check_wheel.py "${built[0]}"
+
+step "the sdist"
+# Not built from source here (that is a second release build); without cargo, maturin's backend
+# installs a temporary Rust toolchain itself ("Rust not found, installing into a temporary
+# directory"), so pip still works where no wheel fits.
+(cd "$here" && "$venv/bin/maturin" sdist --out "$wheels" 2>/dev/null | tail -1)
+sdist=("$wheels"/leaseq-*.tar.gz)
+sdist_files=$(tar -tzf "${sdist[0]}")
+for source in pyproject.toml core/src/lib.rs bindings-python/src/lib.rs; do
+  grep -qx "leaseq-[0-9.]*/$source" <<<"$sdist_files" \
+    || { echo "test.sh: the sdist lacks $source" >&2; exit 1; }
+done
+"$root/scripts/package-report.py" check "${sdist[0]}"
 
 echo "python: all checks passed"
