@@ -34,6 +34,8 @@ py="$venv/bin/python"
 step "tools"
 "$py" -m pip install -q --disable-pip-version-check \
   'maturin>=1.9,<2' pytest pytest-timeout mypy ruff redis 'redis-work-queue==0.1.5'
+# The optional dependency of leaseq.metrics (tests/test_metrics.py).
+"$py" -m pip install -q --disable-pip-version-check prometheus-client
 
 step "maturin build (abi3 wheel for manylinux2014: glibc 2.17, linked with zig)"
 wheels="$(mktemp -d "${TMPDIR:-/tmp}/leaseq-wheels.XXXXXX")"

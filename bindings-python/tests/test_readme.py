@@ -141,3 +141,21 @@ def test_asyncio_example(redis_url: str, prefix: str) -> None:
     with leaseq.Connection(redis_url) as conn:
         leaseq.WorkQueue(conn, prefix).add_item(leaseq.Item(b"x"))
     asyncio.run(namespace["example"]())  # type: ignore[operator]
+
+
+def test_metrics_example(queue: leaseq.WorkQueue) -> None:
+    from prometheus_client import REGISTRY
+
+    example = block_with("WorkerCollector(").replace("start_http_server(9100)", "")
+    namespace: dict[str, Any] = {
+        "leaseq": leaseq,
+        "worker": leaseq.Worker(queue, lambda item: None),
+        "other_worker": leaseq.Worker(queue, lambda item: None),
+    }
+    exec(example, namespace)
+    try:
+        for name in ("jobs", "resize"):
+            sample = REGISTRY.get_sample_value("leaseq_worker_leased_total", {"queue": name})
+            assert sample == 0
+    finally:
+        REGISTRY.unregister(namespace["collector"])

@@ -6,10 +6,11 @@ wire-compatible with ``redis-work-queue``.
 
 The classes here are blocking (the GIL is released during every Redis call, so threads work in
 parallel); ``leaseq.aio`` has the same operations for asyncio. ``Worker`` runs a handler over a
-queue (leasing, heartbeats, retries, graceful shutdown), with a function or an ``async def``.
+queue (leasing, heartbeats, retries, graceful shutdown), with a function or an ``async def``;
+``leaseq.metrics`` reports its counters to Prometheus.
 """
 
-from leaseq import aio
+from leaseq import aio, metrics
 from leaseq._native import (
     CleanReport,
     Connection,
@@ -47,4 +48,5 @@ __all__ = [
     "WorkerCounters",
     "__version__",
     "aio",
+    "metrics",
 ]
