@@ -24,6 +24,8 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "npm install"
 npm install --no-audit --no-fund --loglevel=error
+# prom-client, the optional peer dependency of leaseq/metrics, for test/metrics.test.mjs.
+npm install --no-save --no-audit --no-fund --loglevel=error prom-client@^15
 
 step "napi build (index.js and index.d.ts must match the committed ones)"
 generated=(index.js index.d.ts)
