@@ -3,7 +3,8 @@
 # install it into bindings-python/.venv, then ruff, pytest, mypy (package, tests, typed sample,
 # scripts, bench) and mypy.stubtest (the .pyi against the module); then the packages as a user gets
 # them: that same wheel's size, tags and GLIBC versions (scripts/package-report.py), installed into
-# a fresh venv where the README quick-start runs (scripts/check_wheel.py); and the sdist.
+# a fresh venv where the README quick-start and the `leaseq` console script run
+# (scripts/check_wheel.py); and the sdist.
 #   bindings-python/test.sh [PYTEST ARGS...]
 #   bindings-python/test.sh --build-only      only build the wheel and install it in the venv
 # Runs against LEASEQ_REDIS_URL; without it, re-runs itself under scripts/with-redis.sh.
@@ -85,7 +86,7 @@ step "the sdist"
 (cd "$here" && "$venv/bin/maturin" sdist --out "$wheels" 2>/dev/null | tail -1)
 sdist=("$wheels"/leaseq-*.tar.gz)
 sdist_files=$(tar -tzf "${sdist[0]}")
-for source in pyproject.toml core/src/lib.rs bindings-python/src/lib.rs; do
+for source in pyproject.toml core/src/lib.rs cli/src/lib.rs bindings-python/src/lib.rs; do
   grep -qx "leaseq-[0-9.]*/$source" <<<"$sdist_files" \
     || { echo "test.sh: the sdist lacks $source" >&2; exit 1; }
 done

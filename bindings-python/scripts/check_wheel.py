@@ -5,11 +5,13 @@
 checks its tags (cp39-abi3, manylinux2014 = manylinux_2_17 on x86_64), then installs it with pip
 into a fresh, empty venv (no index, no dependencies) and, from a folder outside the source tree,
 runs the README's quick-start there against $LEASEQ_REDIS_URL: its worker must work on its item
-and stop with status 0 on SIGTERM. Size, stripping and GLIBC versions: scripts/package-report.py.
+and stop with status 0 on SIGTERM; then the `leaseq` console script: `--help`, and `queues --json`
+lists the quick-start's queue. Size, stripping and GLIBC versions: scripts/package-report.py.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -46,14 +48,14 @@ def check_tags(wheel: Path) -> str:
     return "-".join(parts[2:])
 
 
-def run_quick_start(python: Path, workdir: Path, url: str) -> None:
+def run_quick_start(python: Path, workdir: Path, url: str, queue: str) -> None:
     """The README's first Python block, as written but for the URL and the queue name."""
     readme = (HERE / "README.md").read_text(encoding="utf-8")
     found = re.search(r"```python\n(.*?)```", readme, re.S)
     if not found:
         fail("README.md has no Python block")
     code = found.group(1).replace(EXAMPLE_URL, url)
-    code = code.replace('"jobs"', repr(f"wheel-check:{uuid.uuid4().hex}"))
+    code = code.replace('"jobs"', repr(queue))
     script = workdir / "quick_start.py"
     script.write_text(code, encoding="utf-8")
     process = subprocess.Popen(
@@ -85,6 +87,38 @@ def run_quick_start(python: Path, workdir: Path, url: str) -> None:
         fail(f"the quick-start exited with {status} after SIGTERM: {process.stdout.read()}")
 
 
+def run_console_script(venv: Path, workdir: Path, url: str, queue: str) -> None:
+    """The `leaseq` command the wheel installs: the Rust command line, run from the venv's bin."""
+    leaseq = venv / "bin" / "leaseq"
+    if not leaseq.exists():
+        fail(f"the wheel installed no {leaseq.name} console script")
+    shown = subprocess.run(
+        [str(leaseq), "--help"], cwd=workdir, capture_output=True, text=True, check=False
+    )
+    if shown.returncode != 0 or "Usage: leaseq" not in shown.stdout or "queues" not in shown.stdout:
+        fail(f"leaseq --help exited {shown.returncode}: {shown.stdout}{shown.stderr}")
+    listed = subprocess.run(
+        [str(leaseq), "queues", "--url", url, "--json"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listed.returncode != 0:
+        fail(f"leaseq queues --json exited {listed.returncode}: {listed.stderr}")
+    if queue not in json.dumps(json.loads(listed.stdout)):
+        fail(f"leaseq queues --json does not list the quick-start's queue {queue}: {listed.stdout}")
+    refused = subprocess.run(
+        [str(leaseq), "queues", "--url", "redis://127.0.0.1:1", "--json"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if refused.returncode == 0 or not refused.stderr.startswith("leaseq: error:"):
+        fail(f"an unreachable server: exit {refused.returncode}, stderr {refused.stderr!r}")
+
+
 def main() -> None:
     if len(sys.argv) != 2:
         fail(__doc__ or "usage")
@@ -97,10 +131,13 @@ def main() -> None:
         python = work / "venv" / "bin" / "python"
         pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         subprocess.run([*pip, "--no-index", "--no-deps", str(wheel)], check=True)
-        run_quick_start(python, work, url)
+        queue = f"wheel-check:{uuid.uuid4().hex}"
+        run_quick_start(python, work, url, queue)
+        run_console_script(work / "venv", work, url, queue)
     print(
         f"wheel: {wheel.name} ({tag}): installed with pip into a fresh venv; the README "
-        "quick-start worked on its item and stopped on SIGTERM"
+        "quick-start worked on its item and stopped on SIGTERM; `leaseq --help` and "
+        "`leaseq queues --json` (listing that queue) ran from the venv's console script"
     )
 
 

@@ -12,6 +12,7 @@ mod docs;
 
 mod aio;
 mod bridge;
+mod cli;
 mod connection;
 mod convert;
 mod error;
@@ -41,6 +42,8 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("ERROR_KINDS", error::error_kinds(py)?)?;
     module.add_function(wrap_pyfunction!(error::exception_class, module)?)?;
     module.add_function(wrap_pyfunction!(bridge::_panic_for_tests, module)?)?;
+    // The console script's entry (leaseq._cli), not the library's API: out of __all__ and the stub.
+    module.setattr("_run_cli", wrap_pyfunction!(cli::_run_cli, module)?)?;
     bridge::register(py)?;
     Ok(())
 }
