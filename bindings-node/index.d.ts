@@ -479,6 +479,13 @@ export interface QueueOptions {
   fencing?: boolean
 }
 
+/**
+ * Runs the `leaseq` command line with `args` (the first is the program name) and returns its
+ * exit status. Blocks the calling thread until the command ends: for `bin/leaseq.js`, not for
+ * use inside an application.
+ */
+export declare function runCli(args: Array<string>): number
+
 /** How {@link Worker.run} runs. */
 export interface RunOptions {
   /**
