@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # The Node binding's tests, from a fresh clone or again and again:
-#   build with napi, check the committed generated files, node --test, tsc, then npm pack and run
-#   the README quick start (a worker) from the tarball in a fresh project, as ESM and as
-#   CommonJS, each stopped with SIGTERM.
+#   build with napi for glibc 2.17 (`npm run build`: cargo-zigbuild and zig from PyPI, see
+#   scripts/zig-env.sh), check the committed generated files, node --test, tsc, then pack the two
+#   packages as napi-rs lays them out (`leaseq`, and `@leaseq/linux-x64-gnu` from npm/linux-x64-gnu/
+#   with that same native module, stripped), check their sizes (<= 10 MB) and GLIBC versions
+#   (<= 2.17) with scripts/package-report.py, install both tarballs into an empty project with
+#   `npm install --offline`, and there run the README quick start (a worker) as ESM and as
+#   CommonJS, each stopped with SIGTERM, and `npx leaseq` (the command line).
 # Needs LEASEQ_REDIS_URL; without it, re-runs itself under scripts/with-redis.sh.
 #   test.sh --build-only   install and build only (what tests-cross and the conformance runner need)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# zig and cargo-zigbuild first on PATH: napi's -x build links against glibc 2.17.
+# shellcheck source=../scripts/zig-env.sh
+source "$here/../scripts/zig-env.sh"
 if [[ ${1:-} == --build-only ]]; then
   cd "$here"
   npm install --no-audit --no-fund --loglevel=error
-  exec npx napi build --platform --release
+  exec npm run build --silent
 fi
 if [[ -z "${LEASEQ_REDIS_URL:-}" ]]; then
   exec "$here/../scripts/with-redis.sh" "$here/test.sh" "$@"
@@ -27,12 +34,12 @@ npm install --no-audit --no-fund --loglevel=error
 # prom-client, the optional peer dependency of leaseq/metrics, for test/metrics.test.mjs.
 npm install --no-save --no-audit --no-fund --loglevel=error prom-client@^15
 
-step "napi build (index.js and index.d.ts must match the committed ones)"
+step "napi build for glibc 2.17 (index.js and index.d.ts must match the committed ones)"
 generated=(index.js index.d.ts)
 for file in "${generated[@]}"; do
   if [[ -f $file ]]; then cp "$file" "$scratch/$file.before"; fi
 done
-npx napi build --platform --release
+npm run build --silent
 stale=0
 for file in "${generated[@]}"; do
   if git ls-files --error-unmatch "$file" >/dev/null 2>&1; then
@@ -53,15 +60,40 @@ node --test test/*.test.mjs test/*.test.cjs
 step "tsc --noEmit on the TypeScript sample"
 npx tsc --noEmit -p test/types
 
-step "npm pack, install the tarball into a fresh project, run the README quick start, SIGTERM it"
+step "npm pack leaseq and @leaseq/linux-x64-gnu, check them, install both into an empty project"
+native=leaseq.linux-x64-gnu.node
+platform_dir=npm/linux-x64-gnu
+# The module the tests above loaded, stripped (napi's --strip would set RUSTFLAGS and so compile
+# every dependency again).
+strip -o "$platform_dir/$native" "$native"
+trap 'rm -rf "$scratch" "$here/$platform_dir/$native"' EXIT
 npm pack --silent --pack-destination "$scratch" >/dev/null
-tarball=$(ls "$scratch"/leaseq-*.tgz)
+(cd "$platform_dir" && npm pack --silent --pack-destination "$scratch" >/dev/null)
+tarball=$(ls "$scratch"/leaseq-[0-9]*.tgz)
+platform_tarball=$(ls "$scratch"/leaseq-linux-x64-gnu-*.tgz)
 contents=$(tar -tzf "$tarball")
-grep -qx 'package/leaseq.linux-x64-gnu.node' <<<"$contents" \
-  || { echo "test.sh: the tarball has no native module" >&2; exit 1; }
+for file in index.js index.mjs index.d.ts bin/leaseq.js; do
+  grep -qx "package/$file" <<<"$contents" || { echo "test.sh: leaseq's tarball lacks $file" >&2; exit 1; }
+done
+if grep -q '\.node$' <<<"$contents"; then
+  echo "test.sh: leaseq's tarball carries a native module; it belongs in @leaseq/linux-x64-gnu" >&2
+  exit 1
+fi
+grep -qx "package/$native" <<<"$(tar -tzf "$platform_tarball")" \
+  || { echo "test.sh: @leaseq/linux-x64-gnu's tarball has no $native" >&2; exit 1; }
+# Sizes (<= 10 MB), the native module stripped and needing GLIBC <= 2.17; kept in target/packages.
+../scripts/package-report.py check "$tarball" "$platform_tarball"
 project="$scratch/project"
 mkdir "$project"
-(cd "$project" && npm init -y >/dev/null && npm install --no-audit --no-fund --loglevel=error "$tarball")
+# No registry has these versions: both tarballs are given, as a registry would serve them, and
+# --offline proves nothing else is fetched.
+(cd "$project" && npm init -y >/dev/null \
+  && npm install --offline --no-audit --no-fund --loglevel=error "$tarball" "$platform_tarball")
+[[ -f $project/node_modules/leaseq/index.d.ts ]] || { echo "test.sh: index.d.ts was not installed" >&2; exit 1; }
+loaded=$(cd "$project" && node -e "require('leaseq'); \
+  console.log(Object.keys(require.cache).find((file) => file.endsWith('.node')))")
+[[ $loaded == "$project/node_modules/@leaseq/linux-x64-gnu/$native" ]] \
+  || { echo "test.sh: require('leaseq') loaded '$loaded', not @leaseq/linux-x64-gnu's module" >&2; exit 1; }
 
 # The first ```js block after the quick-start marker, exactly as the README has it.
 awk '/<!-- quick-start/ { found = 1; next }
@@ -81,6 +113,7 @@ awk '/<!-- quick-start/ { found = 1; next }
 # SIGTERM; it must exit by itself, with status 0, within 5 s.
 run_quick_start() {
   local script=$1 out="$scratch/$1.out" pid status=0 tries=0
+  : >"$out"
   (cd "$project" && REDIS_URL=$LEASEQ_REDIS_URL exec node "$script") >"$out" 2>&1 &
   pid=$!
   until grep -q '^completed: true$' "$out"; do
@@ -115,5 +148,19 @@ for script in quick-start.mjs quick-start.cjs; do
   echo "-- $script"
   run_quick_start "$script"
 done
+
+step "npx leaseq (the command line) in that project"
+help=$(cd "$project" && npx --offline leaseq --help)
+grep -q '^Usage: leaseq' <<<"$help" || { echo "test.sh: npx leaseq --help printed: $help" >&2; exit 1; }
+queues=$(cd "$project" && npx --offline leaseq queues --url "$LEASEQ_REDIS_URL" --json)
+node -e 'JSON.parse(process.argv[1])' "$queues" \
+  || { echo "test.sh: npx leaseq queues --json printed: $queues" >&2; exit 1; }
+status=0
+(cd "$project" && npx --offline leaseq queues --url redis://127.0.0.1:1 --json) 2>"$scratch/refused" || status=$?
+if ((status == 0)) || ! grep -q '^leaseq: error:' "$scratch/refused"; then
+  echo "test.sh: npx leaseq against a closed port: status $status, $(cat "$scratch/refused")" >&2
+  exit 1
+fi
+echo "npx leaseq --help, queues --json, and a closed port (status $status, one error line): ok"
 
 step "bindings-node: all tests passed"

@@ -27,13 +27,17 @@ PLACES: list[tuple[str, str]] = [
     ("Cargo.toml", rf'(?m)^\[workspace\.package\]\nversion = "({SEMVER})"'),
     ("Cargo.toml", rf'leaseq = \{{ path = "core", version = "({SEMVER})"'),
     ("bindings-node/package.json", rf'(?m)^  "version": "({SEMVER})"'),
+    # leaseq's optional dependency on its native module, and that package itself.
+    ("bindings-node/package.json", rf'"@leaseq/linux-x64-gnu": "({SEMVER})"'),
+    ("bindings-node/npm/linux-x64-gnu/package.json", rf'(?m)^  "version": "({SEMVER})"'),
     # napi's generated loader checks the platform package's version against this one.
     ("bindings-node/index.js", rf"bindingPackageVersion !== '({SEMVER})'"),
     ("bindings-node/index.js", rf"expected ({SEMVER}) but got"),
     ("bindings-csharp/Leaseq.nuspec", rf"<version>({SEMVER})</version>"),
     ("bindings-csharp/Leaseq/Leaseq.csproj", rf"<Version>({SEMVER})</Version>"),
     ("bindings-csharp/Leaseq/Properties/AssemblyInfo.cs", rf'AssemblyInformationalVersion\("({SEMVER})"\)'),
-    ("README.md", rf"bindings-node/leaseq-({SEMVER})\.tgz"),
+    ("README.md", rf"target/packages/leaseq-({SEMVER})\.tgz"),
+    ("README.md", rf"target/packages/leaseq-linux-x64-gnu-({SEMVER})\.tgz"),
     ("README.md", rf"Leaseq\.({SEMVER})\.nupkg"),
 ]
 # AssemblyVersion and AssemblyFileVersion are four numbers, without a pre-release tag.

@@ -4,6 +4,7 @@
 //! the core's error kind to `err.code`. Behaviour, validation and key naming live in the core.
 #![deny(clippy::all)]
 
+mod cli;
 mod connection;
 mod convert;
 mod error;
@@ -11,6 +12,7 @@ mod item;
 mod queue;
 mod worker;
 
+pub use cli::run_cli;
 pub use connection::{Connection, ConnectionOptions};
 pub use error::{error_kinds, testing, ErrorCode, ErrorKindInfo};
 pub use item::Item;
