@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 WITH_REDIS := scripts/with-redis.sh
 
-.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-msrv test-cross-long test-model-long bench test-servers test-cli dashboard
+.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-msrv test-cross-long test-model-long bench bench-sharded test-servers test-cli dashboard
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -70,3 +70,7 @@ test-model-long: ## The core's model-based random test for 100,000 steps (releas
 
 bench: ## Benchmarks against the peers and redis-benchmark; prints a table and writes bench/results.json
 	bench/run.sh
+
+bench-sharded: ## A sharded queue over the 3+3 Cluster's masters vs an unsharded one: per-master command shares, wake-up p50/p99, jobs/s
+	cargo build -q --release -p leaseq --example sharded_load
+	scripts/with-servers.sh target/release/examples/sharded_load

@@ -10,7 +10,7 @@ use crate::queue::WorkQueue;
 use crate::scripts;
 
 /// What one run of the lease script found.
-enum Leased {
+pub(crate) enum Leased {
     Item(Item),
     /// Nothing leasable now; the next delayed item is due in this long, if any.
     Nothing {
@@ -63,13 +63,13 @@ impl WorkQueue {
                 (remaining, due) => remaining.or(due),
             };
             tokio::select! {
-                waited = self.wait_for_work(wait, paused) => waited?,
+                waited = self.wait_for_work(wait, paused, std::future::pending()) => waited?,
                 () = self.connection.until_closed() => return Err(closed_error()),
             }
         }
     }
 
-    async fn try_lease(&self, lease_ms: u64) -> Result<Leased> {
+    pub(crate) async fn try_lease(&self, lease_ms: u64) -> Result<Leased> {
         // Each id that is not UTF-8 goes to the dead letters and the next is leased; bounded so
         // one call stays short even on a queue full of them.
         for _ in 0..100 {
@@ -143,14 +143,20 @@ impl WorkQueue {
             .map(|_| ())
     }
 
-    /// Waits until there may be work, or `wait` passes, without taking anything.
+    /// Waits until there may be work, or `wait` passes, or `stop` completes (a sharded queue
+    /// ends its other shards' waits so), without taking anything.
     ///
     /// Two waits run at once, each a `BLMOVE key key RIGHT RIGHT` that puts back what it pops:
     /// one on the default list (so adds by `redis-work-queue` clients wake us too), one on the
     /// wake-up flag leaseq raises for other levels, delays, retries and resumes. While paused,
     /// both watch the flag. The time limit is kept here rather than by Redis, whose blocking
     /// timeouts fire up to 100 ms late; whatever ends first, `CLIENT UNBLOCK` ends the rest.
-    async fn wait_for_work(&self, wait: Option<Duration>, paused: bool) -> Result<()> {
+    pub(crate) async fn wait_for_work(
+        &self,
+        wait: Option<Duration>,
+        paused: bool,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> Result<()> {
         // A server-side limit too, a little later, in case this process goes away.
         let server_timeout = match wait {
             None => 0.0,
@@ -173,12 +179,13 @@ impl WorkQueue {
                     None => std::future::pending().await,
                 }
             };
-            tokio::pin!(on_flag, on_list, timer);
+            tokio::pin!(on_flag, on_list, timer, stop);
             let (mut flag_result, mut list_result) = (None, None);
             tokio::select! {
                 woke = &mut on_flag => flag_result = Some(woke),
                 woke = &mut on_list => list_result = Some(woke),
                 () = &mut timer => {}
+                () = &mut stop => {}
             }
             // A wait may not have reached the server yet: unblock until each has returned.
             while flag_result.is_none() || list_result.is_none() {

@@ -49,6 +49,7 @@ mod queue;
 mod runtime;
 mod schema;
 mod scripts;
+mod sharded;
 mod topology;
 mod worker;
 
@@ -66,6 +67,7 @@ pub use item::{id_from_bytes, validate_id, Item, MAX_ITEM_BYTES};
 pub use queue::{CleanReport, QueueOptions, WorkQueue};
 pub use runtime::runtime;
 pub use schema::{QUEUE_REGISTRY_KEY, SCHEMA_VERSION};
+pub use sharded::{ShardedQueue, MAX_SHARDS};
 pub use worker::{
     Handler, HandlerFuture, Hooks, JobOutcome, Router, Worker, WorkerCounters, WorkerOptions,
 };
