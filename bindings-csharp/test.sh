@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The .NET binding's tests, from a fresh clone or again (idempotent):
-#   1. build libleaseq_native (csbindgen regenerates Leaseq/NativeMethods.g.cs) and run its Rust tests;
+#   1. build libleaseq_native for glibc 2.17 (cargo zigbuild; csbindgen regenerates
+#      Leaseq/NativeMethods.g.cs), stripped into out/, and run its Rust tests;
 #   2. compile Leaseq.dll and Leaseq.Tests.dll with Mono's mcs into out/, run NUnit against Redis and
 #      print "N passed, N failed" from TestResult.xml;
-#   3. nuget pack Leaseq.<version>.nupkg, unpack it into a fresh folder, build sample/Sample.cs and the
+#   3. pack Leaseq.<version>.nupkg (pack.py: nuget pack, with Leaseq.nuspec's full metadata), check
+#      its size and native library (scripts/package-report.py: <= 10 MB, GLIBC <= 2.17) and
+#      metadata, `nuget install` it from a local feed into a fresh folder, build sample/Sample.cs and the
 #      README's worker quick-start as written (sample/quickstart.py) against its lib/ with the native
 #      library from runtimes/, and run them on Mono and on .NET Core 3.1 (PyPI dotnetcore2, in .venv/);
 #      the quick-start runs in a pseudo-terminal and is stopped with Ctrl+C.
@@ -26,11 +29,13 @@ nunit_framework=/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
 version=$(sed -n 's:.*<version>\(.*\)</version>.*:\1:p' "$here/Leaseq.nuspec")
 step() { printf '\n== csharp: %s\n' "$*"; }
 
-step "native library (cargo build --release -p leaseq_native)"
+step "native library for glibc 2.17 (cargo zigbuild --release -p leaseq_native)"
 cd "$root"
-cargo build --release -q -p leaseq_native
+# shellcheck source=../scripts/zig-env.sh
+source "$root/scripts/zig-env.sh"
+cargo zigbuild --release -q -p leaseq_native --target x86_64-unknown-linux-gnu.2.17
 native_lib="$(cargo metadata -q --format-version 1 --no-deps \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/libleaseq_native.so"
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/x86_64-unknown-linux-gnu/release/libleaseq_native.so"
 $build_only || cargo test -q -p leaseq_native --lib
 generated=bindings-csharp/Leaseq/NativeMethods.g.cs
 if git ls-files --error-unmatch "$generated" >/dev/null 2>&1 && ! git diff --quiet -- "$generated"; then
@@ -49,7 +54,7 @@ mkdir -p "$out"
 mapfile -t sources < <(find "$here/Leaseq" -name '*.cs' -not -path '*/bin/*' -not -path '*/obj/*' | sort)
 mcs -langversion:7.2 -unsafe -optimize+ -warnaserror+ -t:library \
   -doc:"$out/Leaseq.xml" -out:"$out/Leaseq.dll" "${sources[@]}"
-cp "$native_lib" "$out/"
+strip -o "$out/libleaseq_native.so" "$native_lib"
 if $build_only; then
   echo "csharp: built $out/Leaseq.dll and libleaseq_native.so"
   exit 0
@@ -78,21 +83,42 @@ if ((nunit_status != 0 || failed != 0 || passed == 0)); then
   exit 1
 fi
 
-step "package (nuget pack Leaseq.nuspec)"
-nuget pack "$here/Leaseq.nuspec" -BasePath "$out" -OutputDirectory "$out" -NonInteractive -NoPackageAnalysis 2>&1 \
-  | grep -v "netstandard2.0" || true
-package="$out/Leaseq.$version.nupkg"
-[[ -s "$package" ]] || { echo "csharp: $package was not made" >&2; exit 1; }
+step "package (pack.py Leaseq.nuspec: nuget pack, then the full manifest)"
+cp "$here/README.md" "$root/LICENSE-MIT" "$root/LICENSE-APACHE" "$out/"
+package=$(python3 "$here/pack.py" "$here/Leaseq.nuspec" "$out" "$out")
+[[ $package == "$out/Leaseq.$version.nupkg" && -s $package ]] || { echo "csharp: $package was not made" >&2; exit 1; }
+# Size <= 10 MB, the native library stripped and needing GLIBC <= 2.17; kept in target/packages.
+"$root/scripts/package-report.py" check "$package"
+python3 - "$package" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+import zipfile
 
-step "consume $(basename "$package") as a user would"
+ns = {"nu": "http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd"}
+with zipfile.ZipFile(sys.argv[1]) as package:
+    metadata = ET.fromstring(package.read("Leaseq.nuspec")).find("nu:metadata", ns)
+assert metadata is not None, "the package's Leaseq.nuspec has no metadata"
+license = metadata.find("nu:license", ns)
+assert license is not None and license.get("type") == "expression", "no license expression"
+assert license.text == "MIT OR Apache-2.0", license.text
+assert metadata.findtext("nu:readme", namespaces=ns) == "README.md", "no readme"
+print("nupkg: license expression MIT OR Apache-2.0, readme README.md, XML docs in lib/netstandard2.0")
+EOF
+
+step "consume $(basename "$package") from a local feed as a user would (nuget install)"
 consumer=$(mktemp -d "${TMPDIR:-/tmp}/leaseq-nupkg.XXXXXX")
 trap 'rm -rf "$consumer"' EXIT
-python3 -m zipfile -e "$package" "$consumer/package"
-for expected in lib/netstandard2.0/Leaseq.dll runtimes/linux-x64/native/libleaseq_native.so; do
-  [[ -s "$consumer/package/$expected" ]] || { echo "csharp: the package lacks $expected" >&2; exit 1; }
+mkdir "$consumer/feed"
+cp "$package" "$consumer/feed/"
+nuget install Leaseq -Version "$version" -Source "$consumer/feed" -OutputDirectory "$consumer/packages" \
+  -NonInteractive >/dev/null
+installed="$consumer/packages/Leaseq.$version"
+for expected in README.md LICENSE-MIT LICENSE-APACHE lib/netstandard2.0/Leaseq.dll \
+  lib/netstandard2.0/Leaseq.xml runtimes/linux-x64/native/libleaseq_native.so; do
+  [[ -s "$installed/$expected" ]] || { echo "csharp: the installed package lacks $expected" >&2; exit 1; }
 done
 mkdir "$consumer/app"
-cp "$consumer/package/lib/netstandard2.0/Leaseq.dll" "$consumer/package/runtimes/linux-x64/native/libleaseq_native.so" \
+cp "$installed/lib/netstandard2.0/Leaseq.dll" "$installed/runtimes/linux-x64/native/libleaseq_native.so" \
   "$consumer/app/"
 mcs -langversion:7.2 -r:"$consumer/app/Leaseq.dll" -out:"$consumer/app/Sample.exe" "$here/sample/Sample.cs"
 mono "$consumer/app/Sample.exe"
