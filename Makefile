@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 WITH_REDIS := scripts/with-redis.sh
 
-.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-msrv test-cross-long test-model-long bench bench-sharded test-servers test-cli dashboard
+.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-msrv test-cross-long test-model-long bench bench-sharded test-servers test-cli dashboard package-report
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -12,7 +12,7 @@ demo: ## Run the demo: producers, workers and a cleaner on a throw-away Redis
 	@cargo build -q --release -p leaseq --example demo
 	@$(WITH_REDIS) target/release/examples/demo
 
-test: setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-cli test-servers ## Run every test
+test: setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-cli test-servers package-report ## Run every test
 	@echo "make test: all suites passed"
 
 setup: ## Install the system packages the tests need (Redis, Mono, NUnit, nuget)
@@ -58,6 +58,9 @@ dashboard: ## The demo's producers and workers on a throw-away Redis, with the d
 
 test-crates: ## cargo package --locked for every publishable crate
 	scripts/check-crates.sh --no-msrv
+
+package-report: ## The packages the bindings' tests built and checked (target/packages): path, size, tag, highest GLIBC; the crates' status
+	scripts/package-report.py
 
 test-msrv: ## test-crates, then build the crates with the toolchain of rust-version (rustup installs it)
 	scripts/check-crates.sh

@@ -21,10 +21,17 @@ package_args=()
 for crate in "${crates[@]}"; do package_args+=(-p "$crate"); done
 
 step "cargo package --locked ${crates[*]}"
+# What scripts/package-report.py (make package-report) shows: written only once the packing passed.
+status=target/packages/crates.txt
+mkdir -p target/packages
+rm -f "$status"
 # --allow-dirty: pack the working tree, so the check runs before a commit too.
 cargo package --locked --allow-dirty -q "${package_args[@]}"
 for crate in "${crates[@]}"; do
   ls -l target/package/"$crate"-[0-9]*.crate | awk '{print "crates: packed", $NF, $5, "bytes"}'
+  ls -l target/package/"$crate"-[0-9]*.crate \
+    | awk '{printf "%s  %.2f MB  cargo package --locked: packed, and the packed copy built\n", $NF, $5 / 1e6}' \
+    >>"$status"
 done
 
 if [[ "${1:-}" == "--no-msrv" ]]; then

@@ -93,7 +93,7 @@ def tag_of(package: Path, names: list[str]) -> str:
         # name-version-python-abi-platform.whl
         return "-".join(name[: -len(".whl")].split("-")[2:])
     if name.endswith(".tar.gz"):
-        return "sdist (source; needs cargo)"
+        return "sdist (builds from source with Rust)"
     if name.endswith(".tgz"):
         manifest = json.loads(read_member(package, "package/package.json"))
         where = ",".join(
