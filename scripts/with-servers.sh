@@ -4,8 +4,12 @@
 #
 #   a Cluster of 3 masters + 3 replicas   LEASEQ_CLUSTER_URL   redis+cluster://127.0.0.1:P1,…,127.0.0.1:P6
 #                                         LEASEQ_CLUSTER_PORTS "P1 P2 P3 P4 P5 P6"
-#   a master, a replica and 3 Sentinels   LEASEQ_SENTINEL_URL  redis+sentinel://127.0.0.1:S1,…,127.0.0.1:S3/leaseq
-#     (master name "leaseq")              LEASEQ_SENTINEL_PORTS "S1 S2 S3", LEASEQ_SENTINEL_DATA_PORTS "M R"
+#   a master, 2 replicas and 3 Sentinels  LEASEQ_SENTINEL_URL  redis+sentinel://127.0.0.1:S1,…,127.0.0.1:S3/leaseq
+#     (master name "leaseq")              LEASEQ_SENTINEL_PORTS "S1 S2 S3", LEASEQ_SENTINEL_DATA_PORTS "M R1 R2"
+#                                         (their directories: sentinel-master, sentinel-replica,
+#                                         sentinel-replica2, in that order; two replicas, so that
+#                                         after a failover the new master still has one and a
+#                                         WAIT 1 is answered at once)
 #   a TLS-only server (certificates made  LEASEQ_TLS_URL       rediss://app:s3cret@127.0.0.1:T#insecure
 #     here by openssl) with an ACL user   LEASEQ_TLS_ADMIN_URL rediss://127.0.0.1:T#insecure (default user)
 #     `app` allowed only keys `{app}*`    LEASEQ_TLS_PORT, LEASEQ_TLS_CA (the CA certificate's path)
@@ -50,9 +54,9 @@ while len(ports) < int(sys.argv[1]):
 print(" ".join(map(str, ports)))
 EOF
 }
-read -r -a ports <<<"$(free_ports 13)"
+read -r -a ports <<<"$(free_ports 14)"
 cluster_ports=("${ports[@]:0:6}")
-master_port=${ports[6]} replica_port=${ports[7]}
+master_port=${ports[6]} replica_port=${ports[7]} replica2_port=${ports[13]}
 sentinel_ports=("${ports[@]:8:3}")
 tls_port=${ports[11]} plain_port=${ports[12]}
 
@@ -87,9 +91,13 @@ for port in "${cluster_ports[@]}"; do
     --cluster-node-timeout 1000 --cluster-replica-validity-factor 0
 done
 
-# --- Sentinel: a master, its replica, three Sentinels
+# --- Sentinel: a master, its two replicas, three Sentinels
 serve sentinel-master "$master_port"
 serve sentinel-replica "$replica_port" --replicaof 127.0.0.1 "$master_port"
+serve sentinel-replica2 "$replica2_port" --replicaof 127.0.0.1 "$master_port"
+# down-after 2000 ms, not 1000: a Sentinel pings every second at most, and a promotion kills every
+# normal client (the Sentinels' own links too), so with 1000 a single ping lost that way marked the
+# new master down and made a second failover of a master that was alive (losing acknowledged writes).
 for port in "${sentinel_ports[@]}"; do
   mkdir -p "$dir/sentinel-$port"
   cat >"$dir/sentinel-$port/sentinel.conf" <<EOF
@@ -100,7 +108,7 @@ pidfile $dir/sentinel-$port/redis.pid
 logfile $dir/sentinel-$port/redis.log
 dir $dir/sentinel-$port
 sentinel monitor leaseq 127.0.0.1 $master_port 2
-sentinel down-after-milliseconds leaseq 1000
+sentinel down-after-milliseconds leaseq 2000
 sentinel failover-timeout leaseq 4000
 sentinel parallel-syncs leaseq 1
 EOF
@@ -153,11 +161,12 @@ replicas_up() { # every replica's link to its master is up
 }
 wait_for "the cluster replicas' links" replicas_up
 wait_for "the Sentinel replica's link" info_has "$replica_port" replication master_link_status:up
-sentinels_know() { # each Sentinel sees the master, the replica and the two other Sentinels
+wait_for "the second Sentinel replica's link" info_has "$replica2_port" replication master_link_status:up
+sentinels_know() { # each Sentinel sees the master, the two replicas and the two other Sentinels
   local port
   for port in "${sentinel_ports[@]}"; do
     redis-cli -p "$port" sentinel master leaseq 2>/dev/null | tr -d '\r' |
-      awk 'p=="num-slaves"&&$0!="1"{bad=1} p=="num-other-sentinels"&&$0!="2"{bad=1} {p=$0} END{exit bad}' || return 1
+      awk 'p=="num-slaves"&&$0!="2"{bad=1} p=="num-other-sentinels"&&$0!="2"{bad=1} {p=$0} END{exit bad}' || return 1
     redis-cli -p "$port" sentinel master leaseq 2>/dev/null | grep -q num-other-sentinels || return 1
   done
 }
@@ -171,7 +180,7 @@ export LEASEQ_REDIS_URL="redis://127.0.0.1:$plain_port"
 export LEASEQ_CLUSTER_PORTS="${cluster_ports[*]}"
 export LEASEQ_CLUSTER_URL="redis+cluster://$(IFS=,; echo "${cluster_nodes[*]}")"
 export LEASEQ_SENTINEL_PORTS="${sentinel_ports[*]}"
-export LEASEQ_SENTINEL_DATA_PORTS="$master_port $replica_port"
+export LEASEQ_SENTINEL_DATA_PORTS="$master_port $replica_port $replica2_port"
 export LEASEQ_SENTINEL_URL="redis+sentinel://$(IFS=,; echo "${sentinel_hosts[*]}")/leaseq"
 export LEASEQ_TLS_PORT=$tls_port
 export LEASEQ_TLS_CA=$tls_dir/ca.crt
