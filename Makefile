@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 WITH_REDIS := scripts/with-redis.sh
 
-.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-msrv test-cross-long test-model-long bench bench-sharded test-servers test-cli dashboard package-report
+.PHONY: help demo test setup lint test-core test-python test-node test-csharp test-conformance test-cross test-readme test-crates test-msrv test-cross-long test-failover-long test-model-long bench bench-sharded test-servers test-cli dashboard package-report
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ test-msrv: ## test-crates, then build the crates with the toolchain of rust-vers
 
 test-cross-long: ## The long cross-language run (100,000+ items), both modes
 	$(WITH_REDIS) tests-cross/run.sh long
+
+test-failover-long: ## Failover under load: 20,000 items, Rust/Python/Node Workers; Cluster and Sentinel master killed, WAIT on and off
+	scripts/with-servers.sh tests-cross/run.sh long --mode failover
 
 test-model-long: ## The core's model-based random test for 100,000 steps (release build; LEASEQ_MODEL_SEED picks the seed)
 	LEASEQ_MODEL_STEPS=100000 $(WITH_REDIS) cargo test -p leaseq --release --test model -- --nocapture

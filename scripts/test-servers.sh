@@ -5,7 +5,10 @@
 #   2. the conformance cases in every language and flavour, once on the Cluster, once via Sentinel;
 #   3. the Python binding's server tests (bindings-python/tests/test_servers.py);
 #   4. the failover tests (core/tests/failover.rs): a Cluster master and the Sentinel master are
-#      killed under a running Worker (last: they change the topology).
+#      killed under a running Worker (last: they change the topology);
+#   5. the cross-language failover run, quick size (tests-cross/driver.py --mode failover: 4,000
+#      items, Rust, Python and Node Workers, WAIT on and off; `make test-failover-long` runs
+#      20,000).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [[ -z "${LEASEQ_CLUSTER_URL:-}" ]]; then
@@ -29,4 +32,7 @@ bindings-python/.venv/bin/python -m pytest -q -p no:cacheprovider bindings-pytho
 
 step "failover under a running Worker (Cluster master killed, Sentinel master killed)"
 cargo test -q -p leaseq --test failover -- --test-threads 1 --nocapture
+
+step "failover under load, cross-language (quick: 4,000 items; Rust, Python, Node Workers)"
+tests-cross/run.sh quick --mode failover
 echo "test-servers: all passed"

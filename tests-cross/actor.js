@@ -16,7 +16,12 @@ async function main() {
   const args = {}
   for (let i = 0; i < rest.length; i += 2) args[rest[i].replace(/^--/, '')] = rest[i + 1]
   const connection = await Connection.open(args.url)
-  const queue = new WorkQueue(connection, args.prefix, QUEUE_OPTIONS)
+  // The failover mode passes the durability option (WAIT on).
+  const queue = new WorkQueue(connection, args.prefix, {
+    ...QUEUE_OPTIONS,
+    waitReplicas: Number(args['wait-replicas'] ?? 0),
+    waitTimeout: Number(args['wait-timeout-ms'] ?? 1000) / 1000,
+  })
   const log = fs.openSync(args.log, 'a')
   const line = (event, id) => fs.writeSync(log, `${event} ${id}\n`)
   const leaseSecs = Number(args['lease-ms'] ?? 1000) / 1000
@@ -64,6 +69,26 @@ async function main() {
         if (outcome.outcome === 'completed' && outcome.completed) line('completed', item.id)
       },
     })
+    await worker.run() // until killed
+  } else if (role === 'runtime-worker') {
+    // The failover mode's worker: the Worker runtime, which carries on by itself through a
+    // failover.
+    const worker = new Worker(
+      queue,
+      async (item) => {
+        line('delivered', item.id)
+        await sleep(number('work-ms'))
+        line('completing', item.id)
+      },
+      {
+        concurrency: Number(args.concurrency ?? 4),
+        leaseSecs,
+        cleanEvery: 1,
+        after: (item, outcome) => {
+          if (outcome.outcome === 'completed' && outcome.completed) line('completed', item.id)
+        },
+      },
+    )
     await worker.run() // until killed
   } else if (role === 'cleaner') {
     // A light (or with --clean deep, deep) clean every --every-ms; 0 is a tight loop.

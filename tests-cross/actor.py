@@ -20,8 +20,11 @@ def main() -> None:
     connection = leaseq.Connection(args["url"])
     # As leaseq_cross::queue_options(): few attempts and short backoffs, so poison items die
     # and flaky ones retry within the run.
+    # The failover mode passes the durability option (WAIT on).
     queue = leaseq.WorkQueue(
-        connection, args["prefix"], max_attempts=10, backoff_base=0.05, backoff_max=0.4
+        connection, args["prefix"], max_attempts=10, backoff_base=0.05, backoff_max=0.4,
+        wait_replicas=int(args.get("wait-replicas", 0)),
+        wait_timeout=float(args.get("wait-timeout-ms", 1000)) / 1000,
     )
     log = os.open(args["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
@@ -51,6 +54,48 @@ def main() -> None:
             item = leaseq.Item(POISON, id=f"{args['id-prefix']}-poison-{n}")
             assert queue.add_item_with(item, priority=1)
             line("poison", item.id)
+        return
+    if role == "paced-producer":
+        # The failover mode's producer: batches of 50, --pause-ms apart. A batch that fails is
+        # sent again item by item, each until it goes through: `added` if added then,
+        # `unconfirmed` if refused because the failed call had added it (not acknowledged).
+        count, pause = int(args["count"]), float(args.get("pause-ms", 0)) / 1000
+        for start in range(0, count, 50):
+            items = [leaseq.Item(f"payload {n}", id=f"{args['id-prefix']}-{n}")
+                     for n in range(start, min(count, start + 50))]
+            try:
+                queue.add_items(items)
+                for item in items:
+                    line("added", item.id)
+            except leaseq.Error as error:
+                line("error", type(error).__name__)
+                for item in items:
+                    while True:
+                        try:
+                            added = queue.add_item(item)
+                            break
+                        except leaseq.Error as error:
+                            line("error", type(error).__name__)
+                            time.sleep(0.1)
+                    line("added" if added else "unconfirmed", item.id)
+            time.sleep(pause)
+        return
+    if role == "runtime-worker":
+        # The failover mode's worker: the Worker runtime, which carries on by itself through a
+        # failover.
+        work = float(args.get("work-ms", 0)) / 1000
+
+        def handler(item: leaseq.Item) -> None:
+            line("delivered", item.id)
+            time.sleep(work)
+            line("completing", item.id)
+
+        def after(item: leaseq.Item, outcome: leaseq.JobOutcome) -> None:
+            if outcome == "completed" and outcome.completed:
+                line("completed", item.id)
+
+        leaseq.Worker(queue, handler, concurrency=int(args.get("concurrency", 4)),
+                      lease_secs=lease_secs, clean_every=1.0, after=after).run()
         return
     if role == "cleaner":
         # A light (or with --clean deep, deep) clean every --every-ms; 0 is a tight loop.

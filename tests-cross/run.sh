@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The cross-language run: tests-cross/run.sh quick|long [--mode crash|cleaner|all] [--langs ...]
+# The cross-language run: tests-cross/run.sh quick|long [--mode crash|cleaner|all|failover] [--langs ...]
 # Builds the Rust actors and the C# actor, and each binding it finds unbuilt (as `make test` has
 # built them by now, a run on its own, e.g. `make test-cross-long` on a fresh clone, builds them).
+# The failover mode needs the Cluster and Sentinel servers: it runs under scripts/with-servers.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-if [[ -z "${LEASEQ_REDIS_URL:-}" ]]; then exec "$root/scripts/with-redis.sh" "$0" "$@"; fi
+if [[ " $* " == *" --mode failover "* ]]; then
+  if [[ -z "${LEASEQ_CLUSTER_URL:-}" ]]; then exec "$root/scripts/with-servers.sh" "$0" "$@"; fi
+elif [[ -z "${LEASEQ_REDIS_URL:-}" ]]; then
+  exec "$root/scripts/with-redis.sh" "$0" "$@"
+fi
 cd "$root"
 cargo build -q --release -p leaseq-cross
 if ! bindings-python/.venv/bin/python -c 'import leaseq' 2>/dev/null; then

@@ -1,9 +1,21 @@
 //! A leaseq producer, worker or cleaner for the cross-language run (Rust).
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use leaseq::{AddOptions, Connection, Item, WorkQueue};
+use leaseq::{AddOptions, Connection, Hooks, Item, JobOutcome, WorkQueue, Worker, WorkerOptions};
 use leaseq_cross::{misbehaviour, Args, Log, Misbehaviour};
+
+/// The runtime worker's `after` hook: logs `completed <id>` when its complete returned true.
+struct LogCompleted(Arc<Mutex<Log>>);
+
+impl Hooks for LogCompleted {
+    fn after(&self, item: &Item, outcome: &JobOutcome) {
+        if *outcome == JobOutcome::Completed(true) {
+            self.0.lock().unwrap().line("completed", &item.id);
+        }
+    }
+}
 
 #[tokio::main]
 async fn main() -> leaseq::Result<()> {
@@ -15,6 +27,9 @@ async fn main() -> leaseq::Result<()> {
     if grace_ms >= 0.0 {
         options.clean_grace = Duration::from_millis(grace_ms as u64);
     }
+    // The durability option (the failover mode's WAIT on runs).
+    options.wait_replicas = args.number("wait-replicas", 0.0) as u32;
+    options.wait_timeout = Duration::from_millis(args.number("wait-timeout-ms", 1000.0) as u64);
     let queue = WorkQueue::with_options(&connection, &args.get("prefix"), options)?;
     let mut log = Log::open(&args.get("log"));
     let lease = Duration::from_millis(args.number("lease-ms", 1000.0) as u64);
@@ -92,6 +107,69 @@ async fn main() -> leaseq::Result<()> {
                 log.line("completed", &item.id);
             }
         },
+        // The failover mode's producer: batches of 50 with `--pause-ms` between them, so that
+        // adds are still going on when the master is killed. A batch that fails (the master is
+        // gone, or WAIT timed out) is sent again item by item, each until it goes through: an
+        // item added then is logged `added`; one refused because the failed call had added it
+        // is logged `unconfirmed` (that add was not acknowledged, so it may be lost).
+        "paced-producer" => {
+            let id_prefix = args.get("id-prefix");
+            let count = args.number("count", 0.0) as usize;
+            let pause = Duration::from_millis(args.number("pause-ms", 0.0) as u64);
+            for start in (0..count).step_by(50) {
+                let items: Vec<Item> = (start..count.min(start + 50))
+                    .map(|n| Item::with_id(format!("{id_prefix}-{n}"), format!("payload {n}")))
+                    .collect();
+                if let Err(error) = queue.add_items(&items).await {
+                    log.line("error", &format!("{:?}", error.kind()));
+                    for item in &items {
+                        let added = loop {
+                            match queue.add_item(item).await {
+                                Ok(added) => break added,
+                                Err(error) => {
+                                    log.line("error", &format!("{:?}", error.kind()));
+                                    tokio::time::sleep(Duration::from_millis(100)).await;
+                                }
+                            }
+                        };
+                        log.line(if added { "added" } else { "unconfirmed" }, &item.id);
+                    }
+                } else {
+                    for item in &items {
+                        log.line("added", &item.id);
+                    }
+                }
+                tokio::time::sleep(pause).await;
+            }
+        }
+        // The failover mode's worker: the Worker runtime, which carries on by itself through a
+        // failover. Its handler logs `delivered`, works `--work-ms`, logs `completing`.
+        "runtime-worker" => {
+            let log = Arc::new(Mutex::new(log));
+            let work = Duration::from_millis(args.number("work-ms", 0.0) as u64);
+            let handler = {
+                let log = log.clone();
+                move |item: Item| {
+                    let log = log.clone();
+                    async move {
+                        log.lock().unwrap().line("delivered", &item.id);
+                        tokio::time::sleep(work).await;
+                        log.lock().unwrap().line("completing", &item.id);
+                        Ok(())
+                    }
+                }
+            };
+            let options = WorkerOptions {
+                concurrency: args.number("concurrency", 4.0) as usize,
+                lease_duration: lease,
+                clean_every: Some(Duration::from_secs(1)),
+                ..WorkerOptions::default()
+            };
+            Worker::new(&queue, handler, options)?
+                .with_hooks(LogCompleted(log))
+                .run(true)
+                .await?;
+        }
         // One deep clean, printing how many items it requeued: the driver's last check.
         "deep-clean" => println!("{}", queue.deep_clean().await?.requeued),
         // A light (or with `--clean deep`, deep) clean every `--every-ms`; 0 is a tight loop.
