@@ -94,7 +94,7 @@ def main():
                 leased = r.evalsha(lease_sha, len(lease_keys), *lease_keys, 30000, "session", 5)
                 item_id = leased[1].decode()
                 keys = complete_keys(item_id)
-                r.evalsha(complete_sha, len(keys), *keys, item_id, 0, 0, minute)
+                r.evalsha(complete_sha, len(keys), *keys, item_id, 0, 0, minute, 0)
             stats = r.info("commandstats")["cmdstat_evalsha"]
             per_job[name].append(2 * stats["usec"] / stats["calls"])
     differences = [o - b for b, o in zip(per_job["base"], per_job["other"])]

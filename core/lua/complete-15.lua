@@ -19,6 +19,8 @@
   ARGV[3] the caller's fencing token, or 0 not to check it (the queue's fencing option is off,
           or the item did not come from a lease)
   ARGV[4] the current minute (Unix ms / 60000) by the caller's clock, for the counters
+  ARGV[5] 1 when the caller's queue has the fencing option (its leases record tokens in KEYS[14],
+          which a true complete deletes), else 0 (one command less per job)
   Returns: 1 for the one call that deleted the item's data, 0 for every other call, -1 (nothing
   changed) when ARGV[3] is a token and the item has been leased again since (a newer token).
   The data key decides, as in redis-work-queue 0.3, so exactly one caller ever sees 1.
@@ -52,7 +54,9 @@ if deleted == 1 then
   redis.pcall('HDEL', KEYS[7], id)
   redis.pcall('HDEL', KEYS[8], id)
   redis.pcall('HDEL', KEYS[9], id)
-  redis.pcall('HDEL', KEYS[14], id)
+  if ARGV[5] == '1' then
+    redis.pcall('HDEL', KEYS[14], id)
+  end
   -- The completed counter: best effort, one command (a stats key of another type is skipped).
   redis.pcall('HINCRBY', KEYS[15], ARGV[4] .. ':c', 1)
   -- A leased id (found in processing) waits nowhere else: only an id that was not leased can

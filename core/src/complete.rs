@@ -58,6 +58,7 @@ impl WorkQueue {
             .arg(self.options.unique_window.as_millis() as u64)
             .arg(self.fence_to_check(item))
             .arg(minute)
+            .arg(u8::from(self.options.fencing))
             .invoke_async(&mut connection)
             .await?;
         if completed < 0 {

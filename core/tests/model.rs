@@ -1184,8 +1184,8 @@ impl Run {
                 self.note(format!("{what} -> {completed}"));
                 self.forget_held(s, &item.id);
                 self.completed(&what, &item.id, completed)?;
-                if completed {
-                    // Complete deletes the id's token with its data.
+                if completed && s == FENCED {
+                    // A fenced handle's complete deletes the id's token with its data.
                     self.fences.remove(&item.id);
                 }
                 let (before, elapsed) = self.refresh().await;
