@@ -6,7 +6,7 @@ use napi_derive::napi;
 /// Runs the `leaseq` command line with `args` (the first is the program name) and returns its
 /// exit status. Blocks the calling thread until the command ends: for `bin/leaseq.js`, not for
 /// use inside an application.
-#[napi]
+#[napi(catch_unwind)]
 pub fn run_cli(args: Vec<String>) -> i32 {
     leaseq_cli::run_from_args(args)
 }
