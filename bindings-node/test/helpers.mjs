@@ -1,7 +1,9 @@
 // Shared by the tests: the Redis under test, and a key prefix no other test uses.
 import { randomUUID } from 'node:crypto'
 
-import { Connection, WorkQueue } from 'leaseq'
+import assert from 'node:assert/strict'
+
+import { Connection, Item, WorkQueue } from 'leaseq'
 
 export const redisUrl = process.env.LEASEQ_REDIS_URL
 if (!redisUrl) {
@@ -18,6 +20,19 @@ export async function openQueue(t, label) {
   const connection = await Connection.open(redisUrl)
   t.after(() => connection.close())
   return { connection, queue: new WorkQueue(connection, uniquePrefix(label)) }
+}
+
+/** A queue with `options`, on a fresh connection closed after the test. */
+export async function queueWith(t, label, options) {
+  const { connection } = await openQueue(t, label)
+  return { connection, queue: new WorkQueue(connection, uniquePrefix(label), options) }
+}
+
+/** Leases the one item there is, failing the test if there is none. */
+export async function leaseOne(queue, leaseSecs = 30) {
+  const item = await queue.lease(leaseSecs, { block: false })
+  assert.ok(item instanceof Item, 'an item was there to lease')
+  return item
 }
 
 /** Asserts that `promiseOrCall` rejects (or throws) an Error whose `code` is `code`. */

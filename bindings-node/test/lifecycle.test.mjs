@@ -7,20 +7,7 @@ import { test } from 'node:test'
 
 import { Item, MAX_PRIORITY, WorkQueue } from 'leaseq'
 
-import { assertCode, openQueue, uniquePrefix } from './helpers.mjs'
-
-/** A queue with `options`, on a fresh connection closed after the test. */
-async function queueWith(t, label, options) {
-  const { connection } = await openQueue(t, label)
-  return { connection, queue: new WorkQueue(connection, uniquePrefix(label), options) }
-}
-
-/** Leases the one item there is, failing the test if there is none. */
-async function leaseOne(queue, leaseSecs = 30) {
-  const item = await queue.lease(leaseSecs, { block: false })
-  assert.ok(item instanceof Item, 'an item was there to lease')
-  return item
-}
+import { assertCode, leaseOne, openQueue, queueWith, uniquePrefix } from './helpers.mjs'
 
 test('queue options are accepted, each optional, undefined or null', async (t) => {
   const { connection } = await openQueue(t, 'options')

@@ -452,26 +452,8 @@ impl Connection {
         pattern: &str,
         count: u64,
     ) -> Result<(u64, Vec<Vec<u8>>)> {
-        let mut shared = self.shared().await?;
-        let mut scan = redis::cmd("SCAN");
-        scan.arg(cursor)
-            .arg("MATCH")
-            .arg(pattern)
-            .arg("COUNT")
-            .arg(count);
-        match &mut shared {
-            Shared::Cluster(cluster) => {
-                let route = Route::new(slot, SlotAddr::Master);
-                let reply = cluster
-                    .route_command(
-                        scan,
-                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route)),
-                    )
-                    .await?;
-                Ok(redis::from_redis_value(reply)?)
-            }
-            shared => Ok(scan.query_async(shared).await?),
-        }
+        self.scan_at(Route::new(slot, SlotAddr::Master), cursor, pattern, count)
+            .await
     }
 
     /// One `SCAN` step over the keys of the node that holds `slot_key`'s slot (on one server:
@@ -479,6 +461,23 @@ impl Connection {
     pub(crate) async fn scan(
         &self,
         slot_key: &str,
+        cursor: u64,
+        pattern: &str,
+        count: u64,
+    ) -> Result<(u64, Vec<Vec<u8>>)> {
+        self.scan_at(
+            Route::with_key(slot_key, SlotAddr::Master),
+            cursor,
+            pattern,
+            count,
+        )
+        .await
+    }
+
+    /// One `SCAN` step on the master `route` names on a Cluster, on the one server otherwise.
+    async fn scan_at(
+        &self,
+        route: Route,
         cursor: u64,
         pattern: &str,
         count: u64,
@@ -492,7 +491,6 @@ impl Connection {
             .arg(count);
         match &mut shared {
             Shared::Cluster(cluster) => {
-                let route = Route::with_key(slot_key, SlotAddr::Master);
                 let reply = cluster
                     .route_command(
                         scan,
