@@ -41,6 +41,7 @@ mod dead;
 mod duration;
 mod error;
 mod eviction;
+mod host;
 mod inspect;
 mod item;
 mod keys;
@@ -59,6 +60,7 @@ pub use connection::{Connection, ConnectionOptions};
 pub use dead::DeadItem;
 pub use duration::{from_secs_f64, lease_from_secs_f64, lease_millis, MAX_LEASE};
 pub use error::{Error, ErrorKind, Result};
+pub use host::{HostCall, HostHooks, HostOutcome};
 pub use inspect::{
     find_queues, ItemInfo, ItemList, ItemState, QueueStats, SCAN_BATCH, STATS_KEEP_MINUTES,
     STATS_MINUTES,

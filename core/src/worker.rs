@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 use crate::complete::FailOutcome;
 use crate::duration::lease_millis;
 use crate::error::{Error, Result};
+use crate::host::HostJobs;
 use crate::item::Item;
 use crate::queue::WorkQueue;
 
@@ -25,6 +26,12 @@ pub type HandlerFuture = Pin<Box<dyn Future<Output = std::result::Result<(), Str
 pub trait Handler: Send + Sync + 'static {
     /// Starts the work on `item`.
     fn handle(&self, item: Item) -> HandlerFuture;
+
+    /// Whether the handler is usable: [`Worker::new`] refuses one that is not (a [`Router`]
+    /// with an item type given twice or an empty one).
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl<F, Fut> Handler for F
@@ -43,12 +50,16 @@ where
 /// retried like any failure, so a worker deployed later with that handler can still run it.
 pub struct Router<H = Arc<dyn Handler>> {
     routes: HashMap<String, H>,
+    /// The first item type given twice (or empty): [`Handler::check`] refuses the router, so a
+    /// second handler never silently replaces the first.
+    refused: Option<String>,
 }
 
 impl<H> Default for Router<H> {
     fn default() -> Router<H> {
         Router {
             routes: HashMap::new(),
+            refused: None,
         }
     }
 }
@@ -59,8 +70,8 @@ impl Router<Arc<dyn Handler>> {
         Router::default()
     }
 
-    /// Runs `handler` on items whose type is `type_name`; a second handler for a name replaces
-    /// the first.
+    /// Runs `handler` on items whose type is `type_name`. A name given twice, or an empty
+    /// one, makes [`Worker::new`] refuse the router with an `InvalidArgument` error.
     pub fn route(self, type_name: impl Into<String>, handler: impl Handler) -> Router {
         self.route_to(type_name, Arc::new(handler) as Arc<dyn Handler>)
     }
@@ -70,7 +81,13 @@ impl<H> Router<H> {
     /// [`Router::route`] for a router over one handler type (what the bindings use: one
     /// foreign-function handler per route).
     pub fn route_to(mut self, type_name: impl Into<String>, handler: H) -> Router<H> {
-        self.routes.insert(type_name.into(), handler);
+        let type_name = type_name.into();
+        if self.refused.is_none() && (type_name.is_empty() || self.routes.contains_key(&type_name))
+        {
+            self.refused = Some(type_name);
+        } else {
+            self.routes.entry(type_name).or_insert(handler);
+        }
         self
     }
 
@@ -105,11 +122,27 @@ impl<H: Handler> Handler for Router<H> {
             Err(error) => Box::pin(std::future::ready(Err(error))),
         }
     }
+
+    fn check(&self) -> Result<()> {
+        match &self.refused {
+            None => Ok(()),
+            Some(name) if name.is_empty() => Err(Error::invalid_argument(
+                "an item type of a handler per item type is empty",
+            )),
+            Some(name) => Err(Error::invalid_argument(format!(
+                "two handlers for item type \"{name}\": give each item type one handler"
+            ))),
+        }
+    }
 }
 
 impl Handler for Arc<dyn Handler> {
     fn handle(&self, item: Item) -> HandlerFuture {
         (**self).handle(item)
+    }
+
+    fn check(&self) -> Result<()> {
+        (**self).check()
     }
 }
 
@@ -211,6 +244,19 @@ pub struct Worker {
     hooks: Arc<Vec<Arc<dyn Hooks>>>,
     stop: Arc<watch::Sender<bool>>,
     counters: Arc<Counters>,
+    /// Set while [`Worker::run`] runs: a second run at the same time is refused.
+    running: Arc<AtomicBool>,
+    /// A host worker's jobs ([`Worker::for_host`]), which [`Worker::finish`] answers.
+    host: Option<Arc<HostJobs>>,
+}
+
+/// Clears [`Worker::running`] when a run ends, however it ends (returned or dropped).
+struct RunningGuard(Arc<AtomicBool>);
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl Worker {
@@ -226,6 +272,7 @@ impl Worker {
         if options.clean_every == Some(Duration::ZERO) {
             return Err(Error::invalid_argument("clean interval must be positive"));
         }
+        handler.check()?;
         Ok(Worker {
             queue: queue.clone(),
             options: Arc::new(options),
@@ -233,7 +280,24 @@ impl Worker {
             hooks: Arc::new(Vec::new()),
             stop: Arc::new(watch::Sender::new(false)),
             counters: Arc::default(),
+            running: Arc::default(),
+            host: None,
         })
+    }
+
+    pub(crate) fn with_host_jobs(mut self, jobs: Arc<HostJobs>) -> Worker {
+        self.host = Some(jobs);
+        self
+    }
+
+    /// A host's answer to [`crate::HostCall::Handle`] `job` of a worker made with
+    /// [`Worker::for_host`]: `Ok(())` completes the item, `Err(text)` fails it with that error.
+    /// Returns false if the core no longer waits for the job (it was given up on, answered
+    /// already, or this is not a host worker).
+    pub fn finish(&self, job: u64, outcome: std::result::Result<(), String>) -> bool {
+        self.host
+            .as_ref()
+            .is_some_and(|jobs| jobs.finish(job, outcome))
     }
 
     /// Adds middleware, called in the order added.
@@ -268,8 +332,17 @@ impl Worker {
     /// is counted and passed to [`Hooks::error`]. Once the queue's [`crate::Connection`] is
     /// closed, `run` stops and ends with the connection error. A stop asked for before `run`
     /// starts is kept (`run` then returns at once); once `run` returns, the worker can be run
-    /// again.
+    /// again. A `run` while another is going (on this worker or a clone) is refused with an
+    /// `InvalidArgument` error.
     pub async fn run(&self, stop_on_signals: bool) -> Result<()> {
+        if self
+            .running
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(Error::invalid_argument("this worker is already running"));
+        }
+        let _running = RunningGuard(self.running.clone());
         let mut tasks = JoinSet::new();
         for _ in 0..self.options.concurrency {
             let worker = self.clone();
