@@ -23,7 +23,7 @@ pub enum FailOutcome {
 }
 
 impl WorkQueue {
-    /// Marks `item` done and removes it from the queue for good.
+    /// Marks the item done and removes it from the queue for good.
     ///
     /// Returns `true` for exactly one call per item, the one that deleted its data; every other
     /// call (a second worker that got the item after a lease expired, a repeated call) gets
@@ -68,9 +68,9 @@ impl WorkQueue {
         Ok(completed == 1)
     }
 
-    /// Ends the lease on `item` with a failure: it is retried after `retry_after`, or after the
-    /// queue's exponential backoff with jitter when `None`, until its attempts reach the queue's
-    /// `max_attempts`; then it moves to the dead letters, keeping its data, attempts and `error`.
+    /// Ends the lease on the item with a failure: it is retried after the given delay, or after the
+    /// queue's exponential backoff with jitter, until its attempts reach the queue's maximum; then
+    /// it moves to the dead letters, keeping its data, attempts and error.
     ///
     /// Fails with [`ErrorKind::LeaseLost`] if this session no longer holds the item (its lease
     /// expired and it was requeued or leased by another worker). One round trip

@@ -27,7 +27,7 @@ impl WorkQueue {
         self.zcard(&self.keys.dead).await
     }
 
-    /// A page of dead letters, oldest death first: `count` (at most 1000) from `offset`.
+    /// A page of dead letters, oldest death first: at most 1000 from an offset.
     /// One round trip ([`dead-items-4.lua`](../lua/dead-items-4.lua)).
     pub async fn dead_items(&self, offset: u64, count: u64) -> Result<Vec<DeadItem>> {
         if count == 0 || count > DEAD_BATCH as u64 {
@@ -160,8 +160,8 @@ impl WorkQueue {
         }
     }
 
-    /// Pauses the queue: leases return nothing (blocking ones wait) until [`WorkQueue::resume`];
-    /// adds still succeed. Clients of `redis-work-queue` do not know of pauses.
+    /// Pauses the queue: leases return nothing (blocking ones wait) until it is resumed; adds still
+    /// succeed. Clients of `redis-work-queue` do not know of pauses.
     pub async fn pause(&self) -> Result<()> {
         let mut connection = self.connection.shared().await?;
         let _: () = redis::cmd("SET")

@@ -20,7 +20,7 @@ pub(crate) enum Leased {
 }
 
 impl WorkQueue {
-    /// Leases the next item for `lease_duration`, or returns `None`.
+    /// Leases the next item for the given duration, or returns `None`.
     ///
     /// Takes the highest priority level that has an item, oldest first; delayed items join when
     /// due. With `block` false, returns at once. With `block` true, waits until an item can be
@@ -214,7 +214,7 @@ impl WorkQueue {
         Ok(())
     }
 
-    /// Extends the lease on `item` to `lease_duration` from now, only while this session still
+    /// Extends the lease on the item to the given duration from now, only while this session still
     /// holds it. Returns `false` (changing nothing) if the lease expired, the item was completed,
     /// or another session holds it. With the queue's
     /// [`QueueOptions::fencing`](crate::QueueOptions::fencing) on, renewing a delivery that was
