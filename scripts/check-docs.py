@@ -132,7 +132,7 @@ def normalized(text: str) -> str:
     text = re.sub(r"\[`?([^\]`]+)`?\]\([^)]*\)", r"\1", text)
     text = re.sub(r"\[`([^`]+)`\]", r"\1", text)
     text = text.replace("``", "").replace("`", "")
-    text = re.sub(r"\b(none|null)\b", "{none}", text.lower())
+    text = re.sub(r"\b(none|null)\b", "{none}", text.replace("{none}", "none").lower())
     return " ".join(text.split())
 
 
@@ -163,7 +163,8 @@ def fix(language: str, old: str, new: str) -> bool:
     for relative in FIX_FILES[language]:
         path = ROOT / relative
         text = path.read_text(encoding="utf-8")
-        while match := pattern.search(text):
+        # One place per file: a sentence that is there twice is left for a person to look at.
+        if match := pattern.search(text):
             line_start = text.rfind("\n", 0, match.start()) + 1
             line_end = text.find("\n", match.end())
             line_end = len(text) if line_end < 0 else line_end

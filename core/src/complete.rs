@@ -68,9 +68,9 @@ impl WorkQueue {
         Ok(completed == 1)
     }
 
-    /// Ends the lease on the item with a failure: it is retried after the given delay, or after the
-    /// queue's exponential backoff with jitter, until its attempts reach the queue's maximum; then
-    /// it moves to the dead letters, keeping its data, attempts and error.
+    /// Ends the lease on the item with a failure: it is retried after the given delay or, without
+    /// one, after the queue's exponential backoff with jitter, until its attempts reach the queue's
+    /// maximum; then it moves to the dead letters, keeping its data, attempts and error.
     ///
     /// Fails with [`ErrorKind::LeaseLost`] if this session no longer holds the item (its lease
     /// expired and it was requeued or leased by another worker). One round trip
