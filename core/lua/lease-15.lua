@@ -19,9 +19,12 @@
   ARGV[3] maximum attempts (an item leased this many times and not completed is dead)
   ARGV[4] 1 to record the token in KEYS[15] for the fencing checks (the queue's fencing option),
           0 not to (one command less per job)
-  Returns: {1, id, data, attempt, fence} when an item was leased (attempt counts from 1; fence is
-  this delivery's token, larger than every token the queue handed out before), or
-  {0, wait_ms, paused}: wait_ms is how long until the next delayed item is due (-1: none).
+  ARGV[5] the most items to lease in this call (1 to 1000; absent: 1): a batch pays the script's
+          fixed cost (its keys, the time, the housekeeping reads) once
+  Returns: {1, id, data, attempt, fence, id, data, attempt, fence, ...} with one to ARGV[5] items
+  when something was leased (attempt counts from 1; fence is that delivery's token, larger than
+  every token the queue handed out before), or {0, wait_ms, paused}: wait_ms is how long until the
+  next delayed item is due (-1: none).
   A key of the wrong type fails the call with nothing written: reads check the keys the fast path
   writes (RPOPLPUSH and ZPOPMIN check their own keys; a failed LPUSH or HINCRBY right after a pop
   puts the id back exactly where it was), and lib/wrong-types.lua checks every key before the
@@ -130,7 +133,11 @@ if redis.call('EXISTS', KEYS[10]) == 1 then
   return {0, wait_ms(), 1}
 end
 
-for _ = 1, 100 do
+local wanted = tonumber(ARGV[5] or '1')
+-- Every leased item as id, data, attempt, fence: the reply once the batch is full or the queue
+-- has no more.
+local leased = {1}
+for _ = 1, wanted + 100 do
   local id, popped_score
   local top = redis.call('ZPOPMIN', KEYS[5])
   if top[1] then
@@ -145,6 +152,9 @@ for _ = 1, 100 do
   end
   if not id then
     redis.call('DEL', KEYS[13])
+    if #leased > 1 then
+      return leased
+    end
     return {0, wait_ms(), 0}
   end
   -- No closures on this path (each costs every call): the replies are tested inline. GET gives a
@@ -155,6 +165,7 @@ for _ = 1, 100 do
     attempt = redis.pcall('HINCRBY', KEYS[8], id, 1)
   end
   local refused
+  local took = false
   if type(attempt) == 'number' then
     -- The fencing token: both writes are checked by their own replies, and the first is undone
     -- if the second fails (DECR restores the counter exactly, nothing else runs inside a script;
@@ -165,25 +176,35 @@ for _ = 1, 100 do
       if type(recorded) == 'number' then
         redis.call('SET', KEYS[3] .. id, ARGV[2], 'PX', ARGV[1])
         redis.call('ZADD', KEYS[7], string.format('%d', now + tonumber(ARGV[1])), id)
-        return {1, id, data, attempt, fence}
-      end
-      if fence == 1 then
-        redis.call('DEL', KEYS[14])
+        leased[#leased + 1] = id
+        leased[#leased + 1] = data
+        leased[#leased + 1] = attempt
+        leased[#leased + 1] = fence
+        if #leased > wanted * 4 then
+          return leased
+        end
+        took = true
       else
-        redis.call('DECR', KEYS[14])
+        if fence == 1 then
+          redis.call('DEL', KEYS[14])
+        else
+          redis.call('DECR', KEYS[14])
+        end
+        fence = recorded
       end
-      fence = recorded
     end
-    -- A fencing key holds something leaseq did not write: give the attempt back, then put the
-    -- id back below and fail with the key named.
-    if attempt <= 1 then
-      redis.call('HDEL', KEYS[8], id)
-    else
-      redis.call('HINCRBY', KEYS[8], id, -1)
+    if not took then
+      -- A fencing key holds something leaseq did not write: give the attempt back, then put
+      -- the id back below and fail with the key named.
+      if attempt <= 1 then
+        redis.call('HDEL', KEYS[8], id)
+      else
+        redis.call('HINCRBY', KEYS[8], id, -1)
+      end
+      refused = redis.error_reply('ERR ' .. KEYS[14] .. ' (an integer counter) or ' .. KEYS[15]
+        .. ' (a hash) holds something leaseq did not write: ' .. fence.err
+        .. '; nothing was leased (fix or delete the key)')
     end
-    refused = redis.error_reply('ERR ' .. KEYS[14] .. ' (an integer counter) or ' .. KEYS[15]
-      .. ' (a hash) holds something leaseq did not write: ' .. fence.err
-      .. '; nothing was leased (fix or delete the key)')
   else
     refused = validate()
   end
@@ -195,23 +216,32 @@ for _ = 1, 100 do
     else
       redis.call('RPUSH', KEYS[1], id)
     end
+    -- Items this call already leased are handed out; the next call meets the error.
+    if #leased > 1 then
+      return leased
+    end
     return refused
   end
-  -- The id was pushed at the head just above, so this LREM stops after one element.
-  redis.call('LREM', KEYS[2], 1, id)
-  local bad_data = type(data) == 'table'
-  if bad_data or type(attempt) == 'table' then
-    -- A poison id: its item key is not a string, or its attempt count is not a number.
-    local why
-    if bad_data then
-      why = 'poison item: its key ' .. KEYS[4] .. id .. ' holds a ' .. redis.call('TYPE', KEYS[4] .. id).ok
-        .. ', not a string, so it cannot be read as item data; it was not written by leaseq or'
-        .. ' redis-work-queue (fix or delete the key, then requeue or purge this dead letter)'
-    else
-      why = poison_count(KEYS[8], id, redis.call('HGET', KEYS[8], id) or '')
+  if not took then
+    -- The id was pushed at the head just above, so this LREM stops after one element.
+    redis.call('LREM', KEYS[2], 1, id)
+    local bad_data = type(data) == 'table'
+    if bad_data or type(attempt) == 'table' then
+      -- A poison id: its item key is not a string, or its attempt count is not a number.
+      local why
+      if bad_data then
+        why = 'poison item: its key ' .. KEYS[4] .. id .. ' holds a ' .. redis.call('TYPE', KEYS[4] .. id).ok
+          .. ', not a string, so it cannot be read as item data; it was not written by leaseq or'
+          .. ' redis-work-queue (fix or delete the key, then requeue or purge this dead letter)'
+      else
+        why = poison_count(KEYS[8], id, redis.call('HGET', KEYS[8], id) or '')
+      end
+      redis.call('ZADD', KEYS[11], string.format('%d', now), id)
+      redis.call('HSET', KEYS[12], id, why)
     end
-    redis.call('ZADD', KEYS[11], string.format('%d', now), id)
-    redis.call('HSET', KEYS[12], id, why)
   end
+end
+if #leased > 1 then
+  return leased
 end
 return {0, 0, 0}

@@ -68,6 +68,59 @@ impl WorkQueue {
         Ok(completed == 1)
     }
 
+    /// Completes a batch of items (1 to [`MAX_BATCH`](crate::MAX_BATCH)) in one round trip, each
+    /// as [`WorkQueue::complete`] would; returns one bool per item, in order.
+    ///
+    /// A batch costs Redis far less per item than single calls: the bookkeeping of the whole
+    /// batch is one command each ([`complete-items-n.lua`](../lua/complete-items-n.lua)). With
+    /// the queue's fencing option, a superseded delivery gets `false` and nothing changes for it
+    /// (where [`WorkQueue::complete`] fails with LeaseLost), so one stale item never fails the
+    /// batch.
+    pub async fn complete_many(&self, items: &[Item]) -> Result<Vec<bool>> {
+        if items.is_empty() || items.len() > crate::MAX_BATCH {
+            return Err(crate::Error::invalid_argument(format!(
+                "a batch is 1 to {} items, not {}",
+                crate::MAX_BATCH,
+                items.len()
+            )));
+        }
+        for item in items {
+            validate_id(&item.id)?;
+        }
+        let minute = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs() / 60);
+        let mut invocation = scripts::COMPLETE_ITEMS.prepare_invoke();
+        invocation
+            .key(&self.keys.processing)
+            .key(&self.keys.queue)
+            .key(&self.keys.deadlines)
+            .key(&self.keys.attempts)
+            .key(&self.keys.errors)
+            .key(&self.keys.priority)
+            .key(&self.keys.prioritized)
+            .key(&self.keys.delayed)
+            .key(&self.keys.dead)
+            .key(&self.keys.fences)
+            .key(&self.keys.stats)
+            .arg(self.options.unique_window.as_millis() as u64)
+            .arg(minute)
+            .arg(u8::from(self.options.fencing));
+        for item in items {
+            invocation
+                .key(self.keys.item(&item.id))
+                .key(self.keys.lease(&item.id))
+                .key(self.keys.old_lease(&item.id))
+                .key(self.keys.done(&item.id))
+                .arg(&item.id)
+                .arg(self.fence_to_check(item));
+        }
+        let mut connection = self.connection.shared().await?;
+        let completed: Vec<i64> = invocation.invoke_async(&mut connection).await?;
+        self.wait_for_replicas().await?;
+        Ok(completed.into_iter().map(|one| one == 1).collect())
+    }
+
     /// Ends the lease on the item with a failure: it is retried after the given delay or, without
     /// one, after the queue's exponential backoff with jitter, until its attempts reach the queue's
     /// maximum; then it moves to the dead letters, keeping its data, attempts and error.

@@ -4,14 +4,19 @@ use std::time::{Duration, Instant};
 
 use crate::connection::{closed_error, BlockingConnection};
 use crate::duration::lease_millis;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::item::{validate_id, Item};
 use crate::queue::WorkQueue;
 use crate::scripts;
 
+/// The most items one batched call ([`WorkQueue::lease_many`], [`WorkQueue::complete_many`])
+/// takes: a script holds Redis for the whole batch, so a batch stays well under a millisecond.
+pub const MAX_BATCH: usize = 1000;
+
 /// What one run of the lease script found.
 pub(crate) enum Leased {
-    Item(Item),
+    /// One or more items (at most the count asked for), in lease order.
+    Items(Vec<Item>),
     /// Nothing leasable now; the next delayed item is due in this long, if any.
     Nothing {
         next_due: Option<Duration>,
@@ -41,21 +46,45 @@ impl WorkQueue {
         block: bool,
         timeout: Option<Duration>,
     ) -> Result<Option<Item>> {
+        let items = self.lease_many(lease_duration, 1, block, timeout).await?;
+        Ok(items.into_iter().next())
+    }
+
+    /// Leases up to `count` items (1 to [`MAX_BATCH`]) in one round trip, each as
+    /// [`WorkQueue::lease`] would, in the order `lease` would hand them out; an empty list when
+    /// there is nothing (with `block`, once `timeout` has passed).
+    ///
+    /// A batch pays the lease script's fixed cost once: its keys, the server time, the
+    /// housekeeping reads. Every item's lease starts now, so take only as many as you will
+    /// start before their leases run out (or renew them). Blocking waits for the first item
+    /// only: the call returns what is there then, which may be fewer than `count`.
+    pub async fn lease_many(
+        &self,
+        lease_duration: Duration,
+        count: usize,
+        block: bool,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<Item>> {
         let lease_ms = lease_millis(lease_duration)?;
+        if count == 0 || count > MAX_BATCH {
+            return Err(Error::invalid_argument(format!(
+                "a batch is 1 to {MAX_BATCH} items, not {count}"
+            )));
+        }
         let deadline = timeout.map(|timeout| Instant::now() + timeout);
         loop {
-            let (next_due, paused) = match self.try_lease(lease_ms).await? {
-                Leased::Item(item) => return Ok(Some(item)),
+            let (next_due, paused) = match self.try_lease(lease_ms, count).await? {
+                Leased::Items(items) => return Ok(items),
                 Leased::Nothing { next_due, paused } => (next_due, paused),
             };
             if !block {
-                return Ok(None);
+                return Ok(Vec::new());
             }
             let remaining = match deadline {
                 None => None,
                 Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
                     Some(remaining) if !remaining.is_zero() => Some(remaining),
-                    _ => return Ok(None),
+                    _ => return Ok(Vec::new()),
                 },
             };
             let wait = match (remaining, next_due) {
@@ -69,13 +98,17 @@ impl WorkQueue {
         }
     }
 
-    pub(crate) async fn try_lease(&self, lease_ms: u64) -> Result<Leased> {
+    pub(crate) async fn try_lease(&self, lease_ms: u64, count: usize) -> Result<Leased> {
         // Each id that is not UTF-8 goes to the dead letters and the next is leased; bounded so
         // one call stays short even on a queue full of them.
         for _ in 0..100 {
-            match self.lease_once(lease_ms).await? {
-                Ok(leased) => return Ok(leased),
-                Err(id) => self.bury_unreadable_id(&id).await?,
+            let (leased, unreadable) = self.lease_once(lease_ms, count).await?;
+            for id in &unreadable {
+                self.bury_unreadable_id(id).await?;
+            }
+            match leased {
+                Leased::Items(items) if items.is_empty() => {}
+                leased => return Ok(leased),
             }
         }
         Ok(Leased::Nothing {
@@ -84,8 +117,9 @@ impl WorkQueue {
         })
     }
 
-    /// One run of the lease script; `Err(id)` when it leased an id that is not UTF-8.
-    async fn lease_once(&self, lease_ms: u64) -> Result<std::result::Result<Leased, Vec<u8>>> {
+    /// One run of the lease script, and the ids it leased that are not UTF-8 (left out of the
+    /// items: no API could name them).
+    async fn lease_once(&self, lease_ms: u64, count: usize) -> Result<(Leased, Vec<Vec<u8>>)> {
         let mut connection = self.connection.shared().await?;
         let reply: redis::Value = scripts::LEASE
             .key(&self.keys.queue)
@@ -107,26 +141,35 @@ impl WorkQueue {
             .arg(&*self.session)
             .arg(self.options.max_attempts)
             .arg(u8::from(self.options.fencing))
+            .arg(count)
             .invoke_async(&mut connection)
             .await?;
-        if let Ok((1, id, data, attempts, fence)) =
-            redis::from_redis_value::<(i64, Vec<u8>, Vec<u8>, u32, u64)>(reply.clone())
-        {
-            return Ok(match String::from_utf8(id) {
-                Ok(id) => Ok(Leased::Item(Item {
-                    id,
-                    data,
-                    attempts,
-                    fence,
-                })),
-                Err(not_utf8) => Err(not_utf8.into_bytes()),
-            });
+        if let redis::Value::Array(values) = &reply {
+            if values.first() == Some(&redis::Value::Int(1)) {
+                let mut items = Vec::with_capacity(values.len() / 4);
+                let mut unreadable = Vec::new();
+                for leased in values[1..].chunks(4) {
+                    let (id, data, attempts, fence): (Vec<u8>, Vec<u8>, u32, u64) =
+                        redis::from_redis_value(redis::Value::Array(leased.to_vec()))?;
+                    match String::from_utf8(id) {
+                        Ok(id) => items.push(Item {
+                            id,
+                            data,
+                            attempts,
+                            fence,
+                        }),
+                        Err(not_utf8) => unreadable.push(not_utf8.into_bytes()),
+                    }
+                }
+                return Ok((Leased::Items(items), unreadable));
+            }
         }
         let (_, wait_ms, paused): (i64, i64, i64) = redis::from_redis_value(reply)?;
-        Ok(Ok(Leased::Nothing {
+        let nothing = Leased::Nothing {
             next_due: u64::try_from(wait_ms).ok().map(Duration::from_millis),
             paused: paused == 1,
-        }))
+        };
+        Ok((nothing, Vec::new()))
     }
 
     /// Moves a just-leased id that is not UTF-8 (a raw producer wrote it) to the dead letters,

@@ -66,6 +66,7 @@ pub use inspect::{
     STATS_MINUTES,
 };
 pub use item::{id_from_bytes, validate_id, Item, MAX_ITEM_BYTES};
+pub use lease::MAX_BATCH;
 pub use queue::{CleanReport, QueueOptions, WorkQueue};
 pub use runtime::runtime;
 pub use schema::{QUEUE_REGISTRY_KEY, SCHEMA_VERSION};

@@ -27,6 +27,7 @@ script!(ADD_SCHEDULED, "add-scheduled-7.lua");
 script!(LEASE, "lease-15.lua", "attempt-count.lua");
 script!(RENEW, "renew-3.lua");
 script!(COMPLETE, "complete-15.lua");
+script!(COMPLETE_ITEMS, "complete-items-n.lua");
 script!(FAIL, "fail-14.lua", "attempt-count.lua");
 script!(LIGHT_CLEAN, "light-clean-12.lua", "attempt-count.lua");
 script!(CLEAN_ORPHAN, "clean-orphan-9.lua");

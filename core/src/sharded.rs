@@ -194,8 +194,11 @@ impl ShardedQueue {
             let mut failed = None;
             for offset in 0..count {
                 let index = (start + offset) % count;
-                match self.shards[index].try_lease(lease_ms).await {
-                    Ok(Leased::Item(item)) => return Ok(Some(item)),
+                match self.shards[index].try_lease(lease_ms, 1).await {
+                    Ok(Leased::Items(items)) if !items.is_empty() => {
+                        return Ok(items.into_iter().next())
+                    }
+                    Ok(Leased::Items(_)) => {}
                     Ok(Leased::Nothing {
                         next_due: due,
                         paused: shard_paused,

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::complete::FailOutcome;
@@ -17,6 +17,7 @@ use crate::duration::lease_millis;
 use crate::error::{Error, Result};
 use crate::host::HostJobs;
 use crate::item::Item;
+use crate::lease::MAX_BATCH;
 use crate::queue::WorkQueue;
 
 /// What a handler returns: `Ok(())` completes the item, `Err(message)` fails it with that error.
@@ -231,6 +232,27 @@ struct Counters {
     errors: AtomicU64,
 }
 
+/// The error a run ends with when a job's task panicked (a handler's panic).
+fn panicked(panic: tokio::task::JoinError) -> Error {
+    Error::new(
+        crate::ErrorKind::Internal,
+        format!("a worker task panicked: {panic}"),
+    )
+}
+
+/// Collects the jobs that have ended; the error of the first that panicked.
+fn reap(jobs: &mut JoinSet<()>) -> Option<Error> {
+    while let Some(joined) = jobs.try_join_next() {
+        if let Err(panic) = joined {
+            return Some(panicked(panic));
+        }
+    }
+    None
+}
+
+/// An item whose handler succeeded, and where its complete's answer goes.
+type Completion = (Item, oneshot::Sender<Result<bool>>);
+
 fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
@@ -344,10 +366,14 @@ impl Worker {
         }
         let _running = RunningGuard(self.running.clone());
         let mut tasks = JoinSet::new();
-        for _ in 0..self.options.concurrency {
-            let worker = self.clone();
-            tasks.spawn(async move { worker.slot().await });
-        }
+        let (completions, inbox) = mpsc::unbounded_channel();
+        let worker = self.clone();
+        tasks.spawn(async move { worker.lease_loop(completions).await });
+        let worker = self.clone();
+        tasks.spawn(async move {
+            worker.complete_loop(inbox).await;
+            Ok(())
+        });
         if let Some(every) = self.options.clean_every {
             let worker = self.clone();
             tasks.spawn(async move {
@@ -388,10 +414,7 @@ impl Worker {
             let failed = match joined {
                 Ok(Ok(())) => None,
                 Ok(Err(error)) => Some(error),
-                Err(panic) => Some(Error::new(
-                    crate::ErrorKind::Internal,
-                    format!("a worker task panicked: {panic}"),
-                )),
+                Err(panic) => Some(panicked(panic)),
             };
             if let Some(error) = failed {
                 self.stop();
@@ -418,44 +441,141 @@ impl Worker {
         Ok(())
     }
 
-    /// One unit of concurrency: lease, run, settle, again.
-    async fn slot(&self) -> Result<()> {
+    /// Leases as many items as there are free slots, in one round trip, and starts a job for
+    /// each; never holds an item it has no slot for, so no item waits out its lease unstarted.
+    /// When stopped, leases nothing more and waits for its jobs (they finish, or are released
+    /// after the shutdown timeout).
+    async fn lease_loop(&self, completions: mpsc::UnboundedSender<Completion>) -> Result<()> {
         let mut stop = self.stop.subscribe();
-        loop {
+        let free = Arc::new(Semaphore::new(self.options.concurrency));
+        let mut jobs = JoinSet::new();
+        let mut outcome = loop {
             if *stop.borrow() {
-                return Ok(());
+                break Ok(());
+            }
+            if let Some(panicked) = reap(&mut jobs) {
+                break Err(panicked);
+            }
+            let first = tokio::select! {
+                permit = free.clone().acquire_owned() => permit,
+                _ = stopped(&mut stop) => break Ok(()),
+            };
+            // The semaphore is never closed, so acquiring only waits.
+            let Ok(first) = first else { break Ok(()) };
+            let mut slots = vec![first];
+            while slots.len() < MAX_BATCH {
+                match free.clone().try_acquire_owned() {
+                    Ok(slot) => slots.push(slot),
+                    Err(_) => break,
+                }
             }
             let leased = tokio::select! {
-                leased = self.queue.lease(self.options.lease_duration, true, Some(Duration::from_secs(1))) => leased,
-                _ = stopped(&mut stop) => return Ok(()),
+                leased = self.queue.lease_many(self.options.lease_duration, slots.len(), true, Some(Duration::from_secs(1))) => leased,
+                _ = stopped(&mut stop) => break Ok(()),
             };
-            let item = match leased {
-                Ok(Some(item)) => item,
-                Ok(None) => continue,
+            let items = match leased {
+                Ok(items) => items,
                 Err(error) => {
-                    self.operation_failed(&error)?;
+                    if let Err(fatal) = self.operation_failed(&error) {
+                        break Err(fatal);
+                    }
                     // Redis unreachable: the connection reconnects by itself; wait a little.
                     tokio::select! {
-                        () = tokio::time::sleep(Duration::from_millis(200)) => {}
-                        _ = stopped(&mut stop) => return Ok(()),
+                        () = tokio::time::sleep(Duration::from_millis(200)) => continue,
+                        _ = stopped(&mut stop) => break Ok(()),
                     }
-                    continue;
                 }
             };
-            bump(&self.counters.leased);
-            self.counters.in_flight.fetch_add(1, Ordering::Relaxed);
-            for hooks in self.hooks.iter() {
-                hooks.before(&item);
+            // Slots without an item go back to the semaphore when `slots` drops.
+            for (item, slot) in items.into_iter().zip(slots.drain(..)) {
+                let worker = self.clone();
+                let completions = completions.clone();
+                jobs.spawn(async move {
+                    worker.job(item, &completions).await;
+                    drop(slot);
+                });
             }
-            let outcome = self.run_one(&item, &mut stop).await;
-            self.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
-            for hooks in self.hooks.iter() {
-                hooks.after(&item, &outcome);
+        };
+        drop(completions);
+        if outcome.is_err() {
+            self.stop();
+        }
+        while let Some(joined) = jobs.join_next().await {
+            if let (Err(panic), Ok(())) = (joined, &outcome) {
+                outcome = Err(panicked(panic));
+            }
+        }
+        outcome
+    }
+
+    /// Completes what the jobs hand in, in batches: whatever arrived while the previous batch
+    /// was in flight goes in the next, so a busy worker completes many items per round trip
+    /// and an idle one sends each at once. Ends once every job and the lease loop are done.
+    async fn complete_loop(&self, mut inbox: mpsc::UnboundedReceiver<Completion>) {
+        let mut batch = Vec::new();
+        while let Some(first) = inbox.recv().await {
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match inbox.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            let items: Vec<Item> = batch.iter().map(|(item, _)| item.clone()).collect();
+            match self.queue.complete_many(&items).await {
+                Ok(completed) => {
+                    for ((_, reply), completed) in batch.drain(..).zip(completed) {
+                        let _ = reply.send(Ok(completed));
+                    }
+                }
+                Err(error) => {
+                    for (_, reply) in batch.drain(..) {
+                        let _ = reply.send(Err(error.clone()));
+                    }
+                }
             }
         }
     }
 
-    async fn run_one(&self, item: &Item, stop: &mut watch::Receiver<bool>) -> JobOutcome {
+    /// One leased item: hooks, the handler, then its settling.
+    async fn job(&self, item: Item, completions: &mpsc::UnboundedSender<Completion>) {
+        let mut stop = self.stop.subscribe();
+        bump(&self.counters.leased);
+        self.counters.in_flight.fetch_add(1, Ordering::Relaxed);
+        for hooks in self.hooks.iter() {
+            hooks.before(&item);
+        }
+        let outcome = self.run_one(&item, &mut stop, completions).await;
+        self.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
+        for hooks in self.hooks.iter() {
+            hooks.after(&item, &outcome);
+        }
+    }
+
+    /// Completes `item` through the batching complete loop.
+    async fn complete(
+        &self,
+        item: &Item,
+        completions: &mpsc::UnboundedSender<Completion>,
+    ) -> Result<bool> {
+        let (reply, answer) = oneshot::channel();
+        if completions.send((item.clone(), reply)).is_err() {
+            return self.queue.complete(item).await;
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(Error::new(
+                crate::ErrorKind::Internal,
+                "the worker's complete loop ended before completing the item",
+            ))
+        })
+    }
+
+    async fn run_one(
+        &self,
+        item: &Item,
+        stop: &mut watch::Receiver<bool>,
+        completions: &mpsc::UnboundedSender<Completion>,
+    ) -> JobOutcome {
         let lease = self.options.lease_duration;
         let heartbeat = async {
             loop {
@@ -498,7 +618,7 @@ impl Worker {
                 JobOutcome::Released
             }
             Some(Ok(())) => {
-                let completed = match self.queue.complete(item).await {
+                let completed = match self.complete(item, completions).await {
                     Ok(completed) => completed,
                     Err(error) => {
                         let _ = self.operation_failed(&error);
