@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Leaseq.Native;
@@ -284,16 +285,230 @@ namespace Leaseq
         internal static readonly Reader<bool> Nothing = value => true;
         internal static readonly Reader<bool> Flag = value => value->number != 0;
         internal static readonly Reader<long> Count = value => checked((long)value->number);
-        internal static readonly Reader<CleanReport> Report = value => ReportFrom(value->report);
+        internal static readonly Reader<CleanReport> Report = value =>
+            new CleanReport(checked((long)value->report.requeued), checked((long)value->report.dropped), checked((long)value->report.dead));
         internal static readonly Reader<Item> Leased = value => value->item == null ? null : Interop.ItemFrom(value->item);
         internal static readonly Reader<FailOutcome> Fail = value => FailOutcome.From(value->fail);
         internal static readonly Reader<IReadOnlyList<DeadItem>> Dead = value => Interop.DeadItemsFrom(value->dead_items);
         internal static readonly Reader<Connection> Opened =
             value => new Connection(new ConnectionHandle((IntPtr)value->connection));
 
-        internal static CleanReport ReportFrom(LeaseqCleanReport report)
+    }
+
+    /// <summary>
+    /// One queue operation with its arguments, to run either way: <see cref="Run"/> blocks the calling thread in
+    /// <c>leaseq_queue_call</c>; <see cref="Start"/> hands it to <c>leaseq_queue_start</c> and returns the task its
+    /// callback completes (argument errors included). The same reader reads the result either way.
+    /// </summary>
+    internal unsafe struct QueueCall<T>
+    {
+        readonly QueueHandle queue;
+        readonly uint op;
+        readonly Reader<T> reader;
+        readonly Action<QueueArgs> fill;
+
+        internal QueueCall(QueueHandle queue, uint op, Reader<T> reader, Action<QueueArgs> fill)
         {
-            return new CleanReport(checked((long)report.requeued), checked((long)report.dropped), checked((long)report.dead));
+            this.queue = queue;
+            this.op = op;
+            this.reader = reader;
+            this.fill = fill;
+        }
+
+        internal T Run()
+        {
+            var value = default(LeaseqValue);
+            LeaseqError* error = null;
+            uint code;
+            using (var args = new QueueArgs(fill))
+            using (var use = new HandleUse(queue))
+            {
+                var raw = args.Raw;
+                code = NativeMethods.leaseq_queue_call((LeaseqQueue*)use.Pointer, op, &raw, &value, &error);
+            }
+            Interop.Check(code, error);
+            try
+            {
+                return reader(&value);
+            }
+            finally
+            {
+                NativeMethods.leaseq_value_free(&value);
+            }
+        }
+
+        internal Task<T> Start(CancellationToken cancellationToken)
+        {
+            var self = this;
+            return Calls.Start(reader, cancellationToken, (index, error) =>
+            {
+                using (var args = new QueueArgs(self.fill))
+                using (var use = new HandleUse(self.queue))
+                {
+                    var raw = args.Raw;
+                    return NativeMethods.leaseq_queue_start((LeaseqQueue*)use.Pointer, self.op, &raw, index, error);
+                }
+            });
+        }
+    }
+
+    /// <summary>
+    /// A queue operation's arguments laid out for one native call, the byte arrays they point to pinned until
+    /// <see cref="Dispose"/> (the native side copies them before it returns). Each setter checks its arguments
+    /// as the operation documents.
+    /// </summary>
+    internal sealed unsafe class QueueArgs : IDisposable
+    {
+        internal LeaseqArgs Raw;
+        List<GCHandle> pins;
+
+        internal QueueArgs(Action<QueueArgs> fill)
+        {
+            try
+            {
+                fill?.Invoke(this);
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>The item to add: its id and data.</summary>
+        internal void Item(Item item)
+        {
+            Id(item);
+            Raw.item.data = Pin(item.Data);
+            Raw.item.data_len = Interop.Length(item.Data);
+        }
+
+        /// <summary>The item acted on: its id and the fencing token of its delivery.</summary>
+        internal void Id(Item item)
+        {
+            if (item == null)
+            {
+                throw new ArgumentNullException("item");
+            }
+            Raw.item.id = Pin(item.IdUtf8);
+            Raw.item.id_len = Interop.Length(item.IdUtf8);
+            // Only ever set from the core's u64, so never negative.
+            Raw.item.fence = (ulong)item.Fence;
+        }
+
+        internal void ItemWith(Item item, AddOptions options)
+        {
+            Item(item);
+            if (options == null)
+            {
+                throw new ArgumentNullException("options");
+            }
+            Raw.add = options.ToNative();
+        }
+
+        internal void Items(IEnumerable<Item> items)
+        {
+            var list = ListOf(items, "items");
+            var raw = new LeaseqItem[list.Count];
+            for (int i = 0; i < raw.Length; i++)
+            {
+                raw[i].id = Pin(list[i].IdUtf8);
+                raw[i].id_len = Interop.Length(list[i].IdUtf8);
+                raw[i].data = Pin(list[i].Data);
+                raw[i].data_len = Interop.Length(list[i].Data);
+            }
+            Raw.items = (LeaseqItem*)PinArray(raw);
+            Raw.count = (UIntPtr)(uint)raw.Length;
+        }
+
+        internal void Ids(IEnumerable<string> ids)
+        {
+            var list = ListOf(ids, "ids");
+            var raw = new LeaseqStr[list.Count];
+            for (int i = 0; i < raw.Length; i++)
+            {
+                var bytes = Interop.Encode(list[i], "item id");
+                raw[i].bytes = Pin(bytes);
+                raw[i].len = Interop.Length(bytes);
+            }
+            Raw.ids = (LeaseqStr*)PinArray(raw);
+            Raw.count = (UIntPtr)(uint)raw.Length;
+        }
+
+        internal void Lease(TimeSpan leaseDuration, bool block, TimeSpan? timeout)
+        {
+            Raw.lease_secs = Interop.Seconds(leaseDuration);
+            Raw.block = Interop.Flag(block);
+            Raw.has_timeout = Interop.Flag(timeout.HasValue);
+            Raw.timeout_secs = Interop.Seconds(timeout.GetValueOrDefault());
+        }
+
+        internal void Renew(Item item, TimeSpan leaseDuration)
+        {
+            Id(item);
+            Raw.lease_secs = Interop.Seconds(leaseDuration);
+        }
+
+        internal void Fail(Item item, string error, TimeSpan? retryAfter)
+        {
+            Id(item);
+            if (error == null)
+            {
+                throw new ArgumentNullException("error");
+            }
+            var message = Interop.Encode(error, "error");
+            Raw.message.bytes = Pin(message);
+            Raw.message.len = Interop.Length(message);
+            Raw.has_retry_after = Interop.Flag(retryAfter.HasValue);
+            Raw.retry_after_secs = Interop.Seconds(retryAfter.GetValueOrDefault());
+        }
+
+        internal void Page(long offset, long count)
+        {
+            if (offset < 0)
+            {
+                throw new LeaseqArgumentException("offset must not be negative, got " + offset);
+            }
+            Raw.offset = (ulong)offset;
+            // A negative count becomes 0, which the core refuses with its own message.
+            Raw.count = (UIntPtr)(count < 0 ? 0 : (ulong)Math.Min(count, uint.MaxValue));
+        }
+
+        /// <summary>The list of <paramref name="name"/>, none of them null.</summary>
+        static List<TItem> ListOf<TItem>(IEnumerable<TItem> items, string name) where TItem : class
+        {
+            if (items == null)
+            {
+                throw new ArgumentNullException(name);
+            }
+            var list = new List<TItem>(items);
+            var missing = list.IndexOf(null);
+            if (missing >= 0)
+            {
+                throw new ArgumentNullException(name, name + "[" + missing + "] is null");
+            }
+            return list;
+        }
+
+        byte* Pin(byte[] bytes)
+        {
+            return (byte*)PinArray(bytes);
+        }
+
+        IntPtr PinArray(object array)
+        {
+            var pin = GCHandle.Alloc(array, GCHandleType.Pinned);
+            (pins ?? (pins = new List<GCHandle>())).Add(pin);
+            return pin.AddrOfPinnedObject();
+        }
+
+        public void Dispose()
+        {
+            if (pins != null)
+            {
+                pins.ForEach(pin => pin.Free());
+                pins = null;
+            }
         }
     }
 }

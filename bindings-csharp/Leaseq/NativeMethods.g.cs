@@ -14,58 +14,60 @@ namespace Leaseq.Native
     {
         const string __DllName = "leaseq_native";
 
-        /// <summary>
-        ///  [`LeaseqFailOutcome::kind`]: the item will be leased again, not before `retry_at_unix_ms`.
-        /// </summary>
         internal const uint LEASEQ_FAIL_RETRY = 1;
-        /// <summary>
-        ///  [`LeaseqFailOutcome::kind`]: that was its last attempt; it is in the dead letters.
-        /// </summary>
         internal const uint LEASEQ_FAIL_DEAD = 2;
-        /// <summary>
-        ///  [`LeaseqFailOutcome::kind`]: the item no longer exists (it was completed); nothing changed.
-        /// </summary>
         internal const uint LEASEQ_FAIL_GONE = 3;
+        internal const uint LEASEQ_OP_ADD_ITEM = 1;
+        internal const uint LEASEQ_OP_ADD_UNIQUE_ITEM = 2;
+        internal const uint LEASEQ_OP_ADD_ITEMS = 3;
+        internal const uint LEASEQ_OP_ADD_ITEM_WITH = 4;
+        internal const uint LEASEQ_OP_LEASE = 5;
+        internal const uint LEASEQ_OP_RENEW = 6;
+        internal const uint LEASEQ_OP_COMPLETE = 7;
+        internal const uint LEASEQ_OP_FAIL = 8;
+        internal const uint LEASEQ_OP_RELEASE = 9;
+        internal const uint LEASEQ_OP_LIGHT_CLEAN = 10;
+        internal const uint LEASEQ_OP_DEEP_CLEAN = 11;
+        internal const uint LEASEQ_OP_QUEUE_LEN = 12;
+        internal const uint LEASEQ_OP_PROCESSING = 13;
+        internal const uint LEASEQ_OP_PRIORITIZED_LEN = 14;
+        internal const uint LEASEQ_OP_DELAYED_LEN = 15;
+        internal const uint LEASEQ_OP_DEAD_LEN = 16;
+        internal const uint LEASEQ_OP_DEAD_ITEMS = 17;
+        internal const uint LEASEQ_OP_REQUEUE_DEAD = 18;
+        internal const uint LEASEQ_OP_PURGE_DEAD = 19;
+        internal const uint LEASEQ_OP_REQUEUE_ALL_DEAD = 20;
+        internal const uint LEASEQ_OP_PURGE_ALL_DEAD = 21;
+        internal const uint LEASEQ_OP_PAUSE = 22;
+        internal const uint LEASEQ_OP_RESUME = 23;
+        internal const uint LEASEQ_OP_IS_PAUSED = 24;
         /// <summary>
         ///  The failure-callback kind of an operation stopped by [`leaseq_cancel`]: not a core error kind
         ///  (those start at 1).
         /// </summary>
         internal const uint LEASEQ_CANCELLED = 0;
         /// <summary>
-        ///  [`LeaseqWorkerEvent::kind`]: run the handler on `item`; report with [`leaseq_worker_job_done`].
+        ///  Event kind: run handler `route` on `item`, then report with [`leaseq_worker_job_done`].
         /// </summary>
         internal const uint LEASEQ_WORKER_HANDLE = 1;
         /// <summary>
-        ///  [`LeaseqWorkerEvent::kind`]: the core no longer waits for `job`; cancel its handler.
+        ///  Event kind: the core no longer waits for `job` (timeout, shutdown, lease lost): cancel it.
         /// </summary>
         internal const uint LEASEQ_WORKER_ABANDON = 2;
         /// <summary>
-        ///  [`LeaseqWorkerEvent::kind`]: the `before` hook, for `item`.
+        ///  Event kind: the `before` hook, for `item`.
         /// </summary>
         internal const uint LEASEQ_WORKER_BEFORE = 3;
         /// <summary>
-        ///  [`LeaseqWorkerEvent::kind`]: the `after` hook, for `item` and `outcome`.
+        ///  Event kind: the `after` hook, for `item` and `outcome`.
         /// </summary>
         internal const uint LEASEQ_WORKER_AFTER = 4;
         /// <summary>
-        ///  [`LeaseqWorkerEvent::outcome`]: the handler succeeded and the item was completed
-        ///  (`completed`: whether this worker's `complete` was the one that completed it).
+        ///  Outcomes, in the order of `leaseq::JobOutcome` (and of .NET's `JobOutcomeKind`).
         /// </summary>
         internal const uint LEASEQ_JOB_COMPLETED = 1;
-        /// <summary>
-        ///  [`LeaseqWorkerEvent::outcome`]: the handler failed (or timed out) with `error`; the item was
-        ///  retried or buried.
-        /// </summary>
         internal const uint LEASEQ_JOB_FAILED = 2;
-        /// <summary>
-        ///  [`LeaseqWorkerEvent::outcome`]: the worker shut down before the handler finished; the item
-        ///  went back to the queue.
-        /// </summary>
         internal const uint LEASEQ_JOB_RELEASED = 3;
-        /// <summary>
-        ///  [`LeaseqWorkerEvent::outcome`]: the lease was lost (a renew failed); another worker may have
-        ///  the item.
-        /// </summary>
         internal const uint LEASEQ_JOB_LEASE_LOST = 4;
 
 
@@ -76,7 +78,7 @@ namespace Leaseq.Native
         internal delegate void leaseq_init_success_delegate(ulong index, LeaseqValue* value);
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
-        internal delegate void leaseq_worker_init_callback_delegate(LeaseqWorkerEvent* @event);
+        internal delegate void leaseq_worker_new_callback_delegate(LeaseqWorkerEvent* @event);
 
 
 
@@ -114,23 +116,13 @@ namespace Leaseq.Native
 
         /// <summary>
         ///  Opens a connection from a URL (`redis://[user:password@]host:port[/db]`, `rediss://…` or
-        ///  `unix:///path`), connecting at once, and writes its handle to `out_connection`.
+        ///  `unix:///path`), connecting at once, with `options` (null: the defaults; the core checks them:
+        ///  a zero timeout is an InvalidArgument error), and writes its handle to `out_connection`.
         ///
         ///  # Safety
-        ///  `url` must point to `url_len` readable bytes; `out_connection` must be writable; `out_error`
-        ///  must be null or writable. The caller frees the handle with [`leaseq_connection_free`] and an
-        ///  error with [`crate::leaseq_error_free`].
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_connection_open", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_connection_open(byte* url, System.UIntPtr url_len, LeaseqConnection** out_connection, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Opens a connection as [`leaseq_connection_open`] does, with timeouts other than the defaults
-        ///  (null `options`: the defaults). The core checks the options: a zero timeout is an
-        ///  InvalidArgument error.
-        ///
-        ///  # Safety
-        ///  As [`leaseq_connection_open`]; a non-null `options` must be readable (it is copied).
+        ///  `url` must point to `url_len` readable bytes; a non-null `options` must be readable (it is
+        ///  copied); `out_connection` must be writable; `out_error` must be null or writable. The caller
+        ///  frees the handle with [`leaseq_connection_free`] and an error with [`crate::leaseq_error_free`].
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_connection_open_with_options", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint leaseq_connection_open_with_options(byte* url, System.UIntPtr url_len, LeaseqConnectionOptions* options, LeaseqConnection** out_connection, LeaseqError** out_error);
@@ -166,32 +158,23 @@ namespace Leaseq.Native
         ///  and it closes when the last of them is freed. Null is ignored.
         ///
         ///  # Safety
-        ///  The caller that received `connection` from [`leaseq_connection_open`] (or
-        ///  [`leaseq_connection_open_with_options`]) or the success callback of
-        ///  [`crate::leaseq_connection_open_async`] (or its `_with_options` form) frees it, once, with this
+        ///  The caller that received `connection` from [`leaseq_connection_open_with_options`] or the
+        ///  success callback of [`crate::leaseq_connection_open_with_options_async`] frees it, once, with this
         ///  function, when no call using it is running.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_connection_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void leaseq_connection_free(LeaseqConnection* connection);
 
         /// <summary>
-        ///  Makes a queue whose keys start with `name` on `connection`, and writes its handle to
-        ///  `out_queue`. Each queue handle gets a fresh session id.
+        ///  Makes a queue whose keys start with `name` on `connection`, with retry and uniqueness
+        ///  `options` (null: the defaults; the core checks them), and writes its handle to `out_queue`.
+        ///  Each queue handle gets a fresh session id.
         ///
         ///  # Safety
-        ///  `connection` must be live; `name` must point to `name_len` readable bytes; `out_queue` must be
-        ///  writable; `out_error` must be null or writable. The caller frees the handle with
-        ///  [`leaseq_queue_free`] and an error with [`crate::leaseq_error_free`].
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_new", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_new(LeaseqConnection* connection, byte* name, System.UIntPtr name_len, LeaseqQueue** out_queue, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Makes a queue as [`leaseq_queue_new`] does, with retry and uniqueness options other than the
-        ///  defaults (null `options`: the defaults). The core checks the options.
-        ///
-        ///  # Safety
-        ///  As [`leaseq_queue_new`]; a non-null `options` must be readable (it is copied).
+        ///  `connection` must be live; `name` must point to `name_len` readable bytes; a non-null
+        ///  `options` must be readable (it is copied); `out_queue` must be writable; `out_error` must be
+        ///  null or writable. The caller frees the handle with [`leaseq_queue_free`] and an error with
+        ///  [`crate::leaseq_error_free`].
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_new_with_options", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint leaseq_queue_new_with_options(LeaseqConnection* connection, byte* name, System.UIntPtr name_len, LeaseqQueueOptions* options, LeaseqQueue** out_queue, LeaseqError** out_error);
@@ -200,34 +183,11 @@ namespace Leaseq.Native
         ///  Frees a queue handle. Async operations already started on it finish normally. Null is ignored.
         ///
         ///  # Safety
-        ///  The caller that received `queue` from [`leaseq_queue_new`] (or
-        ///  [`leaseq_queue_new_with_options`]) frees it, once, with this function,
+        ///  The caller that received `queue` from [`leaseq_queue_new_with_options`] frees it, once, with this function,
         ///  when no synchronous call using it is running.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void leaseq_queue_free(LeaseqQueue* queue);
-
-        /// <summary>
-        ///  Frees an item returned through an `out_item` parameter. Null is ignored.
-        ///
-        ///  # Safety
-        ///  The caller that received `item` from [`crate::leaseq_queue_lease`] frees it, once, with this
-        ///  function, after copying what it needs; `item` must not be used afterwards. Items handed to the
-        ///  success callback are borrowed and must not be freed.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_item_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern void leaseq_item_free(LeaseqItem* item);
-
-        /// <summary>
-        ///  Frees a page of dead letters returned through an `out_items` parameter. Null is ignored.
-        ///
-        ///  # Safety
-        ///  The caller that received `items` from [`crate::leaseq_queue_dead_items`] frees it, once, with
-        ///  this function, after copying what it needs. Pages handed to the success callback are
-        ///  borrowed and must not be freed.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_dead_items_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern void leaseq_dead_items_free(LeaseqDeadItems* items);
 
         /// <summary>
         ///  Checks, with the core's JSON parser, that `(json, json_len)` is one JSON document; returns 0
@@ -312,232 +272,35 @@ namespace Leaseq.Native
         internal static extern uint leaseq_max_priority();
 
         /// <summary>
-        ///  Adds an item; `out_added` is false, changing nothing, if an item with this id already exists.
+        ///  Frees the item and the page of dead letters a value holds (not the value itself, which is the
+        ///  caller's, nor its connection), and sets them to null. Null is ignored.
+        ///
+        ///  # Safety
+        ///  A non-null `value` must be one [`leaseq_queue_call`] wrote, freed once.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "leaseq_value_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void leaseq_value_free(LeaseqValue* value);
+
+        /// <summary>
+        ///  Runs queue operation `op` (a `LEASEQ_OP_…` code) with `args`, blocking the calling thread
+        ///  until the core answers, and writes its result to `out_value`.
         ///
         ///  # Safety
         ///  See the module documentation.
         /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_add_item", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_add_item(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, byte* data, System.UIntPtr data_len, bool* out_added, LeaseqError** out_error);
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_call", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_call(LeaseqQueue* queue, uint op, LeaseqArgs* args, LeaseqValue* out_value, LeaseqError** out_error);
 
         /// <summary>
-        ///  Adds an item whose id the caller knows is new, skipping the existence check.
+        ///  Starts queue operation `op` (a `LEASEQ_OP_…` code) with `args` on leaseq's runtime, to be
+        ///  delivered to the callbacks of [`crate::leaseq_init`] with `index` (see `async_ops.rs` for that
+        ///  contract); the queue handle may be freed while it runs.
         ///
         ///  # Safety
-        ///  See the module documentation.
+        ///  See the module documentation (there is no `out_value`).
         /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_add_unique_item", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_add_unique_item(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, byte* data, System.UIntPtr data_len, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Adds `count` items atomically; `out_added` is how many were added (ids that exist are skipped).
-        ///
-        ///  # Safety
-        ///  See the module documentation; `items` must point to `count` readable [`LeaseqItem`]s.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_add_items", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_add_items(LeaseqQueue* queue, LeaseqItem* items, System.UIntPtr count, ulong* out_added, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Adds an item at a priority level, and/or not leasable before a delay or a time (null
-        ///  `options`: as [`leaseq_queue_add_item`]). `out_added` is false, changing nothing, if the id
-        ///  exists (or was completed within the uniqueness window).
-        ///
-        ///  # Safety
-        ///  See the module documentation; a non-null `options` must be readable.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_add_item_with", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_add_item_with(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, byte* data, System.UIntPtr data_len, LeaseqAddOptions* options, bool* out_added, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Leases the next item for `lease_secs` seconds; `out_item` is null if there was none. With
-        ///  `block`, waits for one, for at most `timeout_secs` if `has_timeout` (else for ever).
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_lease", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_lease(LeaseqQueue* queue, double lease_secs, [MarshalAs(UnmanagedType.U1)] bool block, [MarshalAs(UnmanagedType.U1)] bool has_timeout, double timeout_secs, LeaseqItem** out_item, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Extends the lease on item `id` to `lease_secs` from now, only while this queue's session holds
-        ///  it; `out_renewed` says whether it did. `fence` is the fencing token of the delivery acted on
-        ///  (0: none): with the queue's `fencing` on, a superseded one is LeaseLost (4), as it is for
-        ///  complete, fail and release.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_renew", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_renew(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, ulong fence, double lease_secs, bool* out_renewed, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Marks item `id` done; `out_completed` is true for exactly one call per item.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_complete", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_complete(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, ulong fence, bool* out_completed, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Ends the lease on item `id` with a failure, recording `error` (UTF-8): it is retried after
-        ///  `retry_after_secs` if `has_retry_after`, else after the queue's backoff, until its attempts
-        ///  reach the queue's `max_attempts`; then it moves to the dead letters. LeaseLost (4) if this
-        ///  queue's session no longer holds the item.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_fail", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_fail(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, ulong fence, byte* error, System.UIntPtr error_len, [MarshalAs(UnmanagedType.U1)] bool has_retry_after, double retry_after_secs, LeaseqFailOutcome* out_outcome, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Gives a leased item back at once, first in line at its level, without counting the attempt;
-        ///  `out_released` is false if this queue's session no longer holds it.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_release", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_release(LeaseqQueue* queue, byte* id, System.UIntPtr id_len, ulong fence, bool* out_released, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Returns expired leases to the queue and drops ids whose item is gone.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_light_clean", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_light_clean(LeaseqQueue* queue, LeaseqCleanReport* out_report, LeaseqError** out_error);
-
-        /// <summary>
-        ///  A light clean, then requeues items that are in no list and hold no lease.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_deep_clean", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_deep_clean(LeaseqQueue* queue, LeaseqCleanReport* out_report, LeaseqError** out_error);
-
-        /// <summary>
-        ///  The number of items waiting to be leased.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_len", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_len(LeaseqQueue* queue, ulong* out_len, LeaseqError** out_error);
-
-        /// <summary>
-        ///  The number of items currently leased.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_processing", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_processing(LeaseqQueue* queue, ulong* out_count, LeaseqError** out_error);
-
-        /// <summary>
-        ///  The number of items waiting at a priority above the default.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_prioritized_len", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_prioritized_len(LeaseqQueue* queue, ulong* out_len, LeaseqError** out_error);
-
-        /// <summary>
-        ///  The number of items added with a delay (or scheduled) or waiting to be retried, not yet due.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_delayed_len", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_delayed_len(LeaseqQueue* queue, ulong* out_len, LeaseqError** out_error);
-
-        /// <summary>
-        ///  The number of items in the dead letters.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_dead_len", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_dead_len(LeaseqQueue* queue, ulong* out_len, LeaseqError** out_error);
-
-        /// <summary>
-        ///  A page of dead letters, oldest death first: `count` (1 to 1000) from `offset`. The caller
-        ///  frees `out_items` with [`crate::leaseq_dead_items_free`].
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_dead_items", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_dead_items(LeaseqQueue* queue, ulong offset, ulong count, LeaseqDeadItems** out_items, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Puts the dead items with these `count` ids back in the queue at their priority, attempts
-        ///  reset; `out_count` is how many were dead.
-        ///
-        ///  # Safety
-        ///  See the module documentation; `ids` must point to `count` readable [`LeaseqStr`]s.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_requeue_dead", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_requeue_dead(LeaseqQueue* queue, LeaseqStr* ids, System.UIntPtr count, ulong* out_count, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Deletes the dead items with these `count` ids for good; `out_count` is how many were dead.
-        ///
-        ///  # Safety
-        ///  See the module documentation; `ids` must point to `count` readable [`LeaseqStr`]s.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_purge_dead", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_purge_dead(LeaseqQueue* queue, LeaseqStr* ids, System.UIntPtr count, ulong* out_count, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Requeues every dead item, 1000 per round trip; `out_count` is how many.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_requeue_all_dead", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_requeue_all_dead(LeaseqQueue* queue, ulong* out_count, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Deletes every dead item, 1000 per round trip; `out_count` is how many.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_purge_all_dead", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_purge_all_dead(LeaseqQueue* queue, ulong* out_count, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Pauses the queue: leases return nothing until [`leaseq_queue_resume`]; adds still succeed.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_pause", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_pause(LeaseqQueue* queue, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Resumes a paused queue and wakes its blocked leases; `out_was_paused` says whether it was.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_resume", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_resume(LeaseqQueue* queue, bool* out_was_paused, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Whether the queue is paused.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_is_paused", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_is_paused(LeaseqQueue* queue, bool* out_paused, LeaseqError** out_error);
+        [DllImport(__DllName, EntryPoint = "leaseq_queue_start", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint leaseq_queue_start(LeaseqQueue* queue, uint op, LeaseqArgs* args, ulong index, LeaseqError** out_error);
 
         /// <summary>
         ///  Registers the callbacks every async operation completes through. Call it once per process,
@@ -585,16 +348,6 @@ namespace Leaseq.Native
         internal static extern bool leaseq_cancel(ulong index);
 
         /// <summary>
-        ///  Opens a connection; the success callback's `connection` is the new handle. See
-        ///  [`crate::leaseq_connection_open`].
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_connection_open_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_connection_open_async(ulong index, byte* url, System.UIntPtr url_len, LeaseqError** out_error);
-
-        /// <summary>
         ///  [`crate::leaseq_connection_open_with_options`], asynchronously: the success callback's
         ///  `connection` is the new handle. A negative timeout is an error returned here; a zero one, which
         ///  the core refuses as it opens, a failure callback.
@@ -606,283 +359,44 @@ namespace Leaseq.Native
         internal static extern uint leaseq_connection_open_with_options_async(ulong index, byte* url, System.UIntPtr url_len, LeaseqConnectionOptions* options, LeaseqError** out_error);
 
         /// <summary>
-        ///  [`crate::leaseq_queue_add_item`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_add_item_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_add_item_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, byte* data, System.UIntPtr data_len, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_add_unique_item`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_add_unique_item_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_add_unique_item_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, byte* data, System.UIntPtr data_len, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_add_items`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation; `items` must point to `count` readable [`LeaseqItem`]s.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_add_items_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_add_items_async(LeaseqQueue* queue, ulong index, LeaseqItem* items, System.UIntPtr count, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_add_item_with`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation; a non-null `options` must be readable.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_add_item_with_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_add_item_with_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, byte* data, System.UIntPtr data_len, LeaseqAddOptions* options, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_lease`], asynchronously; [`leaseq_cancel`] stops a blocking wait.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_lease_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_lease_async(LeaseqQueue* queue, ulong index, double lease_secs, [MarshalAs(UnmanagedType.U1)] bool block, [MarshalAs(UnmanagedType.U1)] bool has_timeout, double timeout_secs, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_renew`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_renew_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_renew_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, ulong fence, double lease_secs, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_complete`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_complete_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_complete_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, ulong fence, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_fail`], asynchronously; the success callback's `fail` is the outcome.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_fail_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_fail_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, ulong fence, byte* error, System.UIntPtr error_len, [MarshalAs(UnmanagedType.U1)] bool has_retry_after, double retry_after_secs, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_release`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_release_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_release_async(LeaseqQueue* queue, ulong index, byte* id, System.UIntPtr id_len, ulong fence, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_light_clean`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_light_clean_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_light_clean_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_deep_clean`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_deep_clean_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_deep_clean_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_len`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_len_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_len_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_processing`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_processing_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_processing_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_prioritized_len`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_prioritized_len_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_prioritized_len_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_delayed_len`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_delayed_len_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_delayed_len_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_dead_len`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_dead_len_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_dead_len_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_dead_items`], asynchronously; the success callback's `dead_items` is
-        ///  the page (borrowed).
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_dead_items_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_dead_items_async(LeaseqQueue* queue, ulong index, ulong offset, ulong count, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_requeue_dead`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation; `ids` must point to `count` readable [`LeaseqStr`]s.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_requeue_dead_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_requeue_dead_async(LeaseqQueue* queue, ulong index, LeaseqStr* ids, System.UIntPtr count, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_purge_dead`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation; `ids` must point to `count` readable [`LeaseqStr`]s.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_purge_dead_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_purge_dead_async(LeaseqQueue* queue, ulong index, LeaseqStr* ids, System.UIntPtr count, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_requeue_all_dead`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_requeue_all_dead_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_requeue_all_dead_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_purge_all_dead`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_purge_all_dead_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_purge_all_dead_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_pause`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_pause_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_pause_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_resume`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_resume_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_resume_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
-
-        /// <summary>
-        ///  [`crate::leaseq_queue_is_paused`], asynchronously.
-        ///
-        ///  # Safety
-        ///  See the module documentation.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_is_paused_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_queue_is_paused_async(LeaseqQueue* queue, ulong index, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Registers the callback every worker's events go to. Call it once per process, before
-        ///  [`leaseq_worker_new`], with [`crate::leaseq_init`] called and [`crate::leaseq_dispatch`]
-        ///  running; calling it again with the same callback is harmless, with another an InvalidArgument
-        ///  error.
-        ///
-        ///  # Safety
-        ///  The callback must stay callable for the life of the process; `out_error` must be null or
-        ///  writable, and the caller frees what it receives with [`crate::leaseq_error_free`].
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_worker_init", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_worker_init(leaseq_worker_init_callback_delegate callback, LeaseqError** out_error);
-
-        /// <summary>
-        ///  Makes a worker for `queue` (it keeps its own reference to the queue) whose events carry
-        ///  `key`; null `options` are the core's defaults. Without routes (`route_count` 0) every item
-        ///  goes to one handler (route 0); with routes (`route_count` distinct type names, UTF-8), the
-        ///  core's `leaseq::Router` sends each item to the route of its type, `route` in the HANDLE event
-        ///  being the name's index, and fails an untyped item or one of an unknown type with its error.
-        ///  With `before` or `after`, the worker also sends the events of those hooks. It does nothing
+        ///  Makes a worker for `queue` whose events go to `callback` with `key`; null `options` are the
+        ///  core's defaults. Without `by_type`, one handler runs every item (route 0); with it, the core
+        ///  routes each item by its type to the handler of that name in `routes` (UTF-8), refusing none,
+        ///  an empty one or one given twice. `before`/`after`: send those hooks' events. It does nothing
         ///  until [`leaseq_worker_run_async`].
         ///
         ///  # Safety
         ///  `queue` must be live; `routes` must point to `route_count` readable [`LeaseqStr`]s (or be
-        ///  null with `route_count` 0), copied before the call returns; a non-null `options` must be
-        ///  readable; `out_worker` must be writable; `out_error` must be null or writable. The caller
-        ///  frees the handle with [`leaseq_worker_free`] and an error with [`crate::leaseq_error_free`].
+        ///  null with `route_count` 0); a non-null `options` must be readable; `out_worker` must be
+        ///  writable; `out_error` must be null or writable. The caller frees the handle with
+        ///  [`leaseq_worker_free`] and an error with [`crate::leaseq_error_free`]; `callback` must stay
+        ///  callable while the worker lives.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_worker_new", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_worker_new(LeaseqQueue* queue, ulong key, LeaseqStr* routes, System.UIntPtr route_count, LeaseqWorkerOptions* options, [MarshalAs(UnmanagedType.U1)] bool before, [MarshalAs(UnmanagedType.U1)] bool after, LeaseqWorker** out_worker, LeaseqError** out_error);
+        internal static extern uint leaseq_worker_new(LeaseqQueue* queue, ulong key, leaseq_worker_new_callback_delegate callback, [MarshalAs(UnmanagedType.U1)] bool by_type, LeaseqStr* routes, System.UIntPtr route_count, LeaseqWorkerOptions* options, [MarshalAs(UnmanagedType.U1)] bool before, [MarshalAs(UnmanagedType.U1)] bool after, LeaseqWorker** out_worker, LeaseqError** out_error);
 
         /// <summary>
-        ///  Frees a worker handle. A run already started goes on (stop it with [`leaseq_worker_stop`]
-        ///  first). Null is ignored.
+        ///  Frees a worker handle; a run already started goes on. Null is ignored.
         ///
         ///  # Safety
-        ///  The caller that received `worker` from [`leaseq_worker_new`] frees it, once, with this
-        ///  function, when no other call using it is running.
+        ///  Frees a handle from [`leaseq_worker_new`] once, when no other call using it is running.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_worker_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void leaseq_worker_free(LeaseqWorker* worker);
 
         /// <summary>
-        ///  Runs the worker until [`leaseq_worker_stop`]: an async operation (see
-        ///  [`crate::leaseq_init`]) whose success callback comes once the run has ended, every running
-        ///  handler finished or abandoned and its item released. A stop asked for before the run starts
-        ///  is kept (the run then ends at once); once a run has ended, the worker can run again. Never
-        ///  stop a run with [`crate::leaseq_cancel`]: aborting it drops the items in flight without
-        ///  releasing them.
+        ///  Runs the worker (`leaseq::Worker::run`) until [`leaseq_worker_stop`]: an async operation
+        ///  (see [`crate::leaseq_init`]) whose success comes once the run has ended. Never stop it with
+        ///  [`crate::leaseq_cancel`]: aborting it drops the items in flight without releasing them.
         ///
         ///  # Safety
-        ///  `worker` must be live; `out_error` must be null or writable, and the caller frees what it
-        ///  receives with [`crate::leaseq_error_free`]. `index` follows the async contract.
+        ///  As for every async operation; `worker` must be live.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_worker_run_async", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint leaseq_worker_run_async(LeaseqWorker* worker, ulong index, LeaseqError** out_error);
 
         /// <summary>
-        ///  Asks the worker to stop: it leases nothing more, lets running handlers finish within the
-        ///  shutdown timeout, and releases the rest; the run's callback follows once that is done. A stop
-        ///  before [`leaseq_worker_run_async`] is kept. Null is ignored.
+        ///  Asks the worker to stop (`leaseq::Worker::stop`). Null is ignored.
         ///
         ///  # Safety
         ///  A non-null `worker` must be live.
@@ -894,23 +408,23 @@ namespace Leaseq.Native
         ///  Writes the worker's counters so far to `out_counters`.
         ///
         ///  # Safety
-        ///  `worker` must be live; `out_counters` must be writable; `out_error` must be null or writable,
-        ///  and the caller frees what it receives with [`crate::leaseq_error_free`].
+        ///  `worker` must be live; `out_counters` writable; `out_error` null or writable (the caller
+        ///  frees what it receives with [`crate::leaseq_error_free`]).
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_worker_counters", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint leaseq_worker_counters(LeaseqWorker* worker, LeaseqWorkerCounters* out_counters, LeaseqError** out_error);
 
         /// <summary>
-        ///  Reports how the handler of `job` ended: `ok`, or failed with `message` (UTF-8, recorded by
-        ///  `fail`). Returns true if the core was still waiting for it, false if it had abandoned the job
-        ///  (or `job` is unknown, or was already reported). Safe to call from any thread.
+        ///  Reports how the handler of `job` ended (`leaseq::Worker::finish`): `ok`, or failed with
+        ///  `message` (UTF-8). False if the core no longer waited for it. Safe from any thread.
         ///
         ///  # Safety
-        ///  `message` must point to `message_len` readable bytes (or be null with length 0).
+        ///  A non-null `worker` must be live; `message` must point to `message_len` readable bytes (or
+        ///  be null with length 0).
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_worker_job_done", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         [return: MarshalAs(UnmanagedType.U1)]
-        internal static extern bool leaseq_worker_job_done(ulong job, [MarshalAs(UnmanagedType.U1)] bool ok, byte* message, System.UIntPtr message_len);
+        internal static extern bool leaseq_worker_job_done(LeaseqWorker* worker, ulong job, [MarshalAs(UnmanagedType.U1)] bool ok, byte* message, System.UIntPtr message_len);
 
 
     }
@@ -956,9 +470,8 @@ namespace Leaseq.Native
     ///  An item as bytes: a UTF-8 id and opaque data (neither NUL-terminated), its attempts and the
     ///  fencing token of its delivery.
     ///
-    ///  Passed in (an array for `add_items`), it is borrowed for the call. Returned by
-    ///  [`crate::leaseq_queue_lease`], it is owned by the caller, who frees it with [`leaseq_item_free`].
-    ///  Handed to the success callback, it is borrowed for the callback's duration.
+    ///  Passed in (an array for `add_items`), it is borrowed for the call; as a lease's result, it is
+    ///  part of a [`crate::LeaseqValue`] (the worker's events borrow it for the callback).
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqItem
@@ -1033,9 +546,7 @@ namespace Leaseq.Native
     /// <summary>
     ///  A page of dead letters: `len` items at `items`, all owned by this page.
     ///
-    ///  Returned by [`crate::leaseq_queue_dead_items`], it is owned by the caller, who frees it (and
-    ///  everything in it) with [`leaseq_dead_items_free`]. Handed to the success callback, it is
-    ///  borrowed for the callback's duration.
+    ///  Part of a [`crate::LeaseqValue`], freed with it.
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqDeadItems
@@ -1215,13 +726,76 @@ namespace Leaseq.Native
     }
 
     /// <summary>
+    ///  A queue operation's arguments, borrowed for the call (copied before it returns). Each
+    ///  operation reads only the fields its `LEASEQ_OP_…` code names; flags are 0 or 1.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe partial struct LeaseqArgs
+    {
+        /// <summary>
+        ///  The item: id and data to add; id and `fence` (0: none) to renew, complete, fail, release.
+        /// </summary>
+        public LeaseqItem item;
+        /// <summary>
+        ///  `add_items`: `count` items.
+        /// </summary>
+        public LeaseqItem* items;
+        /// <summary>
+        ///  `requeue_dead`, `purge_dead`: `count` ids.
+        /// </summary>
+        public LeaseqStr* ids;
+        /// <summary>
+        ///  How many `items` or `ids`; `dead_items`: the page size (1 to 1000).
+        /// </summary>
+        public System.UIntPtr count;
+        /// <summary>
+        ///  `dead_items`: where the page starts.
+        /// </summary>
+        public ulong offset;
+        /// <summary>
+        ///  `fail`: the error recorded (UTF-8).
+        /// </summary>
+        public LeaseqStr message;
+        /// <summary>
+        ///  `lease`, `renew`: the lease, in seconds.
+        /// </summary>
+        public double lease_secs;
+        /// <summary>
+        ///  `lease`: whether to wait for an item.
+        /// </summary>
+        public byte block;
+        /// <summary>
+        ///  `lease`: whether the wait has a timeout (else it waits for ever).
+        /// </summary>
+        public byte has_timeout;
+        /// <summary>
+        ///  `lease`: the wait's timeout, in seconds.
+        /// </summary>
+        public double timeout_secs;
+        /// <summary>
+        ///  `fail`: whether `retry_after_secs` is given (else the queue's backoff).
+        /// </summary>
+        public byte has_retry_after;
+        /// <summary>
+        ///  `fail`: the delay before the retry, in seconds.
+        /// </summary>
+        public double retry_after_secs;
+        /// <summary>
+        ///  `add_item_with`: the priority and due time.
+        /// </summary>
+        public LeaseqAddOptions add;
+    }
+
+    /// <summary>
     ///  What `fail` did with the item; see `leaseq::FailOutcome`.
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqFailOutcome
     {
         /// <summary>
-        ///  [`LEASEQ_FAIL_RETRY`], [`LEASEQ_FAIL_DEAD`] or [`LEASEQ_FAIL_GONE`].
+        ///  [`LEASEQ_FAIL_RETRY`]: the item will be leased again, not before `retry_at_unix_ms`;
+        ///  [`LEASEQ_FAIL_DEAD`]: that was its last attempt, it is in the dead letters;
+        ///  [`LEASEQ_FAIL_GONE`]: the item no longer exists (it was completed), nothing changed.
         /// </summary>
         public uint kind;
         /// <summary>
@@ -1232,7 +806,7 @@ namespace Leaseq.Native
     }
 
     /// <summary>
-    ///  What a clean did: items requeued, and ids dropped because their item no longer exists.
+    ///  What a clean did; see `leaseq::CleanReport`.
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqCleanReport
@@ -1252,19 +826,11 @@ namespace Leaseq.Native
     }
 
     /// <summary>
-    ///  The result handed to the success callback, borrowed for the callback's duration. Which fields
-    ///  mean something depends on the operation:
-    ///  - `add_item`, `add_item_with`, `renew`, `complete`, `release`, `resume`, `is_paused`:
-    ///    `number` is 1 (true) or 0 (false);
-    ///  - `add_items`, `queue_len`, `processing`, `prioritized_len`, `delayed_len`, `dead_len`,
-    ///    `requeue_dead`, `purge_dead`, `requeue_all_dead`, `purge_all_dead`: `number` is the count;
-    ///  - `light_clean`, `deep_clean`: `report`;
-    ///  - `lease`: `item`, null if there was none (borrowed: copy it, do not free it);
-    ///  - `fail`: `fail`;
-    ///  - `dead_items`: `dead_items` (borrowed: copy it, do not free it);
-    ///  - `connection_open`: `connection`, a handle now owned by the caller, who frees it with
-    ///    [`crate::leaseq_connection_free`];
-    ///  - `add_unique_item`, `pause`, `worker_run`: nothing.
+    ///  An operation's result; which field means something is said at its `LEASEQ_OP_…` code (a
+    ///  connection open's is `connection`, a worker run's nothing). Written to `out_value` by
+    ///  [`leaseq_queue_call`] and freed by the caller with [`leaseq_value_free`]; handed to the
+    ///  success callback, it is borrowed for the callback's duration, except `connection`, a handle
+    ///  the caller then owns and frees with [`crate::leaseq_connection_free`].
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqValue
@@ -1296,8 +862,7 @@ namespace Leaseq.Native
     }
 
     /// <summary>
-    ///  What a worker asks of .NET, borrowed for the callback's duration (copy what is kept). Which
-    ///  fields mean something depends on `kind`.
+    ///  A `leaseq::HostCall`, borrowed for the callback's duration (copy what is kept).
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqWorkerEvent
@@ -1316,27 +881,24 @@ namespace Leaseq.Native
         /// </summary>
         public ulong job;
         /// <summary>
-        ///  HANDLE: the handler to run, an index into the routes given to [`leaseq_worker_new`] (the
-        ///  core's `Router` chose it by the item's type); 0 for a worker made without routes.
+        ///  HANDLE: the index of the handler's name in the routes (0 without routes).
         /// </summary>
         public uint route;
         /// <summary>
-        ///  HANDLE, BEFORE, AFTER: the item (its `attempts` counts this lease, its `fence` is this
-        ///  delivery's); null otherwise.
+        ///  HANDLE, BEFORE, AFTER: the item; null otherwise.
         /// </summary>
         public LeaseqItem* item;
         /// <summary>
-        ///  AFTER: [`LEASEQ_JOB_COMPLETED`], [`LEASEQ_JOB_FAILED`], [`LEASEQ_JOB_RELEASED`] or
-        ///  [`LEASEQ_JOB_LEASE_LOST`]; 0 otherwise.
+        ///  AFTER: a `LEASEQ_JOB_…` outcome; 0 otherwise.
         /// </summary>
         public uint outcome;
         /// <summary>
-        ///  AFTER, COMPLETED: 1 if this worker's `complete` was the one that completed the item, else 0
-        ///  (a `u8`: a struct with a `bool` is not blittable, and .NET Core refuses a pointer to one).
+        ///  AFTER, COMPLETED: 1 if this worker's `complete` completed the item (a `u8`: .NET Core
+        ///  refuses a pointer to a struct with a `bool`).
         /// </summary>
         public byte completed;
         /// <summary>
-        ///  AFTER, FAILED: the error the item was failed with (UTF-8, not NUL-terminated).
+        ///  AFTER, FAILED: the error the item was failed with (UTF-8, `error_len` bytes).
         /// </summary>
         public byte* error;
         /// <summary>
@@ -1359,29 +921,11 @@ namespace Leaseq.Native
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqWorkerCounters
     {
-        /// <summary>
-        ///  Items leased.
-        /// </summary>
         public ulong leased;
-        /// <summary>
-        ///  Items completed (handler succeeded and `complete` returned true).
-        /// </summary>
         public ulong completed;
-        /// <summary>
-        ///  Handler failures and timeouts.
-        /// </summary>
         public ulong failed;
-        /// <summary>
-        ///  Failures that were scheduled for a retry (the rest went to the dead letters).
-        /// </summary>
         public ulong retried;
-        /// <summary>
-        ///  Successful lease renewals (heartbeats).
-        /// </summary>
         public ulong renewed;
-        /// <summary>
-        ///  Items whose handler is running now.
-        /// </summary>
         public ulong in_flight;
     }
 

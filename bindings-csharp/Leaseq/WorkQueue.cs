@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Leaseq.Native;
@@ -87,106 +86,41 @@ namespace Leaseq
         ///
         /// One round trip (<c>add-3.lua</c>).
         /// </summary>
-        public unsafe bool AddItem(Item item)
-        {
-            var id = IdOf(item);
-            var data = item.Data;
-            bool added;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            fixed (byte* idStart = id)
-            fixed (byte* dataStart = data)
-            {
-                code = NativeMethods.leaseq_queue_add_item(Queue(use), idStart, Interop.Length(id), dataStart, Interop.Length(data), &added, &error);
-            }
-            Interop.Check(code, error);
-            return added;
-        }
+        public bool AddItem(Item item) => AddItemCall(item).Run();
 
         /// <summary><see cref="AddItem"/>, asynchronously.</summary>
-        public unsafe Task<bool> AddItemAsync(Item item, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Flag, cancellationToken, (index, error) =>
-            {
-                var id = IdOf(item);
-                using (var use = new HandleUse(handle))
-                fixed (byte* idStart = id)
-                fixed (byte* dataStart = item.Data)
-                {
-                    return NativeMethods.leaseq_queue_add_item_async(Queue(use), index, idStart, Interop.Length(id), dataStart, Interop.Length(item.Data), error);
-                }
-            });
-        }
+        public Task<bool> AddItemAsync(Item item, CancellationToken cancellationToken = default(CancellationToken)) =>
+            AddItemCall(item).Start(cancellationToken);
+
+        QueueCall<bool> AddItemCall(Item item) => Call(NativeMethods.LEASEQ_OP_ADD_ITEM, Readers.Flag, args => args.Item(item));
 
         /// <summary>
         /// Adds an item whose id the caller knows is new, skipping the existence check.
         ///
         /// If the id did exist, its data is replaced and it is queued again. One round trip.
         /// </summary>
-        public unsafe void AddUniqueItem(Item item)
-        {
-            var id = IdOf(item);
-            var data = item.Data;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            fixed (byte* idStart = id)
-            fixed (byte* dataStart = data)
-            {
-                code = NativeMethods.leaseq_queue_add_unique_item(Queue(use), idStart, Interop.Length(id), dataStart, Interop.Length(data), &error);
-            }
-            Interop.Check(code, error);
-        }
+        public void AddUniqueItem(Item item) => AddUniqueItemCall(item).Run();
 
         /// <summary><see cref="AddUniqueItem"/>, asynchronously.</summary>
-        public unsafe Task AddUniqueItemAsync(Item item, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Nothing, cancellationToken, (index, error) =>
-            {
-                var id = IdOf(item);
-                using (var use = new HandleUse(handle))
-                fixed (byte* idStart = id)
-                fixed (byte* dataStart = item.Data)
-                {
-                    return NativeMethods.leaseq_queue_add_unique_item_async(Queue(use), index, idStart, Interop.Length(id), dataStart, Interop.Length(item.Data), error);
-                }
-            });
-        }
+        public Task AddUniqueItemAsync(Item item, CancellationToken cancellationToken = default(CancellationToken)) =>
+            AddUniqueItemCall(item).Start(cancellationToken);
+
+        QueueCall<bool> AddUniqueItemCall(Item item) =>
+            Call(NativeMethods.LEASEQ_OP_ADD_UNIQUE_ITEM, Readers.Nothing, args => args.Item(item));
 
         /// <summary>
         /// Adds a batch of items atomically, in one round trip; each is added unless its id exists.
         ///
         /// Returns how many were added. The batch as a whole must stay under 512 MB.
         /// </summary>
-        public unsafe long AddItems(IEnumerable<Item> items)
-        {
-            ulong added;
-            LeaseqError* error = null;
-            uint code;
-            using (var pinned = new PinnedItems(items))
-            using (var use = new HandleUse(handle))
-            fixed (LeaseqItem* raw = pinned.Raw)
-            {
-                code = NativeMethods.leaseq_queue_add_items(Queue(use), raw, pinned.Count, &added, &error);
-            }
-            Interop.Check(code, error);
-            return checked((long)added);
-        }
+        public long AddItems(IEnumerable<Item> items) => AddItemsCall(items).Run();
 
         /// <summary><see cref="AddItems"/>, asynchronously.</summary>
-        public unsafe Task<long> AddItemsAsync(IEnumerable<Item> items, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Count, cancellationToken, (index, error) =>
-            {
-                using (var pinned = new PinnedItems(items))
-                using (var use = new HandleUse(handle))
-                fixed (LeaseqItem* raw = pinned.Raw)
-                {
-                    return NativeMethods.leaseq_queue_add_items_async(Queue(use), index, raw, pinned.Count, error);
-                }
-            });
-        }
+        public Task<long> AddItemsAsync(IEnumerable<Item> items, CancellationToken cancellationToken = default(CancellationToken)) =>
+            AddItemsCall(items).Start(cancellationToken);
+
+        QueueCall<long> AddItemsCall(IEnumerable<Item> items) =>
+            Call(NativeMethods.LEASEQ_OP_ADD_ITEMS, Readers.Count, args => args.Items(items));
 
         /// <summary>
         /// Adds an item at a priority level, and/or not leasable before a delay or a time.
@@ -199,39 +133,14 @@ namespace Leaseq
         /// <exception cref="LeaseqArgumentException">The priority is outside 0 to <see cref="AddOptions.MaxPriority"/>,
         /// both <see cref="AddOptions.Delay"/> and <see cref="AddOptions.At"/> are given, the delay is negative, or
         /// the time is before 1970.</exception>
-        public unsafe bool AddItemWith(Item item, AddOptions options)
-        {
-            var id = IdOf(item);
-            var data = item.Data;
-            var raw = OptionsOf(options);
-            bool added;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            fixed (byte* idStart = id)
-            fixed (byte* dataStart = data)
-            {
-                code = NativeMethods.leaseq_queue_add_item_with(Queue(use), idStart, Interop.Length(id), dataStart, Interop.Length(data), &raw, &added, &error);
-            }
-            Interop.Check(code, error);
-            return added;
-        }
+        public bool AddItemWith(Item item, AddOptions options) => AddItemWithCall(item, options).Run();
 
         /// <summary><see cref="AddItemWith"/>, asynchronously.</summary>
-        public unsafe Task<bool> AddItemWithAsync(Item item, AddOptions options, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Flag, cancellationToken, (index, error) =>
-            {
-                var id = IdOf(item);
-                var raw = OptionsOf(options);
-                using (var use = new HandleUse(handle))
-                fixed (byte* idStart = id)
-                fixed (byte* dataStart = item.Data)
-                {
-                    return NativeMethods.leaseq_queue_add_item_with_async(Queue(use), index, idStart, Interop.Length(id), dataStart, Interop.Length(item.Data), &raw, error);
-                }
-            });
-        }
+        public Task<bool> AddItemWithAsync(Item item, AddOptions options, CancellationToken cancellationToken = default(CancellationToken)) =>
+            AddItemWithCall(item, options).Start(cancellationToken);
+
+        QueueCall<bool> AddItemWithCall(Item item, AddOptions options) =>
+            Call(NativeMethods.LEASEQ_OP_ADD_ITEM_WITH, Readers.Flag, args => args.ItemWith(item, options));
 
         /// <summary>
         /// Leases the next item for <paramref name="leaseDuration"/>, or returns <c>null</c>.
@@ -255,44 +164,18 @@ namespace Leaseq
         /// which holds no thread and can be cancelled.
         /// </remarks>
         /// <exception cref="LeaseqArgumentException">The lease duration is not positive or over 365 days, or the timeout is negative.</exception>
-        public unsafe Item Lease(TimeSpan leaseDuration, bool block = true, TimeSpan? timeout = null)
-        {
-            LeaseqItem* leased = null;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            {
-                code = NativeMethods.leaseq_queue_lease(Queue(use), leaseDuration.TotalSeconds, block, timeout.HasValue, timeout.GetValueOrDefault().TotalSeconds, &leased, &error);
-            }
-            Interop.Check(code, error);
-            if (leased == null)
-            {
-                return null;
-            }
-            try
-            {
-                return Interop.ItemFrom(leased);
-            }
-            finally
-            {
-                NativeMethods.leaseq_item_free(leased);
-            }
-        }
+        public Item Lease(TimeSpan leaseDuration, bool block = true, TimeSpan? timeout = null) =>
+            LeaseCall(leaseDuration, block, timeout).Run();
 
         /// <summary>
         /// <see cref="Lease"/>, asynchronously. Cancelling <paramref name="cancellationToken"/> stops a blocking
         /// wait (the task is then cancelled) without losing any item.
         /// </summary>
-        public unsafe Task<Item> LeaseAsync(TimeSpan leaseDuration, bool block = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Leased, cancellationToken, (index, error) =>
-            {
-                using (var use = new HandleUse(handle))
-                {
-                    return NativeMethods.leaseq_queue_lease_async(Queue(use), index, leaseDuration.TotalSeconds, block, timeout.HasValue, timeout.GetValueOrDefault().TotalSeconds, error);
-                }
-            });
-        }
+        public Task<Item> LeaseAsync(TimeSpan leaseDuration, bool block = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default(CancellationToken)) =>
+            LeaseCall(leaseDuration, block, timeout).Start(cancellationToken);
+
+        QueueCall<Item> LeaseCall(TimeSpan leaseDuration, bool block, TimeSpan? timeout) =>
+            Call(NativeMethods.LEASEQ_OP_LEASE, Readers.Leased, args => args.Lease(leaseDuration, block, timeout));
 
         /// <summary>
         /// Extends the lease on <paramref name="item"/> to <paramref name="leaseDuration"/> from now, only while
@@ -301,34 +184,14 @@ namespace Leaseq
         /// </summary>
         /// <exception cref="LeaseLostException">With <see cref="QueueOptions.Fencing"/>: <paramref name="item"/> is
         /// from a superseded delivery (the item was leased again since); nothing changed.</exception>
-        public unsafe bool Renew(Item item, TimeSpan leaseDuration)
-        {
-            var id = IdOf(item);
-            bool renewed;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            fixed (byte* idStart = id)
-            {
-                code = NativeMethods.leaseq_queue_renew(Queue(use), idStart, Interop.Length(id), FenceOf(item), leaseDuration.TotalSeconds, &renewed, &error);
-            }
-            Interop.Check(code, error);
-            return renewed;
-        }
+        public bool Renew(Item item, TimeSpan leaseDuration) => RenewCall(item, leaseDuration).Run();
 
         /// <summary><see cref="Renew"/>, asynchronously.</summary>
-        public unsafe Task<bool> RenewAsync(Item item, TimeSpan leaseDuration, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Flag, cancellationToken, (index, error) =>
-            {
-                var id = IdOf(item);
-                using (var use = new HandleUse(handle))
-                fixed (byte* idStart = id)
-                {
-                    return NativeMethods.leaseq_queue_renew_async(Queue(use), index, idStart, Interop.Length(id), FenceOf(item), leaseDuration.TotalSeconds, error);
-                }
-            });
-        }
+        public Task<bool> RenewAsync(Item item, TimeSpan leaseDuration, CancellationToken cancellationToken = default(CancellationToken)) =>
+            RenewCall(item, leaseDuration).Start(cancellationToken);
+
+        QueueCall<bool> RenewCall(Item item, TimeSpan leaseDuration) =>
+            Call(NativeMethods.LEASEQ_OP_RENEW, Readers.Flag, args => args.Renew(item, leaseDuration));
 
         /// <summary>
         /// Marks <paramref name="item"/> done and removes it from the queue for good.
@@ -340,34 +203,13 @@ namespace Leaseq
         /// </summary>
         /// <exception cref="LeaseLostException">With <see cref="QueueOptions.Fencing"/>: <paramref name="item"/> is
         /// from a superseded delivery (the item was leased again since); nothing changed.</exception>
-        public unsafe bool Complete(Item item)
-        {
-            var id = IdOf(item);
-            bool completed;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            fixed (byte* idStart = id)
-            {
-                code = NativeMethods.leaseq_queue_complete(Queue(use), idStart, Interop.Length(id), FenceOf(item), &completed, &error);
-            }
-            Interop.Check(code, error);
-            return completed;
-        }
+        public bool Complete(Item item) => CompleteCall(item).Run();
 
         /// <summary><see cref="Complete"/>, asynchronously.</summary>
-        public unsafe Task<bool> CompleteAsync(Item item, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Flag, cancellationToken, (index, error) =>
-            {
-                var id = IdOf(item);
-                using (var use = new HandleUse(handle))
-                fixed (byte* idStart = id)
-                {
-                    return NativeMethods.leaseq_queue_complete_async(Queue(use), index, idStart, Interop.Length(id), FenceOf(item), error);
-                }
-            });
-        }
+        public Task<bool> CompleteAsync(Item item, CancellationToken cancellationToken = default(CancellationToken)) =>
+            CompleteCall(item).Start(cancellationToken);
+
+        QueueCall<bool> CompleteCall(Item item) => Call(NativeMethods.LEASEQ_OP_COMPLETE, Readers.Flag, args => args.Id(item));
 
         /// <summary>
         /// Ends the lease on <paramref name="item"/> with a failure: it is retried after <paramref name="retryAfter"/>,
@@ -382,40 +224,14 @@ namespace Leaseq
         /// <exception cref="LeaseLostException">This session no longer holds the item (its lease expired and it was
         /// requeued or leased by another worker), or, with <see cref="QueueOptions.Fencing"/>,
         /// <paramref name="item"/> is from a superseded delivery; nothing changed.</exception>
-        public unsafe FailOutcome Fail(Item item, string error, TimeSpan? retryAfter = null)
-        {
-            var id = IdOf(item);
-            var message = ErrorOf(error);
-            LeaseqFailOutcome outcome;
-            LeaseqError* failure = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            fixed (byte* idStart = id)
-            fixed (byte* messageStart = message)
-            {
-                code = NativeMethods.leaseq_queue_fail(Queue(use), idStart, Interop.Length(id), FenceOf(item), messageStart, Interop.Length(message),
-                    retryAfter.HasValue, Interop.Seconds(retryAfter.GetValueOrDefault()), &outcome, &failure);
-            }
-            Interop.Check(code, failure);
-            return FailOutcome.From(outcome);
-        }
+        public FailOutcome Fail(Item item, string error, TimeSpan? retryAfter = null) => FailCall(item, error, retryAfter).Run();
 
         /// <summary><see cref="Fail"/>, asynchronously.</summary>
-        public unsafe Task<FailOutcome> FailAsync(Item item, string error, TimeSpan? retryAfter = null, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Fail, cancellationToken, (index, failure) =>
-            {
-                var id = IdOf(item);
-                var message = ErrorOf(error);
-                using (var use = new HandleUse(handle))
-                fixed (byte* idStart = id)
-                fixed (byte* messageStart = message)
-                {
-                    return NativeMethods.leaseq_queue_fail_async(Queue(use), index, idStart, Interop.Length(id), FenceOf(item), messageStart, Interop.Length(message),
-                        retryAfter.HasValue, Interop.Seconds(retryAfter.GetValueOrDefault()), failure);
-                }
-            });
-        }
+        public Task<FailOutcome> FailAsync(Item item, string error, TimeSpan? retryAfter = null, CancellationToken cancellationToken = default(CancellationToken)) =>
+            FailCall(item, error, retryAfter).Start(cancellationToken);
+
+        QueueCall<FailOutcome> FailCall(Item item, string error, TimeSpan? retryAfter) =>
+            Call(NativeMethods.LEASEQ_OP_FAIL, Readers.Fail, args => args.Fail(item, error, retryAfter));
 
         /// <summary>
         /// Gives a leased item back at once, first in line at its level, without counting the attempt: for work this
@@ -424,34 +240,13 @@ namespace Leaseq
         /// </summary>
         /// <exception cref="LeaseLostException">With <see cref="QueueOptions.Fencing"/>: <paramref name="item"/> is
         /// from a superseded delivery (the item was leased again since); nothing changed.</exception>
-        public unsafe bool Release(Item item)
-        {
-            var id = IdOf(item);
-            bool released;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            fixed (byte* idStart = id)
-            {
-                code = NativeMethods.leaseq_queue_release(Queue(use), idStart, Interop.Length(id), FenceOf(item), &released, &error);
-            }
-            Interop.Check(code, error);
-            return released;
-        }
+        public bool Release(Item item) => ReleaseCall(item).Run();
 
         /// <summary><see cref="Release"/>, asynchronously.</summary>
-        public unsafe Task<bool> ReleaseAsync(Item item, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Flag, cancellationToken, (index, error) =>
-            {
-                var id = IdOf(item);
-                using (var use = new HandleUse(handle))
-                fixed (byte* idStart = id)
-                {
-                    return NativeMethods.leaseq_queue_release_async(Queue(use), index, idStart, Interop.Length(id), FenceOf(item), error);
-                }
-            });
-        }
+        public Task<bool> ReleaseAsync(Item item, CancellationToken cancellationToken = default(CancellationToken)) =>
+            ReleaseCall(item).Start(cancellationToken);
+
+        QueueCall<bool> ReleaseCall(Item item) => Call(NativeMethods.LEASEQ_OP_RELEASE, Readers.Flag, args => args.Id(item));
 
         /// <summary>
         /// Returns to the queue every leased item whose lease has expired (or, on its last attempt, moves it to
@@ -462,30 +257,13 @@ namespace Leaseq
         /// scripts (<c>light-clean-12.lua</c>), one per 200 leased ids, so Redis is never blocked for long; safe
         /// to run while workers lease and complete.
         /// </summary>
-        public unsafe CleanReport LightClean()
-        {
-            LeaseqCleanReport report;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            {
-                code = NativeMethods.leaseq_queue_light_clean(Queue(use), &report, &error);
-            }
-            Interop.Check(code, error);
-            return Readers.ReportFrom(report);
-        }
+        public CleanReport LightClean() => LightCleanCall().Run();
 
         /// <summary><see cref="LightClean"/>, asynchronously.</summary>
-        public unsafe Task<CleanReport> LightCleanAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Report, cancellationToken, (index, error) =>
-            {
-                using (var use = new HandleUse(handle))
-                {
-                    return NativeMethods.leaseq_queue_light_clean_async(Queue(use), index, error);
-                }
-            });
-        }
+        public Task<CleanReport> LightCleanAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
+            LightCleanCall().Start(cancellationToken);
+
+        QueueCall<CleanReport> LightCleanCall() => Call(NativeMethods.LEASEQ_OP_LIGHT_CLEAN, Readers.Report, null);
 
         /// <summary>
         /// A light clean, then requeues every item that exists but is in no list or set and holds no lease (left
@@ -496,118 +274,58 @@ namespace Leaseq
         /// snapshot of the lists, and checks each miss atomically (<c>clean-orphan-9.lua</c>) before requeueing
         /// it. Its cost grows with the number of items, so run it rarely (at start-up, or hourly), not per job.
         /// </summary>
-        public unsafe CleanReport DeepClean()
-        {
-            LeaseqCleanReport report;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            {
-                code = NativeMethods.leaseq_queue_deep_clean(Queue(use), &report, &error);
-            }
-            Interop.Check(code, error);
-            return Readers.ReportFrom(report);
-        }
+        public CleanReport DeepClean() => DeepCleanCall().Run();
 
         /// <summary><see cref="DeepClean"/>, asynchronously.</summary>
-        public unsafe Task<CleanReport> DeepCleanAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Report, cancellationToken, (index, error) =>
-            {
-                using (var use = new HandleUse(handle))
-                {
-                    return NativeMethods.leaseq_queue_deep_clean_async(Queue(use), index, error);
-                }
-            });
-        }
+        public Task<CleanReport> DeepCleanAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
+            DeepCleanCall().Start(cancellationToken);
+
+        QueueCall<CleanReport> DeepCleanCall() => Call(NativeMethods.LEASEQ_OP_DEEP_CLEAN, Readers.Report, null);
 
         /// <summary>The number of items waiting to be leased (not counting those being processed).</summary>
-        public unsafe long QueueLength()
-        {
-            ulong length;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            {
-                code = NativeMethods.leaseq_queue_len(Queue(use), &length, &error);
-            }
-            Interop.Check(code, error);
-            return checked((long)length);
-        }
+        public long QueueLength() => QueueLengthCall().Run();
 
         /// <summary><see cref="QueueLength"/>, asynchronously.</summary>
-        public unsafe Task<long> QueueLengthAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Count, cancellationToken, (index, error) =>
-            {
-                using (var use = new HandleUse(handle))
-                {
-                    return NativeMethods.leaseq_queue_len_async(Queue(use), index, error);
-                }
-            });
-        }
+        public Task<long> QueueLengthAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
+            QueueLengthCall().Start(cancellationToken);
+
+        QueueCall<long> QueueLengthCall() => Call(NativeMethods.LEASEQ_OP_QUEUE_LEN, Readers.Count, null);
 
         /// <summary>The number of items currently leased (being processed, or waiting for a clean).</summary>
-        public unsafe long Processing()
-        {
-            ulong count;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            {
-                code = NativeMethods.leaseq_queue_processing(Queue(use), &count, &error);
-            }
-            Interop.Check(code, error);
-            return checked((long)count);
-        }
+        public long Processing() => ProcessingCall().Run();
 
         /// <summary><see cref="Processing"/>, asynchronously.</summary>
-        public unsafe Task<long> ProcessingAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Count, cancellationToken, (index, error) =>
-            {
-                using (var use = new HandleUse(handle))
-                {
-                    return NativeMethods.leaseq_queue_processing_async(Queue(use), index, error);
-                }
-            });
-        }
+        public Task<long> ProcessingAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
+            ProcessingCall().Start(cancellationToken);
+
+        QueueCall<long> ProcessingCall() => Call(NativeMethods.LEASEQ_OP_PROCESSING, Readers.Count, null);
 
         /// <summary>The number of items waiting at a priority above the default.</summary>
-        public long PrioritizedLength()
-        {
-            return Count(NativePrioritizedLength);
-        }
+        public long PrioritizedLength() => PrioritizedLengthCall().Run();
 
         /// <summary><see cref="PrioritizedLength"/>, asynchronously.</summary>
-        public Task<long> PrioritizedLengthAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Start(Readers.Count, cancellationToken, NativePrioritizedLengthAsync);
-        }
+        public Task<long> PrioritizedLengthAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
+            PrioritizedLengthCall().Start(cancellationToken);
+
+        QueueCall<long> PrioritizedLengthCall() => Call(NativeMethods.LEASEQ_OP_PRIORITIZED_LEN, Readers.Count, null);
 
         /// <summary>The number of items added with a delay (or scheduled) or waiting to be retried, not yet due.</summary>
-        public long DelayedLength()
-        {
-            return Count(NativeDelayedLength);
-        }
+        public long DelayedLength() => DelayedLengthCall().Run();
 
         /// <summary><see cref="DelayedLength"/>, asynchronously.</summary>
-        public Task<long> DelayedLengthAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Start(Readers.Count, cancellationToken, NativeDelayedLengthAsync);
-        }
+        public Task<long> DelayedLengthAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
+            DelayedLengthCall().Start(cancellationToken);
+
+        QueueCall<long> DelayedLengthCall() => Call(NativeMethods.LEASEQ_OP_DELAYED_LEN, Readers.Count, null);
 
         /// <summary>The number of items in the dead letters.</summary>
-        public long DeadLength()
-        {
-            return Count(NativeDeadLength);
-        }
+        public long DeadLength() => DeadLengthCall().Run();
 
         /// <summary><see cref="DeadLength"/>, asynchronously.</summary>
-        public Task<long> DeadLengthAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Start(Readers.Count, cancellationToken, NativeDeadLengthAsync);
-        }
+        public Task<long> DeadLengthAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
+            DeadLengthCall().Start(cancellationToken);
+
+        QueueCall<long> DeadLengthCall() => Call(NativeMethods.LEASEQ_OP_DEAD_LEN, Readers.Count, null);
 
         /// <summary>
         /// A page of dead letters, oldest death first: <paramref name="count"/> (at most 1000) from
@@ -615,180 +333,93 @@ namespace Leaseq
         /// </summary>
         /// <exception cref="LeaseqArgumentException"><paramref name="count"/> is not between 1 and 1000, or
         /// <paramref name="offset"/> is negative.</exception>
-        public unsafe IReadOnlyList<DeadItem> DeadItems(long offset, long count)
-        {
-            var start = OffsetOf(offset);
-            LeaseqDeadItems* page = null;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            {
-                code = NativeMethods.leaseq_queue_dead_items(Queue(use), start, PageSizeOf(count), &page, &error);
-            }
-            Interop.Check(code, error);
-            try
-            {
-                return Interop.DeadItemsFrom(page);
-            }
-            finally
-            {
-                NativeMethods.leaseq_dead_items_free(page);
-            }
-        }
+        public IReadOnlyList<DeadItem> DeadItems(long offset, long count) => DeadItemsCall(offset, count).Run();
 
         /// <summary><see cref="DeadItems"/>, asynchronously.</summary>
-        public unsafe Task<IReadOnlyList<DeadItem>> DeadItemsAsync(long offset, long count, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Dead, cancellationToken, (index, error) =>
-            {
-                var start = OffsetOf(offset);
-                using (var use = new HandleUse(handle))
-                {
-                    return NativeMethods.leaseq_queue_dead_items_async(Queue(use), index, start, PageSizeOf(count), error);
-                }
-            });
-        }
+        public Task<IReadOnlyList<DeadItem>> DeadItemsAsync(long offset, long count, CancellationToken cancellationToken = default(CancellationToken)) =>
+            DeadItemsCall(offset, count).Start(cancellationToken);
+
+        QueueCall<IReadOnlyList<DeadItem>> DeadItemsCall(long offset, long count) =>
+            Call(NativeMethods.LEASEQ_OP_DEAD_ITEMS, Readers.Dead, args => args.Page(offset, count));
 
         /// <summary>
         /// Puts dead items back in the queue at their priority with their attempts reset; returns how many were dead.
         /// One round trip per 1000 ids (<c>requeue-dead-6.lua</c>).
         /// </summary>
         /// <exception cref="ArgumentNullException"><paramref name="ids"/> or one of them is null.</exception>
-        public unsafe long RequeueDead(IEnumerable<string> ids)
-        {
-            ulong count;
-            LeaseqError* error = null;
-            uint code;
-            using (var pinned = new PinnedIds(ids))
-            using (var use = new HandleUse(handle))
-            fixed (LeaseqStr* raw = pinned.Raw)
-            {
-                code = NativeMethods.leaseq_queue_requeue_dead(Queue(use), raw, pinned.Count, &count, &error);
-            }
-            Interop.Check(code, error);
-            return checked((long)count);
-        }
+        public long RequeueDead(IEnumerable<string> ids) => RequeueDeadCall(ids).Run();
 
         /// <summary><see cref="RequeueDead"/>, asynchronously.</summary>
-        public unsafe Task<long> RequeueDeadAsync(IEnumerable<string> ids, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Count, cancellationToken, (index, error) =>
-            {
-                using (var pinned = new PinnedIds(ids))
-                using (var use = new HandleUse(handle))
-                fixed (LeaseqStr* raw = pinned.Raw)
-                {
-                    return NativeMethods.leaseq_queue_requeue_dead_async(Queue(use), index, raw, pinned.Count, error);
-                }
-            });
-        }
+        public Task<long> RequeueDeadAsync(IEnumerable<string> ids, CancellationToken cancellationToken = default(CancellationToken)) =>
+            RequeueDeadCall(ids).Start(cancellationToken);
+
+        QueueCall<long> RequeueDeadCall(IEnumerable<string> ids) =>
+            Call(NativeMethods.LEASEQ_OP_REQUEUE_DEAD, Readers.Count, args => args.Ids(ids));
 
         /// <summary>
         /// Deletes dead items for good; returns how many were dead. One round trip per 1000 ids
         /// (<c>purge-dead-6.lua</c>).
         /// </summary>
         /// <exception cref="ArgumentNullException"><paramref name="ids"/> or one of them is null.</exception>
-        public unsafe long PurgeDead(IEnumerable<string> ids)
-        {
-            ulong count;
-            LeaseqError* error = null;
-            uint code;
-            using (var pinned = new PinnedIds(ids))
-            using (var use = new HandleUse(handle))
-            fixed (LeaseqStr* raw = pinned.Raw)
-            {
-                code = NativeMethods.leaseq_queue_purge_dead(Queue(use), raw, pinned.Count, &count, &error);
-            }
-            Interop.Check(code, error);
-            return checked((long)count);
-        }
+        public long PurgeDead(IEnumerable<string> ids) => PurgeDeadCall(ids).Run();
 
         /// <summary><see cref="PurgeDead"/>, asynchronously.</summary>
-        public unsafe Task<long> PurgeDeadAsync(IEnumerable<string> ids, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Calls.Start(Readers.Count, cancellationToken, (index, error) =>
-            {
-                using (var pinned = new PinnedIds(ids))
-                using (var use = new HandleUse(handle))
-                fixed (LeaseqStr* raw = pinned.Raw)
-                {
-                    return NativeMethods.leaseq_queue_purge_dead_async(Queue(use), index, raw, pinned.Count, error);
-                }
-            });
-        }
+        public Task<long> PurgeDeadAsync(IEnumerable<string> ids, CancellationToken cancellationToken = default(CancellationToken)) =>
+            PurgeDeadCall(ids).Start(cancellationToken);
+
+        QueueCall<long> PurgeDeadCall(IEnumerable<string> ids) =>
+            Call(NativeMethods.LEASEQ_OP_PURGE_DEAD, Readers.Count, args => args.Ids(ids));
 
         /// <summary>Requeues every dead item, 1000 per round trip; returns how many.</summary>
-        public long RequeueAllDead()
-        {
-            return Count(NativeRequeueAllDead);
-        }
+        public long RequeueAllDead() => RequeueAllDeadCall().Run();
 
         /// <summary><see cref="RequeueAllDead"/>, asynchronously.</summary>
-        public Task<long> RequeueAllDeadAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Start(Readers.Count, cancellationToken, NativeRequeueAllDeadAsync);
-        }
+        public Task<long> RequeueAllDeadAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
+            RequeueAllDeadCall().Start(cancellationToken);
+
+        QueueCall<long> RequeueAllDeadCall() => Call(NativeMethods.LEASEQ_OP_REQUEUE_ALL_DEAD, Readers.Count, null);
 
         /// <summary>Deletes every dead item, 1000 per round trip; returns how many.</summary>
-        public long PurgeAllDead()
-        {
-            return Count(NativePurgeAllDead);
-        }
+        public long PurgeAllDead() => PurgeAllDeadCall().Run();
 
         /// <summary><see cref="PurgeAllDead"/>, asynchronously.</summary>
-        public Task<long> PurgeAllDeadAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Start(Readers.Count, cancellationToken, NativePurgeAllDeadAsync);
-        }
+        public Task<long> PurgeAllDeadAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
+            PurgeAllDeadCall().Start(cancellationToken);
+
+        QueueCall<long> PurgeAllDeadCall() => Call(NativeMethods.LEASEQ_OP_PURGE_ALL_DEAD, Readers.Count, null);
 
         /// <summary>
         /// Pauses the queue: leases return nothing (blocking ones wait) until <see cref="Resume"/>; adds still
         /// succeed. Clients of <c>redis-work-queue</c> do not know of pauses.
         /// </summary>
-        public unsafe void Pause()
-        {
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            {
-                code = NativeMethods.leaseq_queue_pause(Queue(use), &error);
-            }
-            Interop.Check(code, error);
-        }
+        public void Pause() => PauseCall().Run();
 
         /// <summary><see cref="Pause"/>, asynchronously.</summary>
-        public Task PauseAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Start(Readers.Nothing, cancellationToken, NativePauseAsync);
-        }
+        public Task PauseAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
+            PauseCall().Start(cancellationToken);
+
+        QueueCall<bool> PauseCall() => Call(NativeMethods.LEASEQ_OP_PAUSE, Readers.Nothing, null);
 
         /// <summary>
         /// Resumes a paused queue and wakes its blocked leases; returns whether it was paused.
         /// One round trip (<c>resume-2.lua</c>).
         /// </summary>
-        public bool Resume()
-        {
-            return Flag(NativeResume);
-        }
+        public bool Resume() => ResumeCall().Run();
 
         /// <summary><see cref="Resume"/>, asynchronously.</summary>
-        public Task<bool> ResumeAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Start(Readers.Flag, cancellationToken, NativeResumeAsync);
-        }
+        public Task<bool> ResumeAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
+            ResumeCall().Start(cancellationToken);
+
+        QueueCall<bool> ResumeCall() => Call(NativeMethods.LEASEQ_OP_RESUME, Readers.Flag, null);
 
         /// <summary>Whether the queue is paused.</summary>
-        public bool IsPaused()
-        {
-            return Flag(NativeIsPaused);
-        }
+        public bool IsPaused() => IsPausedCall().Run();
 
         /// <summary><see cref="IsPaused"/>, asynchronously.</summary>
-        public Task<bool> IsPausedAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Start(Readers.Flag, cancellationToken, NativeIsPausedAsync);
-        }
+        public Task<bool> IsPausedAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
+            IsPausedCall().Start(cancellationToken);
 
+        QueueCall<bool> IsPausedCall() => Call(NativeMethods.LEASEQ_OP_IS_PAUSED, Readers.Flag, null);
         /// <summary>
         /// Frees the queue's handle (the connection stays open). Operations already started asynchronously
         /// finish normally; a queue that is never disposed is freed by the finalizer.
@@ -798,219 +429,11 @@ namespace Leaseq
             handle.Dispose();
         }
 
-        static unsafe LeaseqQueue* Queue(HandleUse use)
+        // Each operation's one body is its …Call method: the native operation code, how its arguments are
+        // laid out and how its result is read. The sync form runs it, the …Async form starts it.
+        QueueCall<T> Call<T>(uint op, Reader<T> reader, Action<QueueArgs> fill)
         {
-            return (LeaseqQueue*)use.Pointer;
-        }
-
-        static byte[] IdOf(Item item)
-        {
-            if (item == null)
-            {
-                throw new ArgumentNullException("item");
-            }
-            return item.IdUtf8;
-        }
-
-        /// <summary>The fencing token an item carries to the core (after <see cref="IdOf"/> checked it is not null).</summary>
-        static ulong FenceOf(Item item)
-        {
-            // Only ever set from the core's u64, so never negative.
-            return (ulong)item.Fence;
-        }
-
-        static LeaseqAddOptions OptionsOf(AddOptions options)
-        {
-            if (options == null)
-            {
-                throw new ArgumentNullException("options");
-            }
-            return options.ToNative();
-        }
-
-        static byte[] ErrorOf(string error)
-        {
-            if (error == null)
-            {
-                throw new ArgumentNullException("error");
-            }
-            return Interop.Encode(error, "error");
-        }
-
-        static ulong OffsetOf(long offset)
-        {
-            if (offset < 0)
-            {
-                throw new LeaseqArgumentException("offset must not be negative, got " + offset);
-            }
-            return (ulong)offset;
-        }
-
-        /// <summary>A negative count becomes 0, which the core refuses with its own message.</summary>
-        static ulong PageSizeOf(long count)
-        {
-            return count < 0 ? 0 : (ulong)count;
-        }
-
-        // The argument-less operations, through one helper each way.
-        unsafe delegate uint CountCall(LeaseqQueue* queue, ulong* count, LeaseqError** error);
-
-        unsafe delegate uint FlagCall(LeaseqQueue* queue, bool* flag, LeaseqError** error);
-
-        unsafe delegate uint AsyncCall(LeaseqQueue* queue, ulong index, LeaseqError** error);
-
-        static readonly unsafe CountCall NativePrioritizedLength = NativeMethods.leaseq_queue_prioritized_len;
-        static readonly unsafe CountCall NativeDelayedLength = NativeMethods.leaseq_queue_delayed_len;
-        static readonly unsafe CountCall NativeDeadLength = NativeMethods.leaseq_queue_dead_len;
-        static readonly unsafe CountCall NativeRequeueAllDead = NativeMethods.leaseq_queue_requeue_all_dead;
-        static readonly unsafe CountCall NativePurgeAllDead = NativeMethods.leaseq_queue_purge_all_dead;
-        static readonly unsafe FlagCall NativeResume = NativeMethods.leaseq_queue_resume;
-        static readonly unsafe FlagCall NativeIsPaused = NativeMethods.leaseq_queue_is_paused;
-        static readonly unsafe AsyncCall NativePrioritizedLengthAsync = NativeMethods.leaseq_queue_prioritized_len_async;
-        static readonly unsafe AsyncCall NativeDelayedLengthAsync = NativeMethods.leaseq_queue_delayed_len_async;
-        static readonly unsafe AsyncCall NativeDeadLengthAsync = NativeMethods.leaseq_queue_dead_len_async;
-        static readonly unsafe AsyncCall NativeRequeueAllDeadAsync = NativeMethods.leaseq_queue_requeue_all_dead_async;
-        static readonly unsafe AsyncCall NativePurgeAllDeadAsync = NativeMethods.leaseq_queue_purge_all_dead_async;
-        static readonly unsafe AsyncCall NativePauseAsync = NativeMethods.leaseq_queue_pause_async;
-        static readonly unsafe AsyncCall NativeResumeAsync = NativeMethods.leaseq_queue_resume_async;
-        static readonly unsafe AsyncCall NativeIsPausedAsync = NativeMethods.leaseq_queue_is_paused_async;
-
-        unsafe long Count(CountCall native)
-        {
-            ulong count;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            {
-                code = native(Queue(use), &count, &error);
-            }
-            Interop.Check(code, error);
-            return checked((long)count);
-        }
-
-        unsafe bool Flag(FlagCall native)
-        {
-            bool flag;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
-            {
-                code = native(Queue(use), &flag, &error);
-            }
-            Interop.Check(code, error);
-            return flag;
-        }
-
-        unsafe Task<T> Start<T>(Reader<T> reader, CancellationToken cancellationToken, AsyncCall native)
-        {
-            return Calls.Start(reader, cancellationToken, (index, error) =>
-            {
-                using (var use = new HandleUse(handle))
-                {
-                    return native(Queue(use), index, error);
-                }
-            });
-        }
-
-        /// <summary>Byte arrays pinned for one native call; freed on Dispose.</summary>
-        unsafe class Pins : IDisposable
-        {
-            readonly List<GCHandle> pins = new List<GCHandle>();
-
-            protected byte* Pin(byte[] bytes)
-            {
-                var pin = GCHandle.Alloc(bytes, GCHandleType.Pinned);
-                pins.Add(pin);
-                return (byte*)pin.AddrOfPinnedObject();
-            }
-
-            public void Dispose()
-            {
-                foreach (var pin in pins)
-                {
-                    pin.Free();
-                }
-                pins.Clear();
-            }
-        }
-
-        /// <summary>Ids pinned as an array of native strings, for one <c>requeue_dead</c> or <c>purge_dead</c> call.</summary>
-        sealed unsafe class PinnedIds : Pins
-        {
-            internal PinnedIds(IEnumerable<string> ids)
-            {
-                if (ids == null)
-                {
-                    throw new ArgumentNullException("ids");
-                }
-                var list = new List<string>(ids);
-                Raw = new LeaseqStr[list.Count];
-                try
-                {
-                    for (int i = 0; i < list.Count; i++)
-                    {
-                        if (list[i] == null)
-                        {
-                            throw new ArgumentNullException("ids", "ids[" + i + "] is null");
-                        }
-                        var bytes = Interop.Encode(list[i], "item id");
-                        Raw[i].bytes = Pin(bytes);
-                        Raw[i].len = Interop.Length(bytes);
-                    }
-                }
-                catch
-                {
-                    Dispose();
-                    throw;
-                }
-            }
-
-            internal LeaseqStr[] Raw { get; }
-
-            internal UIntPtr Count
-            {
-                get { return (UIntPtr)(uint)Raw.Length; }
-            }
-        }
-
-        /// <summary>Items pinned as an array of native views, for one <c>add_items</c> call.</summary>
-        sealed unsafe class PinnedItems : Pins
-        {
-            internal PinnedItems(IEnumerable<Item> items)
-            {
-                if (items == null)
-                {
-                    throw new ArgumentNullException("items");
-                }
-                var list = new List<Item>(items);
-                Raw = new LeaseqItem[list.Count];
-                try
-                {
-                    for (int i = 0; i < list.Count; i++)
-                    {
-                        if (list[i] == null)
-                        {
-                            throw new ArgumentNullException("items", "items[" + i + "] is null");
-                        }
-                        Raw[i].id = Pin(list[i].IdUtf8);
-                        Raw[i].id_len = Interop.Length(list[i].IdUtf8);
-                        Raw[i].data = Pin(list[i].Data);
-                        Raw[i].data_len = Interop.Length(list[i].Data);
-                    }
-                }
-                catch
-                {
-                    Dispose();
-                    throw;
-                }
-            }
-
-            internal LeaseqItem[] Raw { get; }
-
-            internal UIntPtr Count
-            {
-                get { return (UIntPtr)(uint)Raw.Length; }
-            }
+            return new QueueCall<T>(handle, op, reader, fill);
         }
     }
 }

@@ -7,7 +7,7 @@ const SOURCES: [&str; 7] = [
     "src/handles.rs",
     "src/item.rs",
     "src/options.rs",
-    "src/sync_ops.rs",
+    "src/ops.rs",
     "src/async_ops.rs",
     "src/worker.rs",
 ];

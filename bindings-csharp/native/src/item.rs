@@ -13,9 +13,8 @@ use crate::boundary::{
 /// An item as bytes: a UTF-8 id and opaque data (neither NUL-terminated), its attempts and the
 /// fencing token of its delivery.
 ///
-/// Passed in (an array for `add_items`), it is borrowed for the call. Returned by
-/// [`crate::leaseq_queue_lease`], it is owned by the caller, who frees it with [`leaseq_item_free`].
-/// Handed to the success callback, it is borrowed for the callback's duration.
+/// Passed in (an array for `add_items`), it is borrowed for the call; as a lease's result, it is
+/// part of a [`crate::LeaseqValue`] (the worker's events borrow it for the callback).
 #[repr(C)]
 pub struct LeaseqItem {
     /// The id bytes.
@@ -33,25 +32,17 @@ pub struct LeaseqItem {
     pub fence: u64,
 }
 
-/// Frees an item returned through an `out_item` parameter. Null is ignored.
+/// Frees an item made by [`item_into_raw`] (a [`crate::LeaseqValue`]'s). Null is ignored.
 ///
 /// # Safety
-/// The caller that received `item` from [`crate::leaseq_queue_lease`] frees it, once, with this
-/// function, after copying what it needs; `item` must not be used afterwards. Items handed to the
-/// success callback are borrowed and must not be freed.
-#[no_mangle]
-pub unsafe extern "C" fn leaseq_item_free(item: *mut LeaseqItem) {
-    if item.is_null() {
-        return;
-    }
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: made by `item_into_raw` with Box::into_raw, its buffers with it.
+/// `item` came from [`item_into_raw`] and is freed once.
+pub(crate) unsafe fn free_item(item: *mut LeaseqItem) {
+    if !item.is_null() {
+        // SAFETY: made by Box::into_raw, its buffers with it.
         let item = unsafe { Box::from_raw(item) };
-        unsafe {
-            free_bytes(item.id, item.id_len);
-            free_bytes(item.data, item.data_len);
-        }
-    }));
+        unsafe { free_bytes(item.id, item.id_len) };
+        unsafe { free_bytes(item.data, item.data_len) };
+    }
 }
 
 /// A UTF-8 string argument (not NUL-terminated), borrowed for the call: an id in an array of ids.
@@ -78,9 +69,7 @@ pub struct LeaseqDeadItem {
 
 /// A page of dead letters: `len` items at `items`, all owned by this page.
 ///
-/// Returned by [`crate::leaseq_queue_dead_items`], it is owned by the caller, who frees it (and
-/// everything in it) with [`leaseq_dead_items_free`]. Handed to the success callback, it is
-/// borrowed for the callback's duration.
+/// Part of a [`crate::LeaseqValue`], freed with it.
 #[repr(C)]
 pub struct LeaseqDeadItems {
     /// The items, oldest death first.
@@ -89,34 +78,22 @@ pub struct LeaseqDeadItems {
     pub len: usize,
 }
 
-/// Frees a page of dead letters returned through an `out_items` parameter. Null is ignored.
+/// Frees a page made by [`dead_items_into_raw`] (a [`crate::LeaseqValue`]'s). Null is ignored.
 ///
 /// # Safety
-/// The caller that received `items` from [`crate::leaseq_queue_dead_items`] frees it, once, with
-/// this function, after copying what it needs. Pages handed to the success callback are
-/// borrowed and must not be freed.
-#[no_mangle]
-pub unsafe extern "C" fn leaseq_dead_items_free(items: *mut LeaseqDeadItems) {
-    if items.is_null() {
+/// `page` came from [`dead_items_into_raw`] and is freed once.
+pub(crate) unsafe fn free_dead_items(page: *mut LeaseqDeadItems) {
+    if page.is_null() {
         return;
     }
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: made by `dead_items_into_raw` with Box::into_raw, its buffers with it.
-        let page = unsafe { Box::from_raw(items) };
-        let entries = unsafe {
-            Box::from_raw(std::ptr::slice_from_raw_parts_mut(
-                page.items as *mut LeaseqDeadItem,
-                page.len,
-            ))
-        };
-        for entry in entries.iter() {
-            unsafe {
-                free_bytes(entry.item.id, entry.item.id_len);
-                free_bytes(entry.item.data, entry.item.data_len);
-                free_bytes(entry.error, entry.error_len);
-            }
-        }
-    }));
+    // SAFETY: made by Box::into_raw, the entries and their buffers with it.
+    let page = unsafe { Box::from_raw(page) };
+    let entries = std::ptr::slice_from_raw_parts_mut(page.items as *mut LeaseqDeadItem, page.len);
+    for entry in unsafe { Box::from_raw(entries) }.iter() {
+        unsafe { free_bytes(entry.item.id, entry.item.id_len) };
+        unsafe { free_bytes(entry.item.data, entry.item.data_len) };
+        unsafe { free_bytes(entry.error, entry.error_len) };
+    }
 }
 
 /// Checks, with the core's JSON parser, that `(json, json_len)` is one JSON document; returns 0
@@ -305,7 +282,7 @@ pub(crate) unsafe fn items_from_raw(items: *const LeaseqItem, count: usize) -> R
         .collect()
 }
 
-/// Hands an item to the caller, who frees it with [`leaseq_item_free`].
+/// Hands an item to the caller; [`free_item`] frees it.
 pub(crate) fn item_into_raw(item: Item) -> *mut LeaseqItem {
     Box::into_raw(Box::new(owned_item(item)))
 }
@@ -325,7 +302,7 @@ fn owned_item(item: Item) -> LeaseqItem {
     }
 }
 
-/// Hands a page of dead letters to the caller, who frees it with [`leaseq_dead_items_free`].
+/// Hands a page of dead letters to the caller; [`free_dead_items`] frees it.
 pub(crate) fn dead_items_into_raw(page: Vec<DeadItem>) -> *mut LeaseqDeadItems {
     let entries: Box<[LeaseqDeadItem]> = page
         .into_iter()
@@ -392,189 +369,5 @@ pub(crate) fn item_view(item: &Item) -> LeaseqItem {
         data_len: item.data.len(),
         attempts: item.attempts,
         fence: item.fence,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn items_round_trip_through_raw_buffers() {
-        let raw = item_into_raw(Item::with_id("a", b"data".to_vec()));
-        let copied =
-            unsafe { item_from_raw((*raw).id, (*raw).id_len, (*raw).data, (*raw).data_len) }
-                .unwrap();
-        assert_eq!(copied, Item::with_id("a", b"data".to_vec()));
-        unsafe { leaseq_item_free(raw) };
-        // Empty data is a valid item.
-        let raw = item_into_raw(Item::with_id("b", Vec::new()));
-        unsafe { leaseq_item_free(raw) };
-    }
-
-    #[test]
-    fn string_lists_round_trip_and_free() {
-        let texts = vec!["one".to_owned(), String::new(), "drei ü".to_owned()];
-        let list = owned_strs_into_raw(texts.clone());
-        let copied: Vec<String> = unsafe {
-            std::slice::from_raw_parts((*list).items, (*list).len)
-                .iter()
-                .map(|text| {
-                    String::from_utf8(std::slice::from_raw_parts(text.bytes, text.len).to_vec())
-                        .unwrap()
-                })
-                .collect()
-        };
-        assert_eq!(copied, texts);
-        unsafe { leaseq_owned_strs_free(list) };
-        // An empty list is a list, not null; null is ignored.
-        let empty = owned_strs_into_raw(Vec::new());
-        assert_eq!(unsafe { (*empty).len }, 0);
-        unsafe { leaseq_owned_strs_free(empty) };
-        unsafe { leaseq_owned_strs_free(std::ptr::null_mut()) };
-    }
-
-    #[test]
-    fn dead_letters_round_trip_and_free() {
-        let died_at = UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_123);
-        let page = vec![
-            DeadItem {
-                item: Item {
-                    id: "a".into(),
-                    data: b"one".to_vec(),
-                    attempts: 3,
-                    fence: 41,
-                },
-                error: "boom".into(),
-                died_at,
-            },
-            DeadItem {
-                item: Item::with_id("b", Vec::new()),
-                error: String::new(),
-                died_at: UNIX_EPOCH,
-            },
-        ];
-        let raw = dead_items_into_raw(page);
-        let entries = unsafe { std::slice::from_raw_parts((*raw).items, (*raw).len) };
-        assert_eq!(entries.len(), 2);
-        assert_eq!(entries[0].item.attempts, 3);
-        assert_eq!(entries[0].item.fence, 41);
-        assert_eq!(entries[0].died_at_unix_ms, 1_700_000_000_123);
-        let error = unsafe { std::slice::from_raw_parts(entries[0].error, entries[0].error_len) };
-        assert_eq!(error, b"boom");
-        unsafe { leaseq_dead_items_free(raw) };
-        unsafe { leaseq_dead_items_free(dead_items_into_raw(Vec::new())) };
-        unsafe { leaseq_dead_items_free(std::ptr::null_mut()) };
-    }
-
-    #[test]
-    fn id_arrays_must_be_utf8() {
-        let good = [LeaseqStr {
-            bytes: b"a".as_ptr(),
-            len: 1,
-        }];
-        assert_eq!(unsafe { ids_from_raw(good.as_ptr(), 1) }.unwrap(), ["a"]);
-        let bad = [LeaseqStr {
-            bytes: b"\xff".as_ptr(),
-            len: 1,
-        }];
-        assert!(unsafe { ids_from_raw(bad.as_ptr(), 1) }.is_err());
-        assert!(unsafe { ids_from_raw(std::ptr::null(), 1) }.is_err());
-        assert!(unsafe { ids_from_raw(std::ptr::null(), 0) }
-            .unwrap()
-            .is_empty());
-    }
-
-    #[test]
-    fn ids_are_checked_by_the_core() {
-        assert!(unsafe { id_item(std::ptr::null(), 0, 0) }.is_err());
-        assert!(unsafe { id_item(b"\xff".as_ptr(), 1, 0) }.is_err());
-        let item = unsafe { id_item(b"x".as_ptr(), 1, 7) }.unwrap();
-        assert_eq!((item.id.as_str(), item.fence), ("x", 7));
-    }
-
-    /// What `leaseq_item_type_name` says of `data`: `Some(name)` or `None` (untyped).
-    fn type_name_of(data: &[u8]) -> Option<String> {
-        let mut name: *mut LeaseqOwnedStr = std::ptr::dangling_mut();
-        let code = unsafe {
-            leaseq_item_type_name(data.as_ptr(), data.len(), &mut name, std::ptr::null_mut())
-        };
-        assert_eq!(code, 0);
-        if name.is_null() {
-            return None;
-        }
-        let text = unsafe { std::slice::from_raw_parts((*name).bytes, (*name).len) };
-        let text = String::from_utf8(text.to_vec()).unwrap();
-        unsafe { leaseq_owned_str_free(name) };
-        Some(text)
-    }
-
-    #[test]
-    fn the_type_name_is_the_cores() {
-        assert_eq!(
-            type_name_of(br#"{"type": "email", "to": "a@b.c"}"#).as_deref(),
-            Some("email")
-        );
-        assert_eq!(
-            type_name_of(br#"{"to": 1, "type": "r\u00e9size \u2713"}"#).as_deref(),
-            Some("r\u{e9}size \u{2713}")
-        );
-        assert_eq!(type_name_of(br#"{"type": ""}"#).as_deref(), Some(""));
-        for untyped in [
-            &br#"{"kind": "email"}"#[..],
-            br#"{"type": 7}"#,
-            br#"{"type": null}"#,
-            br#""email""#,
-            b"not json",
-            b"",
-        ] {
-            assert_eq!(type_name_of(untyped), None, "{untyped:?}");
-        }
-        // Whatever the core answers, e.g. for a JSON array (serde reads a struct from one).
-        for data in [&br#"{"type": "resize"}"#[..], br#"["email"]"#, br#"[7]"#] {
-            assert_eq!(
-                type_name_of(data),
-                Item::with_id("x", data.to_vec()).type_name()
-            );
-        }
-    }
-
-    #[test]
-    fn the_type_name_needs_its_arguments() {
-        let mut error: *mut LeaseqError = std::ptr::null_mut();
-        let mut name: *mut LeaseqOwnedStr = std::ptr::null_mut();
-        assert_eq!(
-            unsafe { leaseq_item_type_name(std::ptr::null(), 3, &mut name, &mut error) },
-            3
-        );
-        assert!(name.is_null());
-        unsafe { crate::leaseq_error_free(error) };
-        let data = br#"{"type": "email"}"#;
-        assert_eq!(
-            unsafe {
-                leaseq_item_type_name(
-                    data.as_ptr(),
-                    data.len(),
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                )
-            },
-            3
-        );
-        unsafe { leaseq_owned_str_free(std::ptr::null_mut()) };
-    }
-
-    #[test]
-    fn json_is_checked_by_the_core() {
-        let ok = br#"{"a": [1, 2]}"#;
-        assert_eq!(
-            unsafe { leaseq_json_check(ok.as_ptr(), ok.len(), std::ptr::null_mut()) },
-            0
-        );
-        let bad = b"{nope";
-        assert_eq!(
-            unsafe { leaseq_json_check(bad.as_ptr(), bad.len(), std::ptr::null_mut()) },
-            3
-        );
     }
 }

@@ -9,13 +9,15 @@
 //!   Internal error (or, in an async operation, an Internal failure callback).
 //! - **Buffers.** Arguments are borrowed `(pointer, length)` pairs, copied before the call returns.
 //!   Everything Rust allocates for the caller has exactly one free function: [`leaseq_error_free`],
-//!   [`leaseq_item_free`], [`leaseq_dead_items_free`], [`leaseq_owned_str_free`],
-//!   [`leaseq_owned_strs_free`], [`leaseq_connection_free`], [`leaseq_queue_free`],
-//!   [`leaseq_worker_free`].
-//! - **Async.** `…_async` functions take a caller-chosen callback `index`, spawn the operation on
-//!   [`leaseq::runtime`] and return at once. If they return `0`, exactly one of the callbacks given
-//!   to [`leaseq_init`] is later called with that index: success, failure, or failure with
-//!   [`LEASEQ_CANCELLED`] after [`leaseq_cancel`]. If they return an error, no callback follows.
+//!   [`leaseq_value_free`], [`leaseq_owned_str_free`], [`leaseq_owned_strs_free`],
+//!   [`leaseq_connection_free`], [`leaseq_queue_free`], [`leaseq_worker_free`].
+//! - **Queue operations.** One entry per flavour, not per operation: [`leaseq_queue_call`] runs
+//!   operation `LEASEQ_OP_…` on the calling thread, [`leaseq_queue_start`] on [`leaseq::runtime`]
+//!   (`ops.rs`, one table for both).
+//! - **Async.** Async entries take a caller-chosen callback `index` and return at once. If they
+//!   return `0`, exactly one of the callbacks given to [`leaseq_init`] is later called with that
+//!   index: success, failure, or failure with [`LEASEQ_CANCELLED`] after [`leaseq_cancel`]. If
+//!   they return an error, no callback follows (`async_ops.rs`).
 //! - **Workers.** The core's worker runs on its runtime and hands each item to the callback
 //!   given to [`leaseq_worker_init`] (on the same dispatcher thread), then awaits
 //!   [`leaseq_worker_job_done`] for it (`worker.rs`).
@@ -26,14 +28,16 @@ mod async_ops;
 mod boundary;
 mod handles;
 mod item;
+mod ops;
 mod options;
-mod sync_ops;
+#[cfg(test)]
+mod tests;
 mod worker;
 
 pub use async_ops::*;
 pub use boundary::*;
 pub use handles::*;
 pub use item::*;
+pub use ops::*;
 pub use options::*;
-pub use sync_ops::*;
 pub use worker::*;
