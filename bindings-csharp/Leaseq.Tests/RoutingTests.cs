@@ -112,25 +112,24 @@ namespace Leaseq.Tests
         {
             Assert.Throws<ArgumentNullException>(() => new Worker(Queue, (IDictionary<string, Func<Item, CancellationToken, Task>>)null));
             Assert.Throws<ArgumentNullException>(() => new Worker(null, Routes(Pair("email", Succeed))));
-            var empty = Assert.Throws<ArgumentException>(() => new Worker(Queue, new Dictionary<string, Func<Item, CancellationToken, Task>>()));
-            Assert.AreEqual("routes", empty.ParamName);
+            // No routes, an empty name and a name given twice are the core's to refuse.
+            var empty = Assert.Throws<LeaseqArgumentException>(() => new Worker(Queue, new Dictionary<string, Func<Item, CancellationToken, Task>>()));
+            StringAssert.Contains("at least one item type", empty.Message);
             var nullHandler = Assert.Throws<ArgumentException>(() => new Worker(Queue, Routes(Pair("email", Succeed), Pair("resize", null))));
             StringAssert.Contains("\"resize\"", nullHandler.Message);
             // Dictionary refuses null keys, but an IDictionary need not.
             var nullName = Assert.Throws<ArgumentException>(() => new Worker(Queue, new PairList(Pair("email", Succeed), Pair(null, Succeed))));
             Assert.AreEqual("routes", nullName.ParamName);
-            // Nor need it have distinct keys: the native side refuses a name given twice.
+            // Nor need it have distinct keys.
             var twice = Assert.Throws<LeaseqArgumentException>(() => new Worker(Queue, new PairList(Pair("email", Succeed), Pair("email", Succeed))));
-            StringAssert.Contains("\"email\" is given twice", twice.Message);
+            StringAssert.Contains("item type \"email\"", twice.Message);
             Assert.Throws<LeaseqArgumentException>(() => new Worker(Queue, Routes(Pair("\ud800", Succeed))));
             // The options are checked as for one handler.
             Assert.Throws<LeaseqArgumentException>(() => new Worker(Queue, Routes(Pair("email", Succeed)), new WorkerOptions { Concurrency = 0 }));
             // The single-handler form is unchanged.
             Assert.Throws<ArgumentNullException>(() => new Worker(Queue, (Func<Item, CancellationToken, Task>)null));
-            using (new Worker(Queue, Routes(Pair("", Succeed))))
-            {
-                // The empty name is a type like any other ({"type": ""}).
-            }
+            var emptyName = Assert.Throws<LeaseqArgumentException>(() => new Worker(Queue, Routes(Pair("", Succeed))));
+            StringAssert.Contains("empty", emptyName.Message);
         }
 
         [Test]

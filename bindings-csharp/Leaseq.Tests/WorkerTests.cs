@@ -336,8 +336,9 @@ namespace Leaseq.Tests
             using (var worker = new Worker(Queue, Succeed, Options()))
             {
                 var run = worker.RunAsync();
-                var error = Wait.Throws<InvalidOperationException>(worker.RunAsync());
-                StringAssert.Contains("running already", error.Message);
+                // The core refuses a second run while one is going.
+                var error = Wait.Throws<LeaseqArgumentException>(worker.RunAsync());
+                StringAssert.Contains("already running", error.Message);
                 Queue.AddItem(new Item(Bytes("x"), "x"));
                 Wait.Until(() => worker.Counters.Completed == 1, 10000);
                 Assert.IsFalse(run.IsCompleted, "the refused second run did not disturb the first");

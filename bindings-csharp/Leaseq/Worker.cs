@@ -41,33 +41,15 @@ namespace Leaseq
         /// <summary>For <see cref="JobOutcomeKind.Failed"/>: the error the item was failed with; <c>null</c> otherwise.</summary>
         public string Error { get; }
 
+        /// <inheritdoc />
+        public override string ToString() => Kind == JobOutcomeKind.Completed ? "Completed(" + (Completed ? "true" : "false") + ")"
+            : Kind == JobOutcomeKind.Failed ? "Failed(" + Error + ")" : Kind.ToString();
+
         internal static unsafe JobOutcome From(LeaseqWorkerEvent* raw)
         {
-            switch (raw->outcome)
-            {
-                case NativeMethods.LEASEQ_JOB_COMPLETED:
-                    return new JobOutcome(JobOutcomeKind.Completed, raw->completed != 0);
-                case NativeMethods.LEASEQ_JOB_FAILED:
-                    return new JobOutcome(JobOutcomeKind.Failed, false, Interop.Decode(raw->error, raw->error_len));
-                case NativeMethods.LEASEQ_JOB_RELEASED:
-                    return new JobOutcome(JobOutcomeKind.Released);
-                default:
-                    return new JobOutcome(JobOutcomeKind.LeaseLost);
-            }
-        }
-
-        /// <inheritdoc />
-        public override string ToString()
-        {
-            switch (Kind)
-            {
-                case JobOutcomeKind.Completed:
-                    return "Completed(" + (Completed ? "true" : "false") + ")";
-                case JobOutcomeKind.Failed:
-                    return "Failed(" + Error + ")";
-                default:
-                    return Kind.ToString();
-            }
+            // The native outcomes are in JobOutcomeKind's order.
+            var kind = (JobOutcomeKind)(raw->outcome - NativeMethods.LEASEQ_JOB_COMPLETED);
+            return new JobOutcome(kind, raw->completed != 0, kind == JobOutcomeKind.Failed ? Interop.Decode(raw->error, raw->error_len) : null);
         }
     }
 
@@ -103,11 +85,8 @@ namespace Leaseq
         public long InFlight { get; }
 
         /// <inheritdoc />
-        public override string ToString()
-        {
-            return "WorkerCounters(Leased=" + Leased + ", Completed=" + Completed + ", Failed=" + Failed + ", Retried=" + Retried
-                + ", Renewed=" + Renewed + ", InFlight=" + InFlight + ")";
-        }
+        public override string ToString() => "WorkerCounters(Leased=" + Leased + ", Completed=" + Completed + ", Failed=" + Failed
+            + ", Retried=" + Retried + ", Renewed=" + Renewed + ", InFlight=" + InFlight + ")";
     }
 
     /// <summary>
@@ -134,30 +113,28 @@ namespace Leaseq
     public sealed class Worker : IDisposable
     {
         // Native code keeps a pointer to this for the life of the process: never collected.
-        static readonly unsafe NativeMethods.leaseq_worker_init_callback_delegate EventCallback = OnEvent;
+        static readonly unsafe NativeMethods.leaseq_worker_new_callback_delegate EventCallback = OnEvent;
         // Running workers by key: what the events find, and what keeps a running worker from being collected.
         static readonly ConcurrentDictionary<ulong, Worker> Running = new ConcurrentDictionary<ulong, Worker>();
-        static readonly WaitCallback RunJob = state => ((Job)state).Run();
         static long lastKey;
 
+        readonly ulong key = (ulong)Interlocked.Increment(ref lastKey);
         readonly WorkerHandle handle;
-        readonly ulong key;
-        // By route: the one handler, or the handler of each route name in the order given to the core.
+        // Stays valid while a run holds a reference on the handle, which is when jobs report.
+        readonly IntPtr native;
         readonly Func<Item, CancellationToken, Task>[] handlers;
         readonly Action<Item> before;
         readonly Action<Item, JobOutcome> after;
         readonly TimeSpan shutdownTimeout;
-        // Null without hooks: then each job goes straight to the thread pool.
-        readonly Serial hooks;
-        readonly ConcurrentDictionary<ulong, CancellationTokenSource> jobs = new ConcurrentDictionary<ulong, CancellationTokenSource>();
-        Task run;
-        int running;
+        // Jobs the core awaits, to cancel on ABANDON. Its lock keeps a report from racing the end of the run (RunAsync).
+        readonly Dictionary<ulong, CancellationTokenSource> jobs = new Dictionary<ulong, CancellationTokenSource>();
+        // The hooks, and each job's start after its Before hook, chained in order (on the dispatcher thread only).
+        Task hooks = Task.CompletedTask;
+        int runs;
 
-        static unsafe Worker()
+        static Worker()
         {
             Calls.EnsureStarted();
-            LeaseqError* error = null;
-            Interop.Check(NativeMethods.leaseq_worker_init(EventCallback, &error), error);
             Calls.StopWorkers = StopAllForExit;
         }
 
@@ -173,7 +150,7 @@ namespace Leaseq
         /// <exception cref="LeaseqArgumentException">The core refuses the options (a concurrency below 1, a lease duration
         /// that is not positive or over 365 days, a zero or negative timeout or clean interval).</exception>
         public Worker(WorkQueue queue, Func<Item, CancellationToken, Task> handler, WorkerOptions options = null)
-            : this(queue, Routes.Single(handler), options)
+            : this(queue, new[] { new KeyValuePair<string, Func<Item, CancellationToken, Task>>(null, handler ?? throw new ArgumentNullException("handler")) }, false, options)
         {
         }
 
@@ -191,41 +168,53 @@ namespace Leaseq
         /// exactly (case-sensitive). Copied here: changing the dictionary later changes nothing.</param>
         /// <param name="options">Concurrency, lease, timeouts, cleaning and hooks; read once, here.</param>
         /// <exception cref="ArgumentNullException"><paramref name="queue"/> or <paramref name="routes"/> is null.</exception>
-        /// <exception cref="ArgumentException"><paramref name="routes"/> is empty, or has a null name or a null handler.</exception>
-        /// <exception cref="LeaseqArgumentException">The core refuses the options, or a name is not valid UTF-16.</exception>
+        /// <exception cref="ArgumentException"><paramref name="routes"/> has a null name or a null handler.</exception>
+        /// <exception cref="LeaseqArgumentException">The core refuses the routes (none, an empty name, a name given twice) or
+        /// the options, or a name is not valid UTF-16.</exception>
         public Worker(WorkQueue queue, IDictionary<string, Func<Item, CancellationToken, Task>> routes, WorkerOptions options = null)
-            : this(queue, Routes.From(routes), options)
+            : this(queue, (routes ?? throw new ArgumentNullException("routes")).Select(route => route).ToArray(), true, options)
         {
         }
 
-        unsafe Worker(WorkQueue queue, Routes routes, WorkerOptions options)
+        unsafe Worker(WorkQueue queue, KeyValuePair<string, Func<Item, CancellationToken, Task>>[] routes, bool byType, WorkerOptions options)
         {
             if (queue == null)
             {
                 throw new ArgumentNullException("queue");
             }
+            foreach (var route in routes)
+            {
+                if (byType && (route.Key == null || route.Value == null))
+                {
+                    throw new ArgumentException(route.Key == null ? "a type name in routes is null" : "the handler for type \"" + route.Key + "\" is null", "routes");
+                }
+            }
+            var names = byType ? routes.Select(route => Interop.Encode(route.Key, "the type name \"" + route.Key + "\"")).ToArray() : new byte[0][];
+            var strs = new LeaseqStr[names.Length];
             options = options ?? new WorkerOptions();
             var raw = options.ToNative();
-            key = (ulong)Interlocked.Increment(ref lastKey);
             LeaseqWorker* worker = null;
             LeaseqError* error = null;
             uint code;
             using (var use = new HandleUse(queue.Handle))
-            fixed (byte* names = routes.NameBytes)
-            fixed (LeaseqStr* raws = routes.Raw(names))
+            fixed (byte* bytes = names.SelectMany(name => name).ToArray())
+            fixed (LeaseqStr* first = strs)
             {
-                code = NativeMethods.leaseq_worker_new((LeaseqQueue*)use.Pointer, key, raws, routes.Count, &raw, options.Before != null, options.After != null, &worker, &error);
+                for (int i = 0, offset = 0; i < names.Length; offset += names[i++].Length)
+                {
+                    strs[i].bytes = bytes + offset;
+                    strs[i].len = Interop.Length(names[i]);
+                }
+                code = NativeMethods.leaseq_worker_new((LeaseqQueue*)use.Pointer, key, EventCallback, byType, first, (UIntPtr)(uint)names.Length,
+                    &raw, options.Before != null, options.After != null, &worker, &error);
             }
             Interop.Check(code, error);
             handle = new WorkerHandle((IntPtr)worker);
-            handlers = routes.Handlers;
+            native = (IntPtr)worker;
+            handlers = routes.Select(route => route.Value).ToArray();
             before = options.Before;
             after = options.After;
             shutdownTimeout = options.ShutdownTimeout;
-            if (before != null || after != null)
-            {
-                hooks = new Serial();
-            }
         }
 
         /// <summary>The counters so far.</summary>
@@ -235,12 +224,10 @@ namespace Leaseq
             {
                 LeaseqWorkerCounters counters;
                 LeaseqError* error = null;
-                uint code;
                 using (var use = new HandleUse(handle))
                 {
-                    code = NativeMethods.leaseq_worker_counters((LeaseqWorker*)use.Pointer, &counters, &error);
+                    Interop.Check(NativeMethods.leaseq_worker_counters((LeaseqWorker*)use.Pointer, &counters, &error), error);
                 }
-                Interop.Check(code, error);
                 return new WorkerCounters(counters);
             }
         }
@@ -255,49 +242,48 @@ namespace Leaseq
         /// before <see cref="RunAsync"/> is kept (the run then returns at once); once a run's task has completed,
         /// the worker can run again.
         /// </summary>
-        /// <exception cref="InvalidOperationException">The worker is running already (in the task).</exception>
+        /// <exception cref="LeaseqArgumentException">The worker is running already (in the task).</exception>
         /// <exception cref="ObjectDisposedException">The worker was disposed (in the task).</exception>
-        public unsafe Task RunAsync(CancellationToken cancellationToken = default(CancellationToken))
+        public async Task RunAsync(CancellationToken cancellationToken = default(CancellationToken))
         {
-            if (Interlocked.CompareExchange(ref running, 1, 0) != 0)
+            // The run's reference keeps the native worker alive for its jobs' reports, even through a Dispose.
+            var use = new HandleUse(handle);
+            lock (Running)
             {
-                return Task.FromException(new InvalidOperationException("this worker is running already"));
-            }
-            Running[key] = this;
-            // Never cancelled through the token: aborting the native run would strand the items in flight.
-            var started = Calls.Start(Readers.Nothing, CancellationToken.None, (index, error) =>
-            {
-                using (var use = new HandleUse(handle))
+                if (runs++ == 0)
                 {
-                    return NativeMethods.leaseq_worker_run_async((LeaseqWorker*)use.Pointer, index, error);
+                    Running[key] = this;
                 }
-            });
-            var finished = Finish(started, cancellationToken);
-            Volatile.Write(ref run, finished);
-            return finished;
-        }
-
-        async Task Finish(Task started, CancellationToken cancellationToken)
-        {
+            }
             try
             {
                 using (cancellationToken.Register(state => ((Worker)state).StopQuietly(), this))
                 {
-                    await started.ConfigureAwait(false);
+                    // Never cancelled through the token: aborting the native run would strand the items in flight.
+                    await StartRun().ConfigureAwait(false);
                 }
             }
             finally
             {
-                if (hooks != null)
+                // The run's last events came through the dispatcher before its end did: wait for their hooks.
+                await Volatile.Read(ref hooks).ConfigureAwait(false);
+                // Every job was reported or abandoned before the run ended, so none reports after this.
+                lock (jobs)
                 {
-                    // The run's last events came through the dispatcher before its end did: wait for their hooks.
-                    await hooks.Drained().ConfigureAwait(false);
+                    use.Dispose();
                 }
-                Worker ignored;
-                Running.TryRemove(key, out ignored);
-                Volatile.Write(ref running, 0);
+                lock (Running)
+                {
+                    if (--runs == 0)
+                    {
+                        Running.TryRemove(key, out _);
+                    }
+                }
             }
         }
+
+        unsafe Task StartRun() => Calls.Start(Readers.Nothing, CancellationToken.None,
+            (index, error) => NativeMethods.leaseq_worker_run_async((LeaseqWorker*)native, index, error));
 
         /// <summary>
         /// Asks the worker to stop: it leases nothing more, lets running handlers finish within the shutdown timeout,
@@ -339,145 +325,121 @@ namespace Leaseq
         static void StopAllForExit()
         {
             var workers = Running.Values.ToList();
-            if (workers.Count == 0)
+            workers.ForEach(worker => worker.StopQuietly());
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2) + workers.Select(worker => worker.shutdownTimeout).DefaultIfEmpty().Max();
+            while (!Running.IsEmpty && DateTime.UtcNow < deadline)
             {
-                return;
+                Thread.Sleep(10);
             }
-            foreach (var worker in workers)
-            {
-                worker.StopQuietly();
-            }
-            var runs = workers.Select(worker => Volatile.Read(ref worker.run)).Where(task => task != null).ToArray();
-            var longest = workers.Max(worker => worker.shutdownTimeout);
-            Task.WaitAny(new[] { Task.WhenAll(runs) }, longest + TimeSpan.FromSeconds(2));
         }
 
-        // On the dispatcher thread: copy what the event says, hand the work to the thread pool, return.
+        // On the dispatcher thread: copy what the event says, hand user code to the thread pool, return.
         // Nothing may escape into native code.
         static unsafe void OnEvent(LeaseqWorkerEvent* raw)
         {
+            Worker worker;
+            if (!Running.TryGetValue(raw->worker, out worker))
+            {
+                return; // Not reached: a worker is running for as long as the core sends its events.
+            }
             var job = raw->job;
-            var isJob = raw->kind == NativeMethods.LEASEQ_WORKER_HANDLE;
             try
             {
-                Worker worker;
-                if (!Running.TryGetValue(raw->worker, out worker))
-                {
-                    if (isJob)
-                    {
-                        Report(job, false, "the .NET worker for this item is not running");
-                    }
-                    return;
-                }
                 switch (raw->kind)
                 {
                     case NativeMethods.LEASEQ_WORKER_HANDLE:
-                        worker.Handle(job, raw->route, Interop.ItemFrom(raw->item));
+                        var cancel = new CancellationTokenSource();
+                        lock (worker.jobs)
+                        {
+                            worker.jobs[job] = cancel;
+                        }
+                        var route = raw->route;
+                        var item = Interop.ItemFrom(raw->item);
+                        WaitCallback start = _ => worker.RunJob(job, route, item, cancel.Token);
+                        if (worker.before == null)
+                        {
+                            ThreadPool.UnsafeQueueUserWorkItem(start, null);
+                        }
+                        else
+                        {
+                            worker.Then("a job's start", () => ThreadPool.UnsafeQueueUserWorkItem(start, null));
+                        }
                         break;
                     case NativeMethods.LEASEQ_WORKER_ABANDON:
-                        worker.Abandon(job);
+                        lock (worker.jobs)
+                        {
+                            if (worker.jobs.TryGetValue(job, out cancel) && worker.jobs.Remove(job))
+                            {
+                                // Token callbacks are user code: not on the dispatcher thread.
+                                Task.Run(() => Quietly("a worker handler's cancellation callback", cancel.Cancel));
+                            }
+                        }
                         break;
                     case NativeMethods.LEASEQ_WORKER_BEFORE:
-                        worker.Hook(Interop.ItemFrom(raw->item), null);
+                        item = Interop.ItemFrom(raw->item);
+                        worker.Then("the worker's Before hook", () => worker.before(item));
                         break;
                     case NativeMethods.LEASEQ_WORKER_AFTER:
-                        worker.Hook(Interop.ItemFrom(raw->item), JobOutcome.From(raw));
+                        item = Interop.ItemFrom(raw->item);
+                        var outcome = JobOutcome.From(raw);
+                        worker.Then("the worker's After hook", () => worker.after(item, outcome));
                         break;
                 }
             }
             catch (Exception exception)
             {
-                if (isJob)
+                worker.Report(job, "the .NET worker could not start the handler: " + exception.Message);
+            }
+        }
+
+        /// <summary>Runs <paramref name="action"/> on the thread pool after everything chained before it.</summary>
+        void Then(string what, Action action)
+        {
+            hooks = hooks.ContinueWith(_ => Quietly(what, action), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
+
+        static void Quietly(string what, Action action)
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception exception)
+            {
+                Console.Error.WriteLine("leaseq: " + what + " threw: " + exception);
+            }
+        }
+
+        /// <summary>On the thread pool: runs the handler and reports how its task ended.</summary>
+        async Task RunJob(ulong job, uint route, Item item, CancellationToken token)
+        {
+            Task task = null;
+            string error = null;
+            try
+            {
+                task = handlers[route](item, token);
+                await (task ?? Task.FromException(new InvalidOperationException("the handler returned null instead of a Task"))).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                error = task != null && task.IsCanceled ? "the handler's task was cancelled" : MessageOf(task != null && task.IsFaulted ? task.Exception : exception);
+            }
+            Report(job, error);
+        }
+
+        /// <summary>Tells the core how <paramref name="job"/> ended (<paramref name="error"/> null: it succeeded), if it still awaits it.</summary>
+        unsafe void Report(ulong job, string error)
+        {
+            var bytes = Interop.EncodeLeniently(error ?? "");
+            lock (jobs)
+            {
+                if (jobs.Remove(job))
                 {
-                    try
+                    fixed (byte* start = bytes)
                     {
-                        Report(job, false, "the .NET worker could not start the handler: " + exception.Message);
-                    }
-                    catch (Exception)
-                    {
-                        // Nothing left to report to.
+                        NativeMethods.leaseq_worker_job_done((LeaseqWorker*)native, job, error == null, start, Interop.Length(bytes));
                     }
                 }
-            }
-        }
-
-        void Handle(ulong id, uint route, Item item)
-        {
-            if (route >= handlers.Length)
-            {
-                // Not reached: the core routes only to the routes this worker gave it.
-                Report(id, false, "the .NET worker has no handler for route " + route);
-                return;
-            }
-            // Registered here, on the dispatcher thread, before its ABANDON can come.
-            var cancel = new CancellationTokenSource();
-            jobs[id] = cancel;
-            var job = new Job(this, id, handlers[route], item, cancel);
-            if (hooks == null)
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(RunJob, job);
-            }
-            else
-            {
-                // After the item's Before hook has run.
-                hooks.Post(() => ThreadPool.UnsafeQueueUserWorkItem(RunJob, job));
-            }
-        }
-
-        void Abandon(ulong id)
-        {
-            CancellationTokenSource cancel;
-            if (jobs.TryRemove(id, out cancel))
-            {
-                // Token callbacks are user code: not on the dispatcher thread.
-                ThreadPool.UnsafeQueueUserWorkItem(state =>
-                {
-                    try
-                    {
-                        ((CancellationTokenSource)state).Cancel();
-                    }
-                    catch (Exception exception)
-                    {
-                        Console.Error.WriteLine("leaseq: a worker handler's cancellation callback threw: " + exception);
-                    }
-                }, cancel);
-            }
-        }
-
-        /// <summary>Runs the Before hook (<paramref name="outcome"/> null) or the After hook, in order, on the thread pool.</summary>
-        void Hook(Item item, JobOutcome outcome)
-        {
-            if (hooks == null)
-            {
-                return;
-            }
-            hooks.Post(() =>
-            {
-                try
-                {
-                    if (outcome == null)
-                    {
-                        before?.Invoke(item);
-                    }
-                    else
-                    {
-                        after?.Invoke(item, outcome);
-                    }
-                }
-                catch (Exception exception)
-                {
-                    Console.Error.WriteLine("leaseq: the worker's " + (outcome == null ? "Before" : "After") + " hook threw: " + exception);
-                }
-            });
-        }
-
-        /// <summary>Tells the core how job <paramref name="id"/> ended; false if it no longer waited for it.</summary>
-        static unsafe bool Report(ulong id, bool ok, string message)
-        {
-            var bytes = ok ? new byte[0] : Interop.EncodeLeniently(message);
-            fixed (byte* start = bytes)
-            {
-                return NativeMethods.leaseq_worker_job_done(id, ok, start, Interop.Length(bytes));
             }
         }
 
@@ -485,208 +447,8 @@ namespace Leaseq
         static string MessageOf(Exception exception)
         {
             var aggregate = exception as AggregateException;
-            if (aggregate != null && aggregate.InnerExceptions.Count == 1)
-            {
-                exception = aggregate.InnerExceptions[0];
-            }
+            exception = aggregate != null && aggregate.InnerExceptions.Count == 1 ? aggregate.InnerExceptions[0] : exception;
             return string.IsNullOrEmpty(exception.Message) ? exception.GetType().FullName : exception.Message;
-        }
-
-        /// <summary>One item handed to the handler.</summary>
-        sealed class Job
-        {
-            static readonly Action<Task, object> Ended = (task, state) => ((Job)state).End(task);
-
-            readonly Worker worker;
-            readonly ulong id;
-            readonly Func<Item, CancellationToken, Task> handler;
-            readonly Item item;
-            readonly CancellationTokenSource cancel;
-
-            internal Job(Worker worker, ulong id, Func<Item, CancellationToken, Task> handler, Item item, CancellationTokenSource cancel)
-            {
-                this.worker = worker;
-                this.id = id;
-                this.handler = handler;
-                this.item = item;
-                this.cancel = cancel;
-            }
-
-            /// <summary>On the thread pool: starts the handler and reports when its task ends.</summary>
-            internal void Run()
-            {
-                Task task;
-                try
-                {
-                    task = handler(item, cancel.Token);
-                }
-                catch (Exception exception)
-                {
-                    Done(false, MessageOf(exception));
-                    return;
-                }
-                if (task == null)
-                {
-                    Done(false, "the handler returned null instead of a Task");
-                    return;
-                }
-                task.ContinueWith(Ended, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
-
-            void End(Task task)
-            {
-                if (task.IsFaulted)
-                {
-                    Done(false, MessageOf(task.Exception));
-                }
-                else if (task.IsCanceled)
-                {
-                    Done(false, "the handler's task was cancelled");
-                }
-                else
-                {
-                    Done(true, null);
-                }
-            }
-
-            void Done(bool ok, string message)
-            {
-                CancellationTokenSource ignored;
-                worker.jobs.TryRemove(id, out ignored);
-                try
-                {
-                    Report(id, ok, message);
-                }
-                catch (Exception exception)
-                {
-                    Console.Error.WriteLine("leaseq: a worker could not report an item's end: " + exception);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// A worker's handlers and, with routes, their type names as UTF-8 for <c>leaseq_worker_new</c>, which builds the
-    /// core's <c>Router</c> over them: route <c>i</c> is <c>Names[i]</c>, run by <c>Handlers[i]</c>.
-    /// </summary>
-    internal sealed class Routes
-    {
-        Routes(Func<Item, CancellationToken, Task>[] handlers, byte[][] names)
-        {
-            Handlers = handlers;
-            Names = names;
-            NameBytes = names.SelectMany(name => name).ToArray();
-        }
-
-        internal Func<Item, CancellationToken, Task>[] Handlers { get; }
-
-        /// <summary>The type names (none without routes: the core then runs the one handler on every item).</summary>
-        internal byte[][] Names { get; }
-
-        /// <summary>The names, one after the other, to pin once.</summary>
-        internal byte[] NameBytes { get; }
-
-        internal UIntPtr Count
-        {
-            get { return (UIntPtr)(uint)Names.Length; }
-        }
-
-        internal static Routes Single(Func<Item, CancellationToken, Task> handler)
-        {
-            if (handler == null)
-            {
-                throw new ArgumentNullException("handler");
-            }
-            return new Routes(new[] { handler }, new byte[0][]);
-        }
-
-        internal static Routes From(IDictionary<string, Func<Item, CancellationToken, Task>> routes)
-        {
-            if (routes == null)
-            {
-                throw new ArgumentNullException("routes");
-            }
-            var handlers = new List<Func<Item, CancellationToken, Task>>();
-            var names = new List<byte[]>();
-            foreach (var route in routes)
-            {
-                if (route.Key == null)
-                {
-                    throw new ArgumentException("a type name in routes is null", "routes");
-                }
-                if (route.Value == null)
-                {
-                    throw new ArgumentException("the handler for type \"" + route.Key + "\" is null", "routes");
-                }
-                names.Add(Interop.Encode(route.Key, "the type name \"" + route.Key + "\""));
-                handlers.Add(route.Value);
-            }
-            if (names.Count == 0)
-            {
-                throw new ArgumentException("routes is empty: give a handler for at least one type", "routes");
-            }
-            return new Routes(handlers.ToArray(), names.ToArray());
-        }
-
-        /// <summary>The native views of the names, pointing into <see cref="NameBytes"/> pinned at <paramref name="pinned"/>.</summary>
-        internal unsafe LeaseqStr[] Raw(byte* pinned)
-        {
-            var raw = new LeaseqStr[Names.Length];
-            var offset = 0;
-            for (int i = 0; i < raw.Length; i++)
-            {
-                raw[i].bytes = pinned + offset;
-                raw[i].len = Interop.Length(Names[i]);
-                offset += Names[i].Length;
-            }
-            return raw;
-        }
-    }
-
-    /// <summary>
-    /// Runs actions one at a time, in the order posted, on the thread pool (a strand): a worker's hooks, and the
-    /// start of each job after its Before hook.
-    /// </summary>
-    internal sealed class Serial
-    {
-        static readonly WaitCallback DrainCallback = state => ((Serial)state).Drain();
-        readonly ConcurrentQueue<Action> actions = new ConcurrentQueue<Action>();
-        int draining;
-
-        internal void Post(Action action)
-        {
-            actions.Enqueue(action);
-            if (Interlocked.CompareExchange(ref draining, 1, 0) == 0)
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(DrainCallback, this);
-            }
-        }
-
-        /// <summary>Completes once everything posted before it has run.</summary>
-        internal Task Drained()
-        {
-            var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            Post(() => done.TrySetResult(true));
-            return done.Task;
-        }
-
-        void Drain()
-        {
-            while (true)
-            {
-                Action action;
-                while (actions.TryDequeue(out action))
-                {
-                    // Every action posted catches its own exceptions.
-                    action();
-                }
-                Volatile.Write(ref draining, 0);
-                // Posted after the last TryDequeue but before the reset: that Post saw 1 and left it to us.
-                if (actions.IsEmpty || Interlocked.CompareExchange(ref draining, 1, 0) != 0)
-                {
-                    return;
-                }
-            }
         }
     }
 }
