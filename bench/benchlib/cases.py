@@ -165,6 +165,31 @@ def rust_consume(tasks: int, engine: str, guess: float,
     return run
 
 
+def rust_consume_batch(batch: int, guess: float) -> Callable[..., Result]:
+    def run(tools: Tools, state: State) -> Result:
+        key = f"leaseq-batch:consume:{batch}"
+        queue = fresh_name("consume")
+        fill(tools, queue, prefill_for(state, key, tools, guess))
+        command = rust(tools, "consume", queue, engine="leaseq-batch", tasks=1, batch=batch,
+                       seconds=tools.seconds)
+        result = with_cpu(tools, ops, lambda: run_json(command, tools))
+        return remember(state, key, rate_of(result))
+
+    return run
+
+
+def rust_worker(concurrency: int, guess: float) -> Callable[..., Result]:
+    def run(tools: Tools, state: State) -> Result:
+        key = f"leaseq:worker:{concurrency}"
+        queue = fresh_name("worker")
+        fill(tools, queue, prefill_for(state, key, tools, guess))
+        command = rust(tools, "worker", queue, concurrency=concurrency, seconds=tools.seconds)
+        result = with_cpu(tools, ops, lambda: run_json(command, tools))
+        return remember(state, key, rate_of(result))
+
+    return run
+
+
 def rust_consume_processes(processes: int) -> Callable[..., Result]:
     def run(tools: Tools, state: State) -> Result:
         key = f"leaseq:consume:{processes}proc"
@@ -454,6 +479,10 @@ def all_cases() -> list[Case]:
              rust_consume(16, "leaseq", 30000), ref="rb:evalsha2:c1:p16:rate"),
         Case("crate:consume:16", SIXTEEN, "crate redis-work-queue 0.3, 16 tasks", CONSUME,
              rust_consume(16, "crate", 30000), ref="rb:evalsha2:c1:p16:rate"),
+        Case("rust:consume:batch16", SIXTEEN, "leaseq Rust, 1 task, lease_many+complete_many of 16",
+             CONSUME, rust_consume_batch(16, 60000), ref="rb:evalsha2:c1:p16:rate"),
+        Case("rust:worker:16", SIXTEEN, "leaseq Rust Worker, no-op handler, concurrency 16",
+             CONSUME, rust_worker(16, 60000), ref="rb:evalsha2:c1:p16:rate"),
         Case("node:consume:16", SIXTEEN, "leaseq Node, 16 async loops", CONSUME,
              binding_consume("node", 10000, 16), need_node, ref="rb:evalsha2:c1:p16:rate"),
         Case("bullmq:consume:16", SIXTEEN, "BullMQ Worker, concurrency 16", CONSUME,

@@ -137,7 +137,10 @@ local wanted = tonumber(ARGV[5] or '1')
 -- Every leased item as id, data, attempt, fence: the reply once the batch is full or the queue
 -- has no more.
 local leased = {1}
-for _ = 1, wanted + 100 do
+-- At most 100 ids that give no item (dangling or poison) are dropped per call, whatever the
+-- batch size, so one call never runs long.
+local dropped = 0
+while dropped < 100 do
   local id, popped_score
   local top = redis.call('ZPOPMIN', KEYS[5])
   if top[1] then
@@ -225,6 +228,7 @@ for _ = 1, wanted + 100 do
   if not took then
     -- The id was pushed at the head just above, so this LREM stops after one element.
     redis.call('LREM', KEYS[2], 1, id)
+    dropped = dropped + 1
     local bad_data = type(data) == 'table'
     if bad_data or type(attempt) == 'table' then
       -- A poison id: its item key is not a string, or its attempt count is not a number.

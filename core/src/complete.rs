@@ -69,7 +69,7 @@ impl WorkQueue {
     }
 
     /// Completes a batch of items (1 to [`MAX_BATCH`](crate::MAX_BATCH)) in one round trip, each
-    /// as [`WorkQueue::complete`] would; returns one bool per item, in order.
+    /// as [`complete`](WorkQueue::complete) would; returns one bool per item, in order.
     ///
     /// A batch costs Redis far less per item than single calls: the bookkeeping of the whole
     /// batch is one command each ([`complete-items-n.lua`](../lua/complete-items-n.lua)). With

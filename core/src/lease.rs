@@ -51,7 +51,7 @@ impl WorkQueue {
     }
 
     /// Leases up to `count` items (1 to [`MAX_BATCH`]) in one round trip, each as
-    /// [`WorkQueue::lease`] would, in the order `lease` would hand them out; an empty list when
+    /// [`lease`](WorkQueue::lease) would, in the order `lease` would hand them out; an empty list when
     /// there is nothing (with `block`, once `timeout` has passed).
     ///
     /// A batch pays the lease script's fixed cost once: its keys, the server time, the

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, watch, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::complete::FailOutcome;
@@ -462,6 +462,9 @@ impl Worker {
             };
             // The semaphore is never closed, so acquiring only waits.
             let Ok(first) = first else { break Ok(()) };
+            // Jobs end in groups (a completed batch ends them together): let the others of the
+            // group give back their slots, so one round trip leases for all of them.
+            tokio::task::yield_now().await;
             let mut slots = vec![first];
             while slots.len() < MAX_BATCH {
                 match free.clone().try_acquire_owned() {
@@ -490,10 +493,7 @@ impl Worker {
             for (item, slot) in items.into_iter().zip(slots.drain(..)) {
                 let worker = self.clone();
                 let completions = completions.clone();
-                jobs.spawn(async move {
-                    worker.job(item, &completions).await;
-                    drop(slot);
-                });
+                jobs.spawn(async move { worker.job(item, slot, &completions).await });
             }
         };
         drop(completions);
@@ -537,15 +537,21 @@ impl Worker {
         }
     }
 
-    /// One leased item: hooks, the handler, then its settling.
-    async fn job(&self, item: Item, completions: &mpsc::UnboundedSender<Completion>) {
+    /// One leased item: hooks, the handler, then its settling. The slot is free again once the
+    /// handler has ended, so the next lease overlaps this item's complete.
+    async fn job(
+        &self,
+        item: Item,
+        slot: OwnedSemaphorePermit,
+        completions: &mpsc::UnboundedSender<Completion>,
+    ) {
         let mut stop = self.stop.subscribe();
         bump(&self.counters.leased);
         self.counters.in_flight.fetch_add(1, Ordering::Relaxed);
         for hooks in self.hooks.iter() {
             hooks.before(&item);
         }
-        let outcome = self.run_one(&item, &mut stop, completions).await;
+        let outcome = self.run_one(&item, slot, &mut stop, completions).await;
         self.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
         for hooks in self.hooks.iter() {
             hooks.after(&item, &outcome);
@@ -573,6 +579,7 @@ impl Worker {
     async fn run_one(
         &self,
         item: &Item,
+        slot: OwnedSemaphorePermit,
         stop: &mut watch::Receiver<bool>,
         completions: &mpsc::UnboundedSender<Completion>,
     ) -> JobOutcome {
@@ -610,6 +617,7 @@ impl Worker {
             () = heartbeat => return JobOutcome::LeaseLost,
             () = shutdown => None,
         };
+        drop(slot);
         match result {
             None => {
                 if let Err(error) = self.queue.release(item).await {

@@ -49,6 +49,17 @@ pub async fn consume(args: &Args) -> BenchResult<()> {
             }
             started
         }
+        "leaseq-batch" => {
+            let batch = args.get("batch", 16usize)?;
+            wait_for_start(args.get("start-at", 0.0)?).await;
+            let started = Instant::now();
+            let deadline = deadline_after(seconds);
+            for _ in 0..tasks {
+                let queue = queue.clone();
+                set.spawn(async move { batch_loop(queue, batch, deadline).await });
+            }
+            started
+        }
         "crate" => {
             // One multiplexed connection, cloned into every task: all share one socket.
             let shared = redis026::Client::open(url.as_str())?
@@ -95,6 +106,73 @@ async fn leaseq_loop(queue: WorkQueue, deadline: Instant) -> BenchResult<TaskRes
         drained,
         finished: Instant::now(),
     })
+}
+
+/// lease_many + complete_many of `batch` items per round trip each.
+async fn batch_loop(queue: WorkQueue, batch: usize, deadline: Instant) -> BenchResult<TaskResult> {
+    let mut ops = 0;
+    let mut drained = false;
+    while Instant::now() < deadline {
+        let items = queue.lease_many(LEASE, batch, false, None).await?;
+        if items.is_empty() {
+            drained = true;
+            break;
+        }
+        let completed = queue.complete_many(&items).await?;
+        if let Some(index) = completed.iter().position(|done| !done) {
+            return Err(format!("complete_many: {} returned false", items[index].id).into());
+        }
+        ops += items.len() as u64;
+    }
+    Ok(TaskResult {
+        ops,
+        drained,
+        finished: Instant::now(),
+    })
+}
+
+/// `worker`: the Rust `Worker` with a no-op handler at `--concurrency`, draining `--prefill`
+/// items (or running `--seconds`): what users run, end to end.
+pub async fn worker(args: &Args) -> BenchResult<()> {
+    let url = args.required("url")?;
+    let name = args.required("queue")?;
+    let concurrency = args.get("concurrency", 16usize)?;
+    let seconds = args.get("seconds", 2.0f64)?;
+    let prefill = args.get("prefill", 0u64)?;
+    let connection = Connection::open(&url).await?;
+    let queue = WorkQueue::new(&connection, &name)?;
+    if prefill > 0 {
+        fill_queue(&queue, prefill, IdStyle::Uuid).await?;
+    }
+    let options = leaseq::WorkerOptions {
+        concurrency,
+        clean_every: None,
+        ..leaseq::WorkerOptions::default()
+    };
+    let worker = leaseq::Worker::new(&queue, |_item| async { Ok(()) }, options)?;
+    let started = Instant::now();
+    let deadline = deadline_after(seconds);
+    let run = tokio::spawn({
+        let worker = worker.clone();
+        async move { worker.run(false).await }
+    });
+    let mut drained = false;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        if queue.queue_len().await? == 0 && worker.counters().in_flight == 0 {
+            drained = true;
+            break;
+        }
+    }
+    let finished = Instant::now();
+    worker.stop();
+    run.await??;
+    let counters = worker.counters();
+    if counters.failed > 0 || counters.errors > 0 {
+        return Err(format!("worker counters {counters:?}").into());
+    }
+    emit(rate_json(counters.completed, finished - started, drained));
+    Ok(())
 }
 
 async fn crate_loop(

@@ -18,7 +18,8 @@ use common::BenchResult;
 const USAGE: &str = "usage: leaseq-bench SUBCOMMAND --url redis://… --queue NAME [--name value …]
   fill          --count N [--id-style uuid|hex]
   produce       --engine leaseq|crate --mode single|batch [--batch B] --seconds S
-  consume       --engine leaseq|crate --tasks T --seconds S [--prefill N] [--start-at MS]
+  consume       --engine leaseq|leaseq-batch|crate --tasks T --seconds S [--batch B] [--prefill N] [--start-at MS]
+  worker        --concurrency C --seconds S [--prefill N]
   e2e-producer  --count N --batch B --start-at MS
   e2e-worker    --start-at MS [--idle-ms MS]
   latency       --prefill N --seconds S
@@ -58,6 +59,7 @@ async fn run(subcommand: &str, raw: impl Iterator<Item = String>) -> BenchResult
         "produce" => produce::produce(&args).await,
         "memory" => produce::memory(&args).await,
         "consume" => consume::consume(&args).await,
+        "worker" => consume::worker(&args).await,
         "e2e-producer" => consume::e2e_producer(&args).await,
         "e2e-worker" => consume::e2e_worker(&args).await,
         "latency" => latency::latency(&args).await,
