@@ -11,12 +11,14 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use std::time::UNIX_EPOCH;
 
 use leaseq::{
-    AddOptions, CleanReport, Connection, ErrorKind, FailOutcome, Item, QueueOptions, WorkQueue,
+    AddOptions, CleanReport, Connection, ErrorKind, FailOutcome, Handler, Hooks, Item, JobOutcome,
+    QueueOptions, Router, WorkQueue, Worker, WorkerOptions,
 };
 use serde_json::{json, Map, Value};
 
@@ -304,6 +306,7 @@ async fn queue_step(
         "is_paused" => json!(queue.is_paused().await?),
         "prioritized_len" => json!(queue.prioritized_len().await?),
         "delayed_len" => json!(queue.delayed_len().await?),
+        "run_worker" => run_worker(queue, args).await?,
         other => return Err(harness(format!("unknown op {other:?}"))),
     })
 }
@@ -406,4 +409,294 @@ fn uint(args: &Map<String, Value>, name: &str) -> Result<u64, StepError> {
     args.get(name)
         .and_then(Value::as_u64)
         .ok_or_else(|| harness(format!("args.{name} must be a non-negative integer")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// run_worker: a Worker with a scripted handler (spec/conformance/README.md, "Worker cases")
+
+/// What a scripted handler does with an item: sleep `sleep_ms` (if given), then fail with
+/// `raise` (if given), else succeed. `"ok"` is neither.
+#[derive(Clone, Debug, Default)]
+struct Action {
+    sleep_ms: u64,
+    raise: Option<String>,
+}
+
+fn action(value: &Value) -> Result<Action, StepError> {
+    match value {
+        Value::String(ok) if ok == "ok" => Ok(Action::default()),
+        Value::Object(map) => {
+            if let Some(unknown) = map
+                .keys()
+                .find(|key| !["sleep_ms", "raise"].contains(&key.as_str()))
+            {
+                return Err(harness(format!("unknown action field {unknown:?}")));
+            }
+            Ok(Action {
+                sleep_ms: map.get("sleep_ms").and_then(Value::as_u64).unwrap_or(0),
+                raise: map.get("raise").and_then(Value::as_str).map(str::to_owned),
+            })
+        }
+        other => Err(harness(format!(
+            "an action is \"ok\" or an object, not {other}"
+        ))),
+    }
+}
+
+impl Action {
+    /// The handler's work: what a Rust handler returns is its error text as is.
+    async fn perform(self) -> Result<(), String> {
+        if self.sleep_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(self.sleep_ms)).await;
+        }
+        match self.raise {
+            Some(message) => Err(message),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `handler`: the action per item id, `"*"` for any other id (default `"ok"`).
+struct ByItemId(HashMap<String, Action>);
+
+impl ByItemId {
+    fn for_item(&self, item: &Item) -> Action {
+        let found = self.0.get(&item.id).or_else(|| self.0.get("*"));
+        found.cloned().unwrap_or_default()
+    }
+}
+
+/// Records every hook call: the `after` outcomes in order, and which items had their `before`.
+#[derive(Default)]
+struct Recorder {
+    before: Mutex<Vec<String>>,
+    outcomes: Mutex<Vec<(String, Value)>>,
+}
+
+struct RecordingHooks(Arc<Recorder>);
+
+impl Hooks for RecordingHooks {
+    fn before(&self, item: &Item) {
+        lock(&self.0.before).push(item.id.clone());
+    }
+
+    fn after(&self, item: &Item, outcome: &JobOutcome) {
+        let mut record = match outcome {
+            JobOutcome::Completed(completed) => {
+                json!({ "id": item.id, "outcome": "completed", "completed": completed })
+            }
+            JobOutcome::Failed(error) => {
+                json!({ "id": item.id, "outcome": "failed", "error": error })
+            }
+            JobOutcome::Released => json!({ "id": item.id, "outcome": "released" }),
+            JobOutcome::LeaseLost => json!({ "id": item.id, "outcome": "lease_lost" }),
+        };
+        // Hook order: an item's before hook comes before its after hook.
+        let mut before = lock(&self.0.before);
+        match before.iter().position(|id| *id == item.id) {
+            Some(index) => {
+                before.remove(index);
+            }
+            None => record["hooks"] = json!("after without before"),
+        }
+        lock(&self.0.outcomes).push((item.id.clone(), record));
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn worker_options(args: &Map<String, Value>) -> Result<WorkerOptions, StepError> {
+    let empty = Map::new();
+    let given = args
+        .get("options")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let known = [
+        "concurrency",
+        "lease_ms",
+        "job_timeout_ms",
+        "shutdown_timeout_ms",
+        "clean_every_ms",
+    ];
+    if let Some(unknown) = given.keys().find(|key| !known.contains(&key.as_str())) {
+        return Err(harness(format!("unknown worker option {unknown:?}")));
+    }
+    let millis = |name: &str| {
+        given
+            .get(name)
+            .and_then(Value::as_u64)
+            .map(Duration::from_millis)
+    };
+    let defaults = WorkerOptions::default();
+    Ok(WorkerOptions {
+        concurrency: match given.get("concurrency").and_then(Value::as_u64) {
+            Some(concurrency) => usize::try_from(concurrency).unwrap_or(usize::MAX),
+            None => defaults.concurrency,
+        },
+        lease_duration: millis("lease_ms").unwrap_or(defaults.lease_duration),
+        job_timeout: millis("job_timeout_ms"),
+        shutdown_timeout: millis("shutdown_timeout_ms").unwrap_or(defaults.shutdown_timeout),
+        // Never unless asked for: a light clean in the middle of a case would change its keys.
+        clean_every: millis("clean_every_ms"),
+    })
+}
+
+/// The worker's handler: one scripted by item id, or a `Router` over the case's routes (a type
+/// may be given twice: the Router refuses that, which the case checks).
+fn scripted_handler(args: &Map<String, Value>) -> Result<Arc<dyn Handler>, StepError> {
+    if let Some(routes) = args.get("routes") {
+        let routes = routes
+            .as_array()
+            .ok_or_else(|| harness("routes must be a list of [type, action]"))?;
+        let mut router = Router::new();
+        for route in routes {
+            let (Some(type_name), Some(route_action)) =
+                (route.get(0).and_then(Value::as_str), route.get(1))
+            else {
+                return Err(harness("a route is [type, action]"));
+            };
+            let route_action = action(route_action)?;
+            router = router.route(type_name, move |_item: Item| route_action.clone().perform());
+        }
+        return Ok(Arc::new(router));
+    }
+    let mut by_id = HashMap::new();
+    if let Some(script) = args.get("handler") {
+        let script = script
+            .as_object()
+            .ok_or_else(|| harness("handler must be an object of item id -> action"))?;
+        for (id, scripted) in script {
+            by_id.insert(id.clone(), action(scripted)?);
+        }
+    }
+    let by_id = Arc::new(ByItemId(by_id));
+    Ok(Arc::new(move |item: Item| by_id.for_item(&item).perform()))
+}
+
+/// How long a run may go at most when the case gives no `stop_after_ms`.
+const DEFAULT_STOP_AFTER_MS: u64 = 5000;
+/// How long the runner waits, after a run returned, for `after` hooks still on their way.
+const LATE_HOOKS_MS: u64 = 1000;
+/// How long a `run` after a `stop` may take before the runner calls it not returned at once.
+const STOPPED_RUN_LIMIT_MS: u64 = 2000;
+/// How long a second `run` has to refuse before the runner calls it running.
+const SECOND_RUN_WAIT_MS: u64 = 500;
+
+async fn run_worker(queue: &WorkQueue, args: &Map<String, Value>) -> StepResult {
+    let options = worker_options(args)?;
+    let handler = scripted_handler(args)?;
+    let empty = Map::new();
+    let until = args
+        .get("until")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let wanted = until
+        .get("outcomes")
+        .and_then(Value::as_u64)
+        .map(|n| n as usize);
+    let stop_after = Duration::from_millis(
+        until
+            .get("stop_after_ms")
+            .and_then(Value::as_u64)
+            .unwrap_or(DEFAULT_STOP_AFTER_MS),
+    );
+    let recorder = Arc::new(Recorder::default());
+    let worker = Worker::new(queue, handler, options)?.with_hooks(RecordingHooks(recorder.clone()));
+    let mut result = Map::new();
+
+    if args.get("stop_first").and_then(Value::as_bool) == Some(true) {
+        worker.stop();
+        let started = Instant::now();
+        let run = worker.run(false);
+        let returned = tokio::time::timeout(Duration::from_millis(STOPPED_RUN_LIMIT_MS), run).await;
+        if returned.is_err() {
+            // Not returned at once: stop it again (the time says so) and go on.
+            worker.stop();
+            worker.run(false).await.ok();
+        }
+        result.insert(
+            "stopped_run_ms".into(),
+            json!(started.elapsed().as_secs_f64() * 1000.0),
+        );
+        if let Ok(Err(err)) = returned {
+            return Err(err.into());
+        }
+    }
+
+    let started = Instant::now();
+    let running = tokio::spawn({
+        let worker = worker.clone();
+        async move { worker.run(false).await }
+    });
+    let mut second = None;
+    if args.get("second_run").and_then(Value::as_bool) == Some(true) {
+        // Once an item's before hook ran, the first run is surely going.
+        while lock(&recorder.before).is_empty()
+            && lock(&recorder.outcomes).is_empty()
+            && started.elapsed() < stop_after
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let mut second_run = tokio::spawn({
+            let worker = worker.clone();
+            async move { worker.run(false).await }
+        });
+        let verdict =
+            match tokio::time::timeout(Duration::from_millis(SECOND_RUN_WAIT_MS), &mut second_run)
+                .await
+            {
+                Ok(Ok(Ok(()))) => json!("ok"),
+                Ok(Ok(Err(err))) => json!(kind_name(err.kind())),
+                Ok(Err(join)) => json!(format!("Unexpected panic: {join}")),
+                Err(_) => {
+                    second = Some(second_run);
+                    json!("running")
+                }
+            };
+        result.insert("second_run".into(), verdict);
+    }
+    while started.elapsed() < stop_after
+        && wanted.is_none_or(|wanted| lock(&recorder.outcomes).len() < wanted)
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Stopped until every run ended: a worker that let a second run start may end the first,
+    // which readies it to run again, while the second still goes.
+    while !running.is_finished() || second.as_ref().is_some_and(|second| !second.is_finished()) {
+        worker.stop();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    running
+        .await
+        .map_err(|join| harness(format!("the run panicked: {join}")))??;
+    let late = Instant::now();
+    while late.elapsed() < Duration::from_millis(LATE_HOOKS_MS)
+        && wanted.is_some_and(|wanted| lock(&recorder.outcomes).len() < wanted)
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut outcomes = std::mem::take(&mut *lock(&recorder.outcomes));
+    // By id; one item's outcomes (a retried item) stay in the order they came.
+    outcomes.sort_by(|a, b| a.0.cmp(&b.0));
+    result.insert(
+        "outcomes".into(),
+        Value::Array(outcomes.into_iter().map(|(_, record)| record).collect()),
+    );
+    let counters = worker.counters();
+    result.insert(
+        "counters".into(),
+        json!({
+            "leased": counters.leased,
+            "completed": counters.completed,
+            "failed": counters.failed,
+            "retried": counters.retried,
+            "renewed": counters.renewed,
+            "in_flight": counters.in_flight,
+        }),
+    );
+    Ok(Value::Object(result))
 }

@@ -124,6 +124,17 @@ impl WorkQueue {
         block_on(self.inner.lease(lease_duration, block, timeout))
     }
 
+    /// See [`crate::WorkQueue::lease_many`].
+    pub fn lease_many(
+        &self,
+        lease_duration: Duration,
+        count: usize,
+        block: bool,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<Item>> {
+        block_on(self.inner.lease_many(lease_duration, count, block, timeout))
+    }
+
     /// See [`crate::WorkQueue::renew`].
     pub fn renew(&self, item: &Item, lease_duration: Duration) -> Result<bool> {
         block_on(self.inner.renew(item, lease_duration))
@@ -132,6 +143,21 @@ impl WorkQueue {
     /// See [`crate::WorkQueue::complete`].
     pub fn complete(&self, item: &Item) -> Result<bool> {
         block_on(self.inner.complete(item))
+    }
+
+    /// See [`crate::WorkQueue::complete_many`].
+    pub fn complete_many(&self, items: &[Item]) -> Result<Vec<bool>> {
+        block_on(self.inner.complete_many(items))
+    }
+
+    /// See [`crate::WorkQueue::complete_and_lease`].
+    pub fn complete_and_lease(
+        &self,
+        item: &Item,
+        lease_duration: Duration,
+        count: usize,
+    ) -> Result<(bool, Vec<Item>)> {
+        block_on(self.inner.complete_and_lease(item, lease_duration, count))
     }
 
     /// See [`crate::WorkQueue::fail`].

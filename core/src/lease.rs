@@ -66,11 +66,7 @@ impl WorkQueue {
         timeout: Option<Duration>,
     ) -> Result<Vec<Item>> {
         let lease_ms = lease_millis(lease_duration)?;
-        if count == 0 || count > MAX_BATCH {
-            return Err(Error::invalid_argument(format!(
-                "a batch is 1 to {MAX_BATCH} items, not {count}"
-            )));
-        }
+        check_batch(count)?;
         let deadline = timeout.map(|timeout| Instant::now() + timeout);
         loop {
             let (next_due, paused) = match self.try_lease(lease_ms, count).await? {
@@ -120,8 +116,21 @@ impl WorkQueue {
     /// One run of the lease script, and the ids it leased that are not UTF-8 (left out of the
     /// items: no API could name them).
     async fn lease_once(&self, lease_ms: u64, count: usize) -> Result<(Leased, Vec<Vec<u8>>)> {
+        let mut invocation = scripts::LEASE.prepare_invoke();
+        self.lease_args(&mut invocation, lease_ms, count);
         let mut connection = self.connection.shared().await?;
-        let reply: redis::Value = scripts::LEASE
+        let reply: redis::Value = invocation.invoke_async(&mut connection).await?;
+        parse_leased(reply)
+    }
+
+    /// The keys and values of lease-15.lua.
+    pub(crate) fn lease_args(
+        &self,
+        invocation: &mut redis::ScriptInvocation<'_>,
+        lease_ms: u64,
+        count: usize,
+    ) {
+        invocation
             .key(&self.keys.queue)
             .key(&self.keys.processing)
             .key(&self.keys.lease_prefix)
@@ -141,40 +150,12 @@ impl WorkQueue {
             .arg(&*self.session)
             .arg(self.options.max_attempts)
             .arg(u8::from(self.options.fencing))
-            .arg(count)
-            .invoke_async(&mut connection)
-            .await?;
-        if let redis::Value::Array(values) = &reply {
-            if values.first() == Some(&redis::Value::Int(1)) {
-                let mut items = Vec::with_capacity(values.len() / 4);
-                let mut unreadable = Vec::new();
-                for leased in values[1..].chunks(4) {
-                    let (id, data, attempts, fence): (Vec<u8>, Vec<u8>, u32, u64) =
-                        redis::from_redis_value(redis::Value::Array(leased.to_vec()))?;
-                    match String::from_utf8(id) {
-                        Ok(id) => items.push(Item {
-                            id,
-                            data,
-                            attempts,
-                            fence,
-                        }),
-                        Err(not_utf8) => unreadable.push(not_utf8.into_bytes()),
-                    }
-                }
-                return Ok((Leased::Items(items), unreadable));
-            }
-        }
-        let (_, wait_ms, paused): (i64, i64, i64) = redis::from_redis_value(reply)?;
-        let nothing = Leased::Nothing {
-            next_due: u64::try_from(wait_ms).ok().map(Duration::from_millis),
-            paused: paused == 1,
-        };
-        Ok((nothing, Vec::new()))
+            .arg(count);
     }
 
     /// Moves a just-leased id that is not UTF-8 (a raw producer wrote it) to the dead letters,
     /// with an error that says so: no API could name it, so it is never retried.
-    async fn bury_unreadable_id(&self, id: &[u8]) -> Result<()> {
+    pub(crate) async fn bury_unreadable_id(&self, id: &[u8]) -> Result<()> {
         let error =
             format!(
             "poison item: its id is not UTF-8 (bytes {}), so no leaseq API can name it; it was \
@@ -300,4 +281,45 @@ async fn blmove_in_place(
         .query_async(&mut blocking.connection)
         .await?;
     Ok(())
+}
+
+/// A batch size is 1 to [`MAX_BATCH`].
+pub(crate) fn check_batch(count: usize) -> Result<()> {
+    if count == 0 || count > MAX_BATCH {
+        return Err(Error::invalid_argument(format!(
+            "a batch is 1 to {MAX_BATCH} items, not {count}"
+        )));
+    }
+    Ok(())
+}
+
+/// lease-15.lua's reply: the items (those whose id is UTF-8) or nothing, and the ids that are not
+/// UTF-8 (no API could name them).
+pub(crate) fn parse_leased(reply: redis::Value) -> Result<(Leased, Vec<Vec<u8>>)> {
+    if let redis::Value::Array(values) = &reply {
+        if values.first() == Some(&redis::Value::Int(1)) {
+            let mut items = Vec::with_capacity(values.len() / 4);
+            let mut unreadable = Vec::new();
+            for leased in values[1..].chunks(4) {
+                let (id, data, attempts, fence): (Vec<u8>, Vec<u8>, u32, u64) =
+                    redis::from_redis_value(redis::Value::Array(leased.to_vec()))?;
+                match String::from_utf8(id) {
+                    Ok(id) => items.push(Item {
+                        id,
+                        data,
+                        attempts,
+                        fence,
+                    }),
+                    Err(not_utf8) => unreadable.push(not_utf8.into_bytes()),
+                }
+            }
+            return Ok((Leased::Items(items), unreadable));
+        }
+    }
+    let (_, wait_ms, paused): (i64, i64, i64) = redis::from_redis_value(reply)?;
+    let nothing = Leased::Nothing {
+        next_due: u64::try_from(wait_ms).ok().map(Duration::from_millis),
+        paused: paused == 1,
+    };
+    Ok((nothing, Vec::new()))
 }

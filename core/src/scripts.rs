@@ -28,6 +28,21 @@ script!(LEASE, "lease-15.lua", "attempt-count.lua");
 script!(RENEW, "renew-3.lua");
 script!(COMPLETE, "complete-15.lua");
 script!(COMPLETE_ITEMS, "complete-items-n.lua");
+
+// Complete-and-lease runs both scripts' text unchanged, each wrapped as a function whose
+// parameters shadow KEYS and ARGV, so the combined call keeps the two single forms' guarantees.
+pub(crate) static COMPLETE_LEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("../lua/lib/wrong-types.lua"),
+        include_str!("../lua/lib/attempt-count.lua"),
+        "local function complete_items(KEYS, ARGV)\n",
+        include_str!("../lua/complete-items-n.lua"),
+        "\nend\nlocal function lease(KEYS, ARGV)\n",
+        include_str!("../lua/lease-15.lua"),
+        "\nend\n",
+        include_str!("../lua/complete-lease-n.lua")
+    ))
+});
 script!(FAIL, "fail-14.lua", "attempt-count.lua");
 script!(LIGHT_CLEAN, "light-clean-12.lua", "attempt-count.lua");
 script!(CLEAN_ORPHAN, "clean-orphan-9.lua");

@@ -153,3 +153,85 @@ async fn batch_sizes_outside_1_to_max_batch_are_invalid() {
         ErrorKind::InvalidArgument
     );
 }
+
+#[tokio::test]
+async fn complete_and_lease_gives_what_complete_then_lease_many_give() {
+    let (_connection, combined, combined_prefix) = common::queue("batch-next").await;
+    let (_other, twin, twin_prefix) = common::queue("batch-next-twin").await;
+    for queue in [&combined, &twin] {
+        queue.add_items(&items(4)).await.unwrap();
+    }
+    let first = combined.lease(LEASE, false, None).await.unwrap().unwrap();
+    let (completed, next) = combined.complete_and_lease(&first, LEASE, 2).await.unwrap();
+    assert!(completed);
+    assert_eq!(ids(&next), ["i01", "i02"]);
+    assert_eq!((next[0].attempts, next[0].fence), (1, 2));
+    // The same through the two calls on a twin queue leaves the same keys and lists.
+    let twin_first = twin.lease(LEASE, false, None).await.unwrap().unwrap();
+    assert!(twin.complete(&twin_first).await.unwrap());
+    assert_eq!(
+        ids(&twin.lease_many(LEASE, 2, false, None).await.unwrap()),
+        ["i01", "i02"]
+    );
+    let strip = |prefix: &str, keys: Vec<String>| -> Vec<String> {
+        keys.into_iter()
+            .map(|key| key.trim_start_matches(prefix).to_owned())
+            .collect()
+    };
+    assert_eq!(
+        strip(&combined_prefix, common::all_keys_under(&combined_prefix)),
+        strip(&twin_prefix, common::all_keys_under(&twin_prefix)),
+    );
+    assert_eq!(
+        common::lrange(&format!("{combined_prefix}:processing")),
+        common::lrange(&format!("{twin_prefix}:processing"))
+    );
+    // Completing again is false (true once per item); the next item is leased all the same.
+    let (again, last) = combined.complete_and_lease(&first, LEASE, 5).await.unwrap();
+    assert!(!again);
+    assert_eq!(ids(&last), ["i03"]);
+    // Nothing left to lease: the complete still happens.
+    let (completed, none) = combined
+        .complete_and_lease(&last[0], LEASE, 1)
+        .await
+        .unwrap();
+    assert!(completed && none.is_empty());
+    assert_eq!(combined.processing().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn complete_and_lease_whose_lease_part_fails_keeps_the_complete() {
+    let (_connection, queue, prefix) = common::queue("batch-next-fail").await;
+    queue.add_items(&items(2)).await.unwrap();
+    let first = queue.lease(LEASE, false, None).await.unwrap().unwrap();
+    // A fencing counter leaseq did not write: the lease part refuses with nothing leased.
+    let mut raw = common::raw();
+    redis::cmd("DEL")
+        .arg(format!("{prefix}:last_fence"))
+        .exec(&mut raw)
+        .unwrap();
+    redis::cmd("RPUSH")
+        .arg(format!("{prefix}:last_fence"))
+        .arg("x")
+        .exec(&mut raw)
+        .unwrap();
+    let error = queue
+        .complete_and_lease(&first, LEASE, 1)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("last_fence"), "{error}");
+    assert!(!queue.complete(&first).await.unwrap(), "the complete stood");
+    assert_eq!(
+        queue.queue_len().await.unwrap(),
+        1,
+        "nothing else was leased"
+    );
+    assert_eq!(
+        queue
+            .complete_and_lease(&first, LEASE, 0)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidArgument
+    );
+}
