@@ -1,36 +1,30 @@
-//! The worker runtime: the core's `Worker`, running a JavaScript handler.
+//! The Node binding's worker: host glue for the core's `Worker::for_host`.
 //!
-//! The core leases, renews, times out, completes or fails, cleans and shuts down; this file only
-//! supplies the handler and the hooks, and stops the worker on SIGTERM/SIGINT when asked (Node
-//! owns signal delivery, so that is done with `process.once` rather than by the core). The
-//! handler and the hooks are JavaScript functions called on the JavaScript thread through weak
-//! threadsafe functions: they never keep the process alive by themselves. A running worker
-//! does, through the Promise `run()` returned, until it is stopped.
+//! The core leases, routes, renews, times out, completes or fails, and shuts down; it numbers
+//! each job and sends every call in order through one dispatch function. Here that function
+//! queues the calls on one weak threadsafe function (it never keeps the process alive by
+//! itself; a running worker does, through the Promise `run()` returned), which calls the
+//! handlers and hooks on the JavaScript thread and answers each job with `Worker::finish` once
+//! the handler returned or its Promise settled. Node owns signal delivery, so `stopOnSignals`
+//! is done with `process.once` rather than by the core.
 
-use std::cell::Cell;
-use std::future::{poll_fn, Future};
-use std::pin::pin;
 use std::ptr;
-use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::Poll;
+use std::sync::{Arc, OnceLock, Weak};
 
 use napi::bindgen_prelude::{
-    CallbackContext, Either, FnArgs, Function, FunctionRef, JsObjectValue, JsValuesTupleIntoVec,
-    Null, Object, PromiseRaw, Unknown,
+    CallbackContext, Either, FnArgs, Function, JsObjectValue, JsValuesTupleIntoVec,
+    KeyCollectionMode, KeyConversion, KeyFilter, Null, Object, PromiseRaw, Unknown,
 };
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env, JsValue, Status, ValueType};
 use napi_derive::napi;
-use tokio::sync::oneshot;
 
-use crate::convert::{
-    read_optional, whole, Arg, FromJs, JsFunction, JsObject, Mismatch, Nullable, MAX_SAFE_INTEGER,
-};
-use crate::error::{guard, settle, to_napi, ErrorCode, Result, Settled};
+use crate::convert::{read_optional, whole, Arg, FromJs, JsFunction, JsObject, Mismatch};
+use crate::convert::{Nullable, MAX_SAFE_INTEGER};
+use crate::error::{guard, settle, to_napi, ErrorCode, Settled};
 use crate::item::Item;
 use crate::queue::WorkQueue;
+use leaseq::HostCall;
 
 /// How a {@link Worker} runs; each is optional.
 #[napi(object, object_to_js = false)]
@@ -98,11 +92,11 @@ impl WorkerOptions {
             options.shutdown_timeout = leaseq::from_secs_f64("shutdownTimeout", secs)?;
         }
         match self.clean_every {
-            None => {}
             Some(Either::A(secs)) => {
                 options.clean_every = Some(leaseq::from_secs_f64("cleanEvery", secs)?)
             }
             Some(Either::B(Null)) => options.clean_every = None,
+            None => {}
         }
         Ok(options)
     }
@@ -145,16 +139,17 @@ pub struct JobOutcome {
     pub error: Option<String>,
 }
 
-impl From<&leaseq::JobOutcome> for JobOutcome {
-    fn from(outcome: &leaseq::JobOutcome) -> JobOutcome {
+impl From<leaseq::JobOutcome> for JobOutcome {
+    fn from(outcome: leaseq::JobOutcome) -> JobOutcome {
         let (name, completed, error) = match outcome {
-            leaseq::JobOutcome::Completed(completed) => ("completed", Some(*completed), None),
-            leaseq::JobOutcome::Failed(error) => ("failed", None, Some(error.clone())),
+            leaseq::JobOutcome::Completed(completed) => ("completed", Some(completed), None),
+            leaseq::JobOutcome::Failed(error) => ("failed", None, Some(error)),
             leaseq::JobOutcome::Released => ("released", None, None),
             leaseq::JobOutcome::LeaseLost => ("leaseLost", None, None),
         };
+        let outcome = name.to_owned();
         JobOutcome {
-            outcome: name.to_owned(),
+            outcome,
             completed,
             error,
         }
@@ -178,71 +173,137 @@ pub struct WorkerCounters {
     pub in_flight: f64,
 }
 
-/// What the core awaits for one item: `Err` carries the message `fail` records.
+/// What a handler's run came to: `Err` carries the error text the item is failed with.
 type Outcome = std::result::Result<(), String>;
 
-/// What the core asks of JavaScript. All of a worker's calls go through one queue, in the order
-/// the core makes them: a `before` runs before its handler, an item's `after` before the next
-/// item's `before` (Node does not keep that order between two threadsafe functions).
-enum Call {
-    Before(leaseq::Item),
-    /// Run the handler at this index of [`Functions::handlers`] on the item.
-    Handle(leaseq::Item, usize, oneshot::Sender<Outcome>),
-    After(leaseq::Item, leaseq::JobOutcome),
-}
+/// The core's worker, once made: weak, as the worker owns the calls that answer through it.
+type WorkerSlot = Arc<OnceLock<Weak<leaseq::Worker>>>;
 
-/// A worker's queue to the JavaScript thread: a weak threadsafe function (it never holds the
-/// event loop open) around a function that does nothing; its callback makes the real calls.
-type CallQueue = Arc<ThreadsafeFunction<Call, (), (), Status, false, true>>;
-
-/// The JavaScript functions of one worker.
+/// The handler (route 0) or one per item type (in the order of the route names), and the hooks.
 struct Functions {
-    /// The handler, or one per item type (the core's `Router` picks one by its index).
     handlers: Vec<JsFunction>,
     before: Option<JsFunction>,
     after: Option<JsFunction>,
+    worker: WorkerSlot,
 }
 
 impl Functions {
-    /// On the JavaScript thread: makes one call the core asked for.
-    fn dispatch(&self, env: &Env, call: Call) {
-        match call {
-            Call::Handle(item, index, sender) => {
-                let returned = call_function(env, &self.handlers[index], Item::from(item));
-                await_returned(env, returned, sender);
+    /// On the JavaScript thread: makes one call the core asked for, in the order it asked.
+    fn call(&self, env: &Env, call: HostCall) {
+        let (hook, args) = match call {
+            HostCall::Handle { job, route, item } => {
+                let finish = answer(&self.worker, job);
+                let args = Item::from(item).into_vec(env.raw());
+                let error = match call_function(env, &self.handlers[route], args) {
+                    Ok(returned) => return await_returned(env, returned, finish),
+                    // SAFETY: the value was just taken from this environment.
+                    Err(Some(thrown)) => {
+                        failure_message(unsafe { Unknown::from_raw_unchecked(env.raw(), thrown) })
+                    }
+                    Err(None) => "the handler cannot be called".to_owned(),
+                };
+                finish(Err(error));
+                return;
             }
-            Call::Before(item) => {
-                if let Some(before) = &self.before {
-                    report_throw(env, call_function(env, before, Item::from(item)));
-                }
+            // JavaScript cannot cancel a Promise: the core no longer awaits it, nor its answer.
+            HostCall::Cancel { .. } => return,
+            HostCall::Before { item } => (&self.before, Item::from(item).into_vec(env.raw())),
+            HostCall::After { item, outcome } => {
+                let args = FnArgs::from((Item::from(item), JobOutcome::from(outcome)));
+                (&self.after, args.into_vec(env.raw()))
             }
-            Call::After(item, outcome) => {
-                if let Some(after) = &self.after {
-                    let args = FnArgs::from((Item::from(item), JobOutcome::from(&outcome)));
-                    report_throw(env, call_function(env, after, args));
-                }
-            }
+        };
+        // The core sends a hook's calls only when it was given. One that threw: an uncaught
+        // exception with its own error, as from an event listener.
+        if let Some(Err(Some(thrown))) = hook.as_ref().map(|hook| call_function(env, hook, args)) {
+            // SAFETY: on the JavaScript thread, with the value just taken from this environment.
+            unsafe { sys::napi_fatal_exception(env.raw(), thrown) };
         }
     }
 }
 
-/// The `handler` argument of `new Worker`: one function for every item, or one per item type.
-enum Handlers {
-    One(JsFunction),
-    ByType(Vec<(String, JsFunction)>),
+/// Answers `job`; false once the core gave up on it, or the worker is gone.
+fn answer(worker: &WorkerSlot, job: u64) -> impl Fn(Outcome) -> bool + Clone + 'static {
+    let worker = worker.clone();
+    move |outcome| {
+        (worker.get().and_then(Weak::upgrade)).is_some_and(|worker| worker.finish(job, outcome))
+    }
 }
 
-/// Reads the `handler` argument: a function, or an object whose own enumerable string keys
-/// (as `Object.keys` lists them) are item types and whose values are functions.
-fn read_handlers(env: &Env, handler: Unknown<'_>) -> Result<Handlers> {
-    let invalid = |message: String| napi::Error::new(ErrorCode::InvalidArgument, message);
-    let kind = handler.get_type().map_err(internal)?;
-    if kind == ValueType::Function {
-        // SAFETY: just checked to be a function.
-        let function: Function<'_, (), ()> = unsafe { handler.cast() }.map_err(internal)?;
-        return Ok(Handlers::One(function.create_ref().map_err(internal)?));
+/// Calls `function` with `args` and `this` undefined; `Err` carries what it threw, or `None` if
+/// napi itself failed (converting the arguments, an environment shutting down).
+fn call_function(
+    env: &Env,
+    function: &JsFunction,
+    args: napi::Result<Vec<sys::napi_value>>,
+) -> std::result::Result<sys::napi_value, Option<sys::napi_value>> {
+    let function = function.borrow_back(env).map_err(|_| None)?.raw();
+    let args = args.map_err(|_| None)?;
+    let (mut this, mut returned, mut thrown) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+    // SAFETY: on the JavaScript thread, with values of this environment; taking the exception
+    // leaves the environment clean.
+    unsafe {
+        sys::napi_get_undefined(env.raw(), &mut this);
+        let (count, args) = (args.len(), args.as_ptr());
+        match sys::napi_call_function(env.raw(), this, function, count, args, &mut returned) {
+            sys::Status::napi_ok => Ok(returned),
+            sys::Status::napi_pending_exception => {
+                let taken = sys::napi_get_and_clear_last_exception(env.raw(), &mut thrown);
+                Err((taken == sys::Status::napi_ok).then_some(thrown))
+            }
+            _ => Err(None),
+        }
     }
-    if kind != ValueType::Object || handler.is_array().map_err(internal)? {
+}
+
+/// With what a handler returned: answers at once unless it is a Promise, else once it settles.
+fn await_returned(env: &Env, value: sys::napi_value, finish: impl Fn(Outcome) -> bool + Clone) {
+    let mut is_promise = false;
+    // SAFETY: on the JavaScript thread, with a value of this environment.
+    unsafe { sys::napi_is_promise(env.raw(), value, &mut is_promise) };
+    if !is_promise {
+        finish(Ok(()));
+        return;
+    }
+    let (on_fulfilled, on_rejected) = (finish.clone(), finish.clone());
+    let attached = PromiseRaw::<Unknown<'static>>::new(env.raw(), value)
+        .then(move |_| Ok(on_fulfilled(Ok(()))))
+        .and_then(|chained| {
+            chained.catch(move |rejected: CallbackContext<Unknown<'_>>| {
+                Ok(on_rejected(Err(failure_message(rejected.value))))
+            })
+        });
+    if let Err(err) = attached {
+        finish(Err(format!(
+            "the handler's Promise cannot be awaited: {err}"
+        )));
+    }
+}
+
+/// The error text for what a handler threw or rejected with: an `Error`'s message, a thrown
+/// string itself; read without running any JavaScript (no getters, no `toString`).
+fn failure_message(thrown: Unknown<'_>) -> String {
+    let reason = napi::Error::from_unknown_without_coercion(thrown).reason;
+    if reason.is_empty() {
+        return "the handler failed without an error message".to_owned();
+    }
+    reason
+}
+
+/// Reads `new Worker`'s `handler`: a function (no route names), or an object whose own
+/// enumerable string keys (as `Object.keys` lists them) are item types, each to a function.
+type Handlers = (Option<Vec<String>>, Vec<JsFunction>);
+
+fn read_handlers(env: &Env, handler: Unknown<'_>) -> crate::error::Result<Handlers> {
+    let invalid = |message: String| napi::Error::new(ErrorCode::InvalidArgument, message);
+    // SAFETY: on the JavaScript thread, with a value of this environment.
+    let function = |value: &Unknown<'_>| unsafe { JsFunction::from_js(env.raw(), value.raw()) };
+    if let Ok(function) = function(&handler) {
+        return Ok((None, vec![function]));
+    }
+    if handler.get_type().map_err(internal)? != ValueType::Object
+        || handler.is_array().map_err(internal)?
+    {
         return Err(invalid(
             "the handler must be a function, or an object with a function per item type \
              (e.g. { email: sendEmail })"
@@ -251,218 +312,31 @@ fn read_handlers(env: &Env, handler: Unknown<'_>) -> Result<Handlers> {
     }
     // SAFETY: just checked to be an object.
     let routes: Object<'_> = unsafe { handler.cast() }.map_err(internal)?;
-    let mut names = ptr::null_mut();
-    // SAFETY: on the JavaScript thread, with a value of this environment.
-    let status = unsafe {
-        sys::napi_get_all_property_names(
-            env.raw(),
-            routes.raw(),
-            sys::KeyCollectionMode::own_only,
-            sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
-            sys::KeyConversion::numbers_to_strings,
-            &mut names,
+    let keys = routes
+        .get_all_property_names(
+            KeyCollectionMode::OwnOnly,
+            KeyFilter::Enumerable,
+            KeyConversion::NumbersToStrings,
         )
-    };
-    if status != sys::Status::napi_ok {
-        return Err(napi::Error::new(
-            ErrorCode::Internal,
-            "cannot list the properties of the handler object",
-        ));
-    }
-    // An array of strings (napi_get_all_property_names succeeded).
-    let names = Object::from_raw(env.raw(), names);
-    let count = names.get_array_length().map_err(internal)?;
-    if count == 0 {
-        return Err(invalid(
-            "the handler object has no item types: give it a function per item type \
-             (e.g. { email: sendEmail })"
-                .to_owned(),
-        ));
-    }
-    let mut handlers = Vec::with_capacity(count as usize);
-    for index in 0..count {
-        let name: Unknown<'_> = names.get_element(index).map_err(internal)?;
-        let value: Unknown<'_> = routes.get_property(name).map_err(internal)?;
-        // A key converted to a string (numbers_to_strings, no symbols); one with a lone
-        // surrogate is refused, as every string leaseq takes.
-        // SAFETY: on the JavaScript thread, with a value of this environment.
-        let name = unsafe { String::from_js(env.raw(), name.raw()) }
+        .map_err(internal)?;
+    let (mut names, mut handlers) = (Vec::new(), Vec::new());
+    for index in 0..keys.get_array_length().map_err(internal)? {
+        let key: Unknown<'_> = keys.get_element(index).map_err(internal)?;
+        if key.get_type().map_err(internal)? == ValueType::Symbol {
+            continue;
+        }
+        // SAFETY: as above. A key with a lone surrogate is refused, as every string leaseq takes.
+        let name = unsafe { String::from_js(env.raw(), key.raw()) }
             .map_err(|mismatch| to_napi(mismatch.into_error("the handler's item type")))?;
-        if value.get_type().map_err(internal)? != ValueType::Function {
-            return Err(invalid(format!(
+        let value: Unknown<'_> = routes.get_property(key).map_err(internal)?;
+        handlers.push(function(&value).map_err(|_| {
+            invalid(format!(
                 "the handler for item type \"{name}\" must be a function"
-            )));
-        }
-        // SAFETY: just checked to be a function.
-        let function: Function<'_, (), ()> = unsafe { value.cast() }.map_err(internal)?;
-        handlers.push((name, function.create_ref().map_err(internal)?));
+            ))
+        })?);
+        names.push(name);
     }
-    Ok(Handlers::ByType(handlers))
-}
-
-/// Why a call into JavaScript gave no value.
-enum CallError {
-    /// The function threw this value.
-    Threw(sys::napi_value),
-    /// napi itself failed (converting the arguments, an environment shutting down).
-    Napi(napi::Error),
-}
-
-/// Calls `function` with `args` and `this` undefined; `Err` carries what it threw.
-fn call_function(
-    env: &Env,
-    function: &JsFunction,
-    args: impl JsValuesTupleIntoVec,
-) -> std::result::Result<sys::napi_value, CallError> {
-    let raw_env = env.raw();
-    let function = function.borrow_back(env).map_err(CallError::Napi)?.raw();
-    let args = args.into_vec(raw_env).map_err(CallError::Napi)?;
-    let mut this = ptr::null_mut();
-    let mut returned = ptr::null_mut();
-    // SAFETY: on the JavaScript thread, with values of this environment.
-    let status = unsafe {
-        sys::napi_get_undefined(raw_env, &mut this);
-        sys::napi_call_function(
-            raw_env,
-            this,
-            function,
-            args.len(),
-            args.as_ptr(),
-            &mut returned,
-        )
-    };
-    if status == sys::Status::napi_ok {
-        return Ok(returned);
-    }
-    let mut pending = false;
-    let mut thrown = ptr::null_mut();
-    // SAFETY: as above; taking the exception leaves the environment clean.
-    unsafe {
-        sys::napi_is_exception_pending(raw_env, &mut pending);
-        if pending
-            && sys::napi_get_and_clear_last_exception(raw_env, &mut thrown) == sys::Status::napi_ok
-        {
-            return Err(CallError::Threw(thrown));
-        }
-    }
-    Err(CallError::Napi(napi::Error::new(
-        Status::from(status),
-        "calling the JavaScript function failed",
-    )))
-}
-
-/// A hook that threw: an uncaught exception with the hook's own error, as from an event
-/// listener (the process's `uncaughtException` handlers see it; without one, Node exits).
-fn report_throw(env: &Env, called: std::result::Result<sys::napi_value, CallError>) {
-    if let Err(CallError::Threw(thrown)) = called {
-        // SAFETY: on the JavaScript thread, with the value just taken from this environment.
-        unsafe { sys::napi_fatal_exception(env.raw(), thrown) };
-    }
-}
-
-/// On the JavaScript thread, with what the handler returned (or threw): settles `sender` at once
-/// for a throw or a value that is not a Promise, or when the returned Promise settles.
-fn await_returned(
-    env: &Env,
-    returned: std::result::Result<sys::napi_value, CallError>,
-    sender: oneshot::Sender<Outcome>,
-) {
-    let value = match returned {
-        Ok(value) => value,
-        Err(CallError::Threw(thrown)) => {
-            // SAFETY: the value was just taken from this environment.
-            let thrown = unsafe { Unknown::from_raw_unchecked(env.raw(), thrown) };
-            let _ = sender.send(Err(failure_message(thrown)));
-            return;
-        }
-        Err(CallError::Napi(err)) => {
-            let _ = sender.send(Err(format!("the handler could not be called: {err}")));
-            return;
-        }
-    };
-    let mut is_promise = false;
-    // SAFETY: on the JavaScript thread, with a value of this environment.
-    unsafe { sys::napi_is_promise(env.raw(), value, &mut is_promise) };
-    if !is_promise {
-        let _ = sender.send(Ok(()));
-        return;
-    }
-    let on_fulfilled = Rc::new(Cell::new(Some(sender)));
-    let on_rejected = on_fulfilled.clone();
-    let promise = PromiseRaw::<Unknown<'static>>::new(env.raw(), value);
-    // If attaching fails the closures are dropped with the sender, and the core sees a failure.
-    let _ = promise
-        .then(move |_| {
-            if let Some(sender) = on_fulfilled.take() {
-                let _ = sender.send(Ok(()));
-            }
-            Ok(())
-        })
-        .and_then(|chained| {
-            chained.catch(move |rejected: CallbackContext<Unknown<'_>>| {
-                if let Some(sender) = on_rejected.take() {
-                    let _ = sender.send(Err(failure_message(rejected.value)));
-                }
-                Ok(())
-            })
-        });
-}
-
-/// The error `fail` records for what a handler threw or rejected with: an `Error`'s message, a
-/// thrown string itself; read without running any JavaScript (no getters, no `toString`).
-fn failure_message(thrown: Unknown<'_>) -> String {
-    let reason = napi::Error::from_unknown_without_coercion(thrown).reason;
-    if reason.is_empty() {
-        "the handler failed without an error message".to_owned()
-    } else {
-        reason
-    }
-}
-
-/// A JavaScript handler (the one at `index` in [`Functions::handlers`]), as the core's
-/// `Handler`.
-struct JsHandler {
-    calls: CallQueue,
-    index: usize,
-}
-
-impl leaseq::Handler for JsHandler {
-    fn handle(&self, item: leaseq::Item) -> leaseq::HandlerFuture {
-        let (sender, receiver) = oneshot::channel();
-        let status = self.calls.call(
-            Call::Handle(item, self.index, sender),
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
-        Box::pin(async move {
-            if status != Status::Ok {
-                return Err(format!(
-                    "the JavaScript handler could not be called: {status}"
-                ));
-            }
-            receiver.await.unwrap_or_else(|_| {
-                Err("the handler's Promise was dropped without settling".to_owned())
-            })
-        })
-    }
-}
-
-/// The JavaScript hooks, as the core's `Hooks`: queued for the JavaScript thread, never awaited.
-struct JsHooks(CallQueue);
-
-impl leaseq::Hooks for JsHooks {
-    fn before(&self, item: &leaseq::Item) {
-        self.0.call(
-            Call::Before(item.clone()),
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
-    }
-
-    fn after(&self, item: &leaseq::Item, outcome: &leaseq::JobOutcome) {
-        self.0.call(
-            Call::After(item.clone(), outcome.clone()),
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
-    }
+    Ok((Some(names), handlers))
 }
 
 /// Runs a handler over a queue until stopped: leases items (up to `concurrency` at once), calls
@@ -476,10 +350,7 @@ impl leaseq::Hooks for JsHooks {
 /// the process alive.
 #[napi]
 pub struct Worker {
-    inner: leaseq::Worker,
-    /// Set by `stop()` and cleared by `run()`: the core's run clears a stop asked for before it
-    /// started, so one asked for between `run()` and that start is applied again after it.
-    stop_asked: Arc<AtomicBool>,
+    inner: Arc<leaseq::Worker>,
 }
 
 #[napi]
@@ -506,68 +377,67 @@ impl Worker {
         queue: Arg<&'static WorkQueue>,
         handler: Unknown<'_>,
         options: Option<Arg<WorkerOptions>>,
-    ) -> Result<Worker> {
+    ) -> crate::error::Result<Worker> {
         let queue = queue.read("queue").map_err(to_napi)?;
-        let handlers = read_handlers(env, handler)?;
+        let (routes, handlers) = read_handlers(env, handler)?;
         let options = read_optional(options, "options").map_err(to_napi)?;
         let core_options = match &options {
             Some(options) => guard(|| options.to_core())?,
             None => leaseq::WorkerOptions::default(),
         };
-        let (before, after) = match options {
-            Some(WorkerOptions { before, after, .. }) => (before, after),
-            None => (None, None),
+        let (before, after) =
+            options.map_or((None, None), |options| (options.before, options.after));
+        let hooks = leaseq::HostHooks {
+            before: before.is_some(),
+            after: after.is_some(),
         };
-        let with_hooks = before.is_some() || after.is_some();
-        let (names, handlers): (Option<Vec<String>>, Vec<JsFunction>) = match handlers {
-            Handlers::One(handler) => (None, vec![handler]),
-            Handlers::ByType(routes) => {
-                let (names, handlers) = routes.into_iter().unzip();
-                (Some(names), handlers)
-            }
-        };
+        let worker = WorkerSlot::default();
         let functions = Functions {
             handlers,
             before,
             after,
+            worker: worker.clone(),
         };
-        let calls: CallQueue = Arc::new(
-            env.create_function_from_closure::<(), (), _>("leaseqWorkerCalls", |_| Ok(()))
-                .and_then(|calls| {
-                    calls
-                        .build_threadsafe_function::<Call>()
-                        .weak::<true>()
-                        .build_callback(move |context| {
-                            functions.dispatch(&context.env, context.value);
-                            Ok(())
-                        })
-                })
-                .map_err(internal)?,
-        );
-        let handler = |index| JsHandler {
-            calls: calls.clone(),
-            index,
-        };
-        let mut inner = guard(|| match names {
-            None => leaseq::Worker::new(&queue.inner, handler(0), core_options),
-            // The core routes each item and makes the error for an untyped or unknown one.
-            Some(names) => {
-                let router = names
-                    .into_iter()
-                    .enumerate()
-                    .fold(leaseq::Router::default(), |router, (index, name)| {
-                        router.route_to(name, handler(index))
-                    });
-                leaseq::Worker::new(&queue.inner, router, core_options)
+        let calls: ThreadsafeFunction<HostCall, (), (), Status, false, true> = env
+            .create_function_from_closure::<(), (), _>("leaseqWorkerCalls", |_| Ok(()))
+            .and_then(|calls| {
+                calls
+                    .build_threadsafe_function::<HostCall>()
+                    .weak::<true>()
+                    .build_callback(move |context| {
+                        functions.call(&context.env, context.value);
+                        Ok(())
+                    })
+            })
+            .map_err(internal)?;
+        let unanswered = worker.clone();
+        // Called on the core's threads: queues the call for the JavaScript thread, in order.
+        let dispatch = move |call: HostCall| {
+            let job = match &call {
+                HostCall::Handle { job, .. } => Some(*job),
+                _ => None,
+            };
+            let status = calls.call(call, ThreadsafeFunctionCallMode::NonBlocking);
+            if let (Some(job), false) = (job, status == Status::Ok) {
+                answer(&unanswered, job)(Err(format!("the handler cannot be called: {status}")));
             }
+        };
+        let inner = guard(|| {
+            leaseq::Worker::for_host(&queue.inner, routes, hooks, core_options, dispatch)
         })?;
-        if with_hooks {
-            inner = inner.with_hooks(JsHooks(calls));
-        }
-        Ok(Worker {
-            inner,
-            stop_asked: Arc::new(AtomicBool::new(false)),
+        let inner = Arc::new(inner);
+        let _ = worker.set(Arc::downgrade(&inner));
+        // Stops the worker if its environment goes away while it runs (a worker thread is
+        // terminated, the process exits): its handlers can no longer be called. The hook holds
+        // only a weak reference, freed with the environment.
+        let weak = Arc::downgrade(&inner);
+        env.add_env_cleanup_hook(weak, |weak: Weak<leaseq::Worker>| {
+            if let Some(worker) = weak.upgrade() {
+                worker.stop();
+            }
         })
+        .map_err(internal)?;
+        Ok(Worker { inner })
     }
 
     /// Runs until {@link Worker.stop} (or, with `stopOnSignals`, SIGTERM or SIGINT); resolves
@@ -580,7 +450,8 @@ impl Worker {
         &self,
         env: &'env Env,
         #[napi(ts_arg_type = "RunOptions | undefined | null")] options: Option<Arg<RunOptions>>,
-    ) -> Result<PromiseRaw<'env, Settled<()>>> {
+    ) -> crate::error::Result<PromiseRaw<'env, Settled<()>>> {
+        let worker = self.inner.clone();
         let options = match read_optional(options, "options") {
             Ok(options) => options.unwrap_or_default(),
             Err(err) => {
@@ -588,41 +459,30 @@ impl Worker {
                 return env.spawn_future(settled).map_err(internal);
             }
         };
-        self.stop_asked.store(false, Ordering::SeqCst);
-        let teardown = StopOnTeardown::add(env, self.inner.clone()).map_err(internal)?;
-        let listeners = if options.stop_on_signals.unwrap_or(false) {
-            match SignalListeners::add(env, self.stop_handle()) {
-                Ok(listeners) => Some(listeners),
-                Err(err) => {
-                    teardown.remove();
-                    return Err(internal(err));
-                }
+        let listener = match options.stop_on_signals {
+            Some(true) => {
+                let stop = (*worker).clone();
+                let listener = env
+                    .create_function_from_closure::<(), (), _>("stopLeaseqWorker", move |_| {
+                        stop.stop();
+                        Ok(())
+                    })
+                    .and_then(|listener| {
+                        on_signals(env, "once", listener)?;
+                        listener.create_ref()
+                    })
+                    .map_err(internal)?;
+                Some(listener)
             }
-        } else {
-            None
+            _ => None,
         };
-        let worker = self.inner.clone();
-        let stop_asked = self.stop_asked.clone();
-        let run = async move {
-            Ok(settle(async move {
-                let mut run = pin!(worker.run(false));
-                // The first poll clears any earlier stop and starts the run's tasks.
-                if let Poll::Ready(result) = poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await
-                {
-                    return result;
-                }
-                if stop_asked.load(Ordering::SeqCst) {
-                    worker.stop();
-                }
-                run.await
-            })
-            .await)
-        };
+        let run = async move { Ok(settle(async move { worker.run(false).await }).await) };
         env.spawn_future_with_callback(run, move |env, settled| {
-            teardown.remove();
-            if let Some(listeners) = listeners {
+            if let Some(listener) = listener {
                 // Failing to remove them leaves listeners that only call stop(): harmless.
-                let _ = listeners.remove(env);
+                let _ = listener
+                    .borrow_back(env)
+                    .and_then(|listener| on_signals(env, "removeListener", listener));
             }
             Ok(settled)
         })
@@ -634,7 +494,7 @@ impl Worker {
     /// once that is done.
     #[napi(catch_unwind)]
     pub fn stop(&self) {
-        (self.stop_handle())();
+        self.inner.stop();
     }
 
     /// The counters so far.
@@ -652,104 +512,21 @@ impl Worker {
     }
 }
 
-impl Worker {
-    fn stop_handle(&self) -> impl Fn() + Send + 'static {
-        let (worker, stop_asked) = (self.inner.clone(), self.stop_asked.clone());
-        move || {
-            stop_asked.store(true, Ordering::SeqCst);
-            worker.stop();
-        }
+/// A function of no arguments returning nothing: the signal listener.
+type Listener<'env> = Function<'env, (), ()>;
+
+/// `process[method](signal, listener)` for SIGTERM and SIGINT.
+fn on_signals(env: &Env, method: &str, listener: Listener<'_>) -> napi::Result<()> {
+    let process: Object = env.get_global()?.get_named_property("process")?;
+    let method: Function<'_, FnArgs<(&str, Listener<'_>)>, Unknown<'_>> =
+        process.get_named_property(method)?;
+    for signal in ["SIGTERM", "SIGINT"] {
+        method.apply(process, FnArgs::from((signal, listener)))?;
     }
+    Ok(())
 }
 
 /// A failure of napi itself (making a function, calling `process.once`) as an `EINTERNAL` error.
 fn internal(err: napi::Error) -> napi::Error<ErrorCode> {
     napi::Error::new(ErrorCode::Internal, err.reason.clone())
-}
-
-/// Stops a running worker when its JavaScript environment goes away (a worker thread is
-/// terminated, the process exits): the core's run loop would otherwise go on leasing items for a
-/// handler that can no longer be called. Registered for the length of one run.
-struct StopOnTeardown {
-    env: sys::napi_env,
-    worker: *mut leaseq::Worker,
-}
-
-impl StopOnTeardown {
-    fn add(env: &Env, worker: leaseq::Worker) -> napi::Result<StopOnTeardown> {
-        let worker = Box::into_raw(Box::new(worker));
-        // SAFETY: on the JavaScript thread; the hook owns `worker` until it runs or is removed.
-        let status = unsafe {
-            sys::napi_add_env_cleanup_hook(env.raw(), Some(stop_on_teardown), worker.cast())
-        };
-        if status != sys::Status::napi_ok {
-            // SAFETY: not registered, so still ours.
-            drop(unsafe { Box::from_raw(worker) });
-            return Err(napi::Error::new(
-                Status::from(status),
-                "cannot add an environment cleanup hook",
-            ));
-        }
-        Ok(StopOnTeardown {
-            env: env.raw(),
-            worker,
-        })
-    }
-
-    /// On the JavaScript thread, once the run ended with the environment still there.
-    fn remove(self) {
-        // SAFETY: registered by `add` with these arguments, and not run (the environment lives).
-        let status = unsafe {
-            sys::napi_remove_env_cleanup_hook(self.env, Some(stop_on_teardown), self.worker.cast())
-        };
-        if status == sys::Status::napi_ok {
-            // SAFETY: unregistered, so the hook will never free it.
-            drop(unsafe { Box::from_raw(self.worker) });
-        }
-    }
-}
-
-unsafe extern "C" fn stop_on_teardown(worker: *mut std::ffi::c_void) {
-    // SAFETY: the pointer `StopOnTeardown::add` registered; a hook runs at most once.
-    let worker = unsafe { Box::from_raw(worker.cast::<leaseq::Worker>()) };
-    worker.stop();
-}
-
-const SIGNALS: [&str; 2] = ["SIGTERM", "SIGINT"];
-
-/// The `process.once` listeners of one run with `stopOnSignals`.
-struct SignalListeners {
-    listener: FunctionRef<(), ()>,
-}
-
-impl SignalListeners {
-    fn add(env: &Env, stop: impl Fn() + Send + 'static) -> napi::Result<SignalListeners> {
-        let listener =
-            env.create_function_from_closure::<(), (), _>("stopLeaseqWorker", move |_| {
-                stop();
-                Ok(())
-            })?;
-        call_on_process(env, "once", listener)?;
-        Ok(SignalListeners {
-            listener: listener.create_ref()?,
-        })
-    }
-
-    fn remove(self, env: &Env) -> napi::Result<()> {
-        call_on_process(env, "removeListener", self.listener.borrow_back(env)?)
-    }
-}
-
-/// A function of no arguments returning nothing: the signal listener.
-type Listener<'env> = Function<'env, (), ()>;
-
-/// `process[method](signal, listener)` for each signal.
-fn call_on_process(env: &Env, method: &str, listener: Listener<'_>) -> napi::Result<()> {
-    let process: Object = env.get_global()?.get_named_property("process")?;
-    let method: Function<'_, FnArgs<(&str, Listener<'_>)>, Unknown<'_>> =
-        process.get_named_property(method)?;
-    for signal in SIGNALS {
-        method.apply(process, FnArgs::from((signal, listener)))?;
-    }
-    Ok(())
 }

@@ -286,6 +286,23 @@ test('a worker can be run again after it stopped, and stop() right after run() i
   await second
 })
 
+test('a second run while one is going is refused with EINVAL; the first goes on', async (t) => {
+  const { queue } = await openQueue(t, 'worker-second-run')
+  await queue.addItem(new Item('x', 'first'))
+  const worker = new Worker(queue, async () => {})
+  const listeners = () => process.listenerCount('SIGTERM') + process.listenerCount('SIGINT')
+  const listening = listeners()
+  const first = start(t, worker)
+  await waitFor(() => worker.counters().completed === 1)
+  await assert.rejects(worker.run(), { code: 'EINVAL', message: /already running/ })
+  await assert.rejects(worker.run({ stopOnSignals: true }), { code: 'EINVAL' })
+  assert.equal(listeners(), listening, 'the refused run left no signal listeners')
+  await queue.addItem(new Item('y', 'second'))
+  await waitFor(() => worker.counters().completed === 2)
+  worker.stop()
+  await first
+})
+
 test('worker options are checked: out of range is EINVAL, wrong types throw', async (t) => {
   const { queue } = await openQueue(t, 'worker-options')
   const handler = async () => {}
