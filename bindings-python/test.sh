@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Python binding: build the abi3 wheel for manylinux2014 (glibc 2.17: linked with zig, stripped),
 # install it into bindings-python/.venv, then ruff, pytest, mypy (package, tests, typed sample,
-# scripts, bench) and mypy.stubtest (the .pyi against the module); then the packages as a user gets
+# scripts, bench) and mypy.stubtest (the .pyi against the module), and that the .pyi's generated
+# parts are current (scripts/sync_stub_docs.py --check); then the packages as a user gets
 # them: that same wheel's size, tags and GLIBC versions (scripts/package-report.py), installed into
 # a fresh venv where the README quick-start and the `leaseq` console script run
 # (scripts/check_wheel.py); and the sdist.
@@ -74,6 +75,9 @@ step "mypy (strict: package, tests, typed sample, scripts, bench)"
 step "stubtest"
 # Checks the installed package: the compiled module against python/leaseq/_native.pyi.
 (cd "$venv" && "$py" -m mypy.stubtest leaseq)
+
+step "stub: AsyncWorkQueue generated from WorkQueue, docstrings from the module"
+"$py" scripts/sync_stub_docs.py --check
 
 step "the wheel as a user gets it: size, tags, GLIBC; a fresh venv runs the quick-start"
 "$root/scripts/package-report.py" check "${built[0]}"

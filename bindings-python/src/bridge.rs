@@ -156,9 +156,9 @@ pub fn on_python_thread(call: PythonCall) {
     send_to_completer(Message::Call(call));
 }
 
-/// The gate every thread of leaseq's (the completer, and the runtime's for worker hooks)
-/// attaches to Python through: see `attach_from_rust`. One per process, made again in a forked
-/// child, as the completer is.
+/// The gate the completer thread (the one thread of leaseq's that calls into Python, a worker's
+/// calls included) attaches to Python through: see `attach_from_rust`. One per process, made
+/// again in a forked child, as the completer is.
 struct Gate {
     pid: u32,
     /// Threads inside: attached, or waiting for the GIL.
@@ -202,7 +202,7 @@ fn gate() -> &'static Gate {
 /// when it meets the frame that catches panics at the bottom of every Rust thread. So at exit an
 /// `atexit` callback (`close_gate`, run before shutdown begins) closes this gate and waits, with
 /// the GIL released, for the threads inside to leave.
-pub fn attach_from_rust<R>(call: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+fn attach_from_rust<R>(call: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
     let gate = gate();
     gate.inside.fetch_add(1, Ordering::SeqCst);
     let result = if gate.closed.load(Ordering::SeqCst) {

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use leaseq::{AddOptions, ConnectionOptions, Error, QueueOptions, MAX_PRIORITY};
+use leaseq::{AddOptions, ConnectionOptions, Error, QueueOptions, WorkerOptions, MAX_PRIORITY};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -56,6 +56,16 @@ pub fn timeout(timeout_secs: Option<f64>) -> leaseq::Result<Option<Duration>> {
     optional_secs("timeout", timeout_secs)
 }
 
+/// A batch size as the core's (which refuses 0 and more than `MAX_BATCH`); negative here.
+pub fn batch_count(count: i64) -> leaseq::Result<usize> {
+    usize::try_from(count).map_err(|_| {
+        Error::invalid_argument(format!(
+            "a batch is 1 to {} items, not {count}",
+            leaseq::MAX_BATCH
+        ))
+    })
+}
+
 /// An optional duration in float seconds, named `what` in the error.
 pub fn optional_secs(what: &str, secs: Option<f64>) -> leaseq::Result<Option<Duration>> {
     secs.map(|secs| leaseq::from_secs_f64(what, secs))
@@ -100,35 +110,45 @@ pub struct QueueArgs {
 
 /// The keyword arguments of `WorkQueue(...)` as the core's options (checked by the core).
 pub fn queue_options(args: QueueArgs) -> leaseq::Result<QueueOptions> {
-    let QueueArgs {
-        max_attempts,
-        backoff_base,
-        backoff_max,
-        unique_window,
-        clean_grace,
-        wait_replicas,
-        wait_timeout,
-        fencing,
-    } = args;
     Ok(QueueOptions {
-        max_attempts: u32::try_from(max_attempts).map_err(|_| {
-            Error::invalid_argument(format!(
-                "max_attempts must be between 1 and {}, got {max_attempts}",
-                u32::MAX
-            ))
-        })?,
-        backoff_base: leaseq::from_secs_f64("backoff_base", backoff_base)?,
-        backoff_max: leaseq::from_secs_f64("backoff_max", backoff_max)?,
-        unique_window: leaseq::from_secs_f64("unique_window", unique_window)?,
-        clean_grace: leaseq::from_secs_f64("clean_grace", clean_grace)?,
-        wait_replicas: u32::try_from(wait_replicas).map_err(|_| {
-            Error::invalid_argument(format!(
-                "wait_replicas must be between 0 and {}, got {wait_replicas}",
-                u32::MAX
-            ))
-        })?,
-        wait_timeout: leaseq::from_secs_f64("wait_timeout", wait_timeout)?,
-        fencing,
+        max_attempts: u32_from("max_attempts", args.max_attempts, 1)?,
+        backoff_base: leaseq::from_secs_f64("backoff_base", args.backoff_base)?,
+        backoff_max: leaseq::from_secs_f64("backoff_max", args.backoff_max)?,
+        unique_window: leaseq::from_secs_f64("unique_window", args.unique_window)?,
+        clean_grace: leaseq::from_secs_f64("clean_grace", args.clean_grace)?,
+        wait_replicas: u32_from("wait_replicas", args.wait_replicas, 0)?,
+        wait_timeout: leaseq::from_secs_f64("wait_timeout", args.wait_timeout)?,
+        fencing: args.fencing,
+    })
+}
+
+/// The keyword arguments of `Worker(...)` (concurrency, lease_secs, job_timeout,
+/// shutdown_timeout, clean_every) as the core's options (checked by the core).
+pub fn worker_options(
+    (concurrency, lease_secs, job_timeout, shutdown_timeout, clean_every): (
+        i64,
+        f64,
+        Option<f64>,
+        f64,
+        Option<f64>,
+    ),
+) -> leaseq::Result<WorkerOptions> {
+    Ok(WorkerOptions {
+        concurrency: usize::try_from(concurrency).unwrap_or(0),
+        lease_duration: lease_duration(lease_secs)?,
+        job_timeout: optional_secs("job_timeout", job_timeout)?,
+        shutdown_timeout: leaseq::from_secs_f64("shutdown_timeout", shutdown_timeout)?,
+        clean_every: optional_secs("clean_every", clean_every)?,
+    })
+}
+
+/// A count option as the core's `u32`; `lowest` is only for the message (the core checks it).
+fn u32_from(what: &str, value: i64, lowest: u32) -> leaseq::Result<u32> {
+    u32::try_from(value).map_err(|_| {
+        Error::invalid_argument(format!(
+            "{what} must be between {lowest} and {}, got {value}",
+            u32::MAX
+        ))
     })
 }
 

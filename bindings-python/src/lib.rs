@@ -17,6 +17,7 @@ mod connection;
 mod convert;
 mod error;
 mod item;
+mod operations;
 mod queue;
 mod worker;
 

@@ -74,6 +74,28 @@ def test_every_operation(redis_url: str, prefix: str, db: redis.Redis) -> None:
     asyncio.run(main())
 
 
+def test_lease_many_then_complete_many(redis_url: str, prefix: str) -> None:
+    async def main() -> None:
+        conn, queue = await open_queue(redis_url, prefix)
+        async with conn:
+            items = [leaseq.Item(f"job {n}", id=f"id-{n}") for n in range(3)]
+            for item in items:
+                await queue.add_item(item)
+            leased = await queue.lease_many(30, 5)
+            assert leased == items
+            assert await queue.lease_many(30, 5, block=False) == []
+            assert await queue.lease_many(30, 5, timeout=0.05) == []
+            assert await queue.complete_many(leased[:2]) == [True, True]
+            assert await queue.complete_many(leased[:2]) == [False, False]
+            for count in (0, 1001):
+                with pytest.raises(leaseq.InvalidArgumentError, match="a batch is 1 to 1000"):
+                    await queue.lease_many(30, count)
+            with pytest.raises(leaseq.InvalidArgumentError, match="a batch is 1 to 1000"):
+                await queue.complete_many([])
+
+    asyncio.run(main())
+
+
 def test_gather_many_operations(redis_url: str, prefix: str) -> None:
     count = 500
 

@@ -26,6 +26,42 @@ def test_add_item_then_lease_then_complete(queue: leaseq.WorkQueue) -> None:
     assert (queue.queue_len(), queue.processing()) == (0, 0)
 
 
+def test_lease_many_then_complete_many(queue: leaseq.WorkQueue) -> None:
+    items = [leaseq.Item(f"job {n}", id=f"id-{n}") for n in range(3)]
+    for item in items:
+        queue.add_item(item)
+    leased = queue.lease_many(30, 5)
+    assert leased == items, "in the order lease hands them out"
+    assert [item.attempts for item in leased] == [1, 1, 1]
+    assert (queue.queue_len(), queue.processing()) == (0, 3)
+    assert queue.lease_many(30, 5, block=False) == []
+    assert queue.lease_many(30, 5, timeout=0.05) == []
+
+    assert queue.complete_many(leased[:2]) == [True, True]
+    assert queue.complete_many(leased[:2]) == [False, False]
+    assert queue.complete_many(iter(leased[2:])) == [True]
+    assert (queue.queue_len(), queue.processing()) == (0, 0)
+
+
+def test_complete_and_lease(queue: leaseq.WorkQueue) -> None:
+    queue.add_items([leaseq.Item(f"job {n}", id=f"id-{n}") for n in range(4)])
+    first = queue.lease(30)
+    assert first is not None and first.id == "id-0"
+    completed, leased = queue.complete_and_lease(first, 30, 2)
+    assert completed is True
+    assert [item.id for item in leased] == ["id-1", "id-2"]
+    assert queue.complete_and_lease(first, 30, 5) == (False, [leaseq.Item(b"job 3", id="id-3")])
+    assert queue.complete_and_lease(leased[0], 30, 1) == (True, [])
+
+
+def test_batch_sizes_are_checked_by_the_core(queue: leaseq.WorkQueue) -> None:
+    for count in (0, 1001, -1):
+        with pytest.raises(leaseq.InvalidArgumentError, match=r"a batch is 1 to 1000 items"):
+            queue.lease_many(30, count)
+    with pytest.raises(leaseq.InvalidArgumentError, match=r"a batch is 1 to 1000 items, not 0"):
+        queue.complete_many([])
+
+
 def test_add_item_refuses_an_existing_id(queue: leaseq.WorkQueue) -> None:
     assert queue.add_item(leaseq.Item(b"first", id="job-1")) is True
     assert queue.add_item(leaseq.Item(b"second", id="job-1")) is False

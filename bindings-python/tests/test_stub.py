@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 import inspect
-import re
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +14,18 @@ import leaseq
 from leaseq import _native
 
 STUB = Path(_native.__file__).with_name("_native.pyi")
-# The order of leaseq::blocking::WorkQueue, where every core operation is listed once.
+# The order of spec/operations.json, which every binding lists the operations in.
 OPERATIONS = [
     "add_item",
     "add_unique_item",
     "add_items",
     "add_item_with",
     "lease",
+    "lease_many",
     "renew",
     "complete",
+    "complete_many",
+    "complete_and_lease",
     "fail",
     "release",
     "light_clean",
@@ -41,10 +44,6 @@ OPERATIONS = [
     "resume",
     "is_paused",
 ]
-
-
-# Rust-only constructors and accessors of the blocking queue, which Python spells differently.
-CORE_ONLY = {"new", "with_options", "as_async"}
 
 
 def stub_docstrings() -> dict[str, str]:
@@ -128,14 +127,13 @@ def test_both_flavours_share_their_docstrings() -> None:
     assert set(public_methods(leaseq.WorkQueue)) == set(public_methods(leaseq.aio.WorkQueue))
 
 
-def test_core_order_is_the_blocking_api_order() -> None:
-    """OPERATIONS follows core/src/blocking.rs; this catches a core operation added there."""
-    blocking = Path(__file__).parents[2] / "core" / "src" / "blocking.rs"
-    if not blocking.is_file():
+def test_operations_are_the_specs() -> None:
+    """OPERATIONS follows spec/operations.json; this catches an operation added there."""
+    spec = Path(__file__).parents[2] / "spec" / "operations.json"
+    if not spec.is_file():
         return  # an installed package tested outside the repository
-    text = blocking.read_text().split("impl WorkQueue {")[1]
-    core = [name for name in re.findall(r"pub fn (\w+)\(", text) if name not in CORE_ONLY]
-    assert core == OPERATIONS
+    names = [operation["name"] for operation in json.loads(spec.read_text())["operations"]]
+    assert names == OPERATIONS
 
 
 def test_aio_names() -> None:

@@ -364,7 +364,7 @@ class WorkQueue:
     def lease(
         self, lease_secs: float, block: bool = True, timeout: float | None = None
     ) -> Item | None:
-        """Leases the next item for ``lease_secs``, or returns None.
+        """Leases the next item for the given duration, or returns None.
 
         Takes the highest priority level that has an item, oldest first; delayed items join when
         due. With ``block`` false, returns at once. With ``block`` true, waits until an item can be
@@ -392,8 +392,33 @@ class WorkQueue:
             InvalidArgumentError: if ``lease_secs`` or ``timeout`` is NaN, infinite, negative or too
                 large, or ``lease_secs`` is 0.
         """
+    def lease_many(
+        self, lease_secs: float, count: int, block: bool = True, timeout: float | None = None
+    ) -> list[Item]:
+        """Leases up to ``count`` items (1 to ``MAX_BATCH``) in one round trip, each as ``lease``
+        would, in the order ``lease`` would hand them out; an empty list when there is nothing (with
+        ``block``, once ``timeout`` has passed).
+
+        A batch pays the lease script's fixed cost once. Every item's lease starts now, so take only
+        as many as you will start before their leases run out (or renew them). Blocking waits for
+        the first item only: the call returns what is there then, which may be fewer than ``count``.
+
+        Args:
+            lease_secs: how long each lease lasts, in seconds (above 0, at most 365 days).
+            count: the most items to lease, 1 to 1000 (``MAX_BATCH``).
+            block: wait for an item when the queue is empty.
+            timeout: with ``block``, the longest wait in seconds; None waits for ever.
+
+        Returns:
+            The leased items, in the order ``lease`` would have returned them; an empty list when
+            there was none.
+
+        Raises:
+            InvalidArgumentError: if ``count`` is below 1 or above 1000, ``lease_secs`` or
+                ``timeout`` is NaN, infinite, negative or too large, or ``lease_secs`` is 0.
+        """
     def renew(self, item: Item, lease_secs: float) -> bool:
-        """Extends the lease on ``item`` to ``lease_secs`` from now, only while this session
+        """Extends the lease on the item to the given duration from now, only while this session
         still holds it. Returns False (changing nothing) if the lease expired, the item was
         completed, or another session holds it. One round trip (renew-3.lua).
 
@@ -410,7 +435,7 @@ class WorkQueue:
             InvalidArgumentError: if the item's id is empty or ``lease_secs`` is out of range.
         """
     def complete(self, item: Item) -> bool:
-        """Marks ``item`` done and removes it from the queue for good.
+        """Marks the item done and removes it from the queue for good.
 
         Returns True for exactly one call per item, the one that deleted its data; every other call
         (a second worker that got the item after a lease expired, a repeated call) gets False.
@@ -428,11 +453,57 @@ class WorkQueue:
                 delivery (the item was leased again since); nothing changed.
             InvalidArgumentError: if the item's id is empty.
         """
+    def complete_many(self, items: Iterable[Item]) -> list[bool]:
+        """Completes a batch of items (1 to ``MAX_BATCH``) in one round trip, each as ``complete``
+        would; returns one bool per item, in order.
+
+        A batch costs Redis far less per item than single calls: the bookkeeping of the whole batch
+        is one command each (complete-items-n.lua). With the queue's ``fencing`` on, an item from a
+        superseded delivery gets False and nothing changes for it (where ``complete`` raises
+        LeaseLostError), so one stale item never fails the batch.
+
+        Args:
+            items: the items to complete (an iterable of Item, 1 to 1000).
+
+        Returns:
+            One bool per item, in order: True for the one call that completed it.
+
+        Raises:
+            InvalidArgumentError: if there are no items or more than 1000, or an item's id is
+                empty.
+        """
+    def complete_and_lease(
+        self, item: Item, lease_secs: float, count: int
+    ) -> tuple[bool, list[Item]]:
+        """Completes the item and leases up to ``count`` next items (1 to ``MAX_BATCH``) in one
+        round trip, as ``complete`` then a non-blocking ``lease_many`` would; returns whether this
+        call completed the item, and the items leased (empty when there is nothing to lease now).
+
+        A worker that finishes one item and takes the next pays one round trip instead of two
+        (complete-lease-n.lua). As in ``complete_many``, an item from a superseded delivery (the
+        queue's ``fencing``) gets False. When the lease part fails the call raises and the complete
+        stands, as if its reply had been lost: completing the item again returns False.
+
+        Args:
+            item: the item to complete.
+            lease_secs: how long each new lease lasts, in seconds (above 0, at most 365 days).
+            count: the most items to lease, 1 to 1000 (``MAX_BATCH``).
+
+        Returns:
+            A tuple: True for the one call that completed the item, and the leased items (a list,
+            in the order ``lease`` would have returned them).
+
+        Raises:
+            InvalidArgumentError: if the item's id is empty, ``count`` is below 1 or above 1000, or
+                ``lease_secs`` is 0, NaN, infinite, negative or too large.
+        """
     def fail(self, item: Item, error: str, retry_after: float | None = None) -> FailOutcome:
-        """Ends the lease on ``item`` with a failure: it is retried after ``retry_after``, or
-        after the queue's exponential backoff with jitter when None, until its attempts reach the
-        queue's ``max_attempts``; then it moves to the dead letters, keeping its data, attempts and
-        ``error``. One round trip (fail-14.lua).
+        """Ends the lease on the item with a failure: it is retried after the given delay or,
+        without one, after the queue's exponential backoff with jitter, until its attempts reach the
+        queue's maximum; then it moves to the dead letters, keeping its data, attempts and error.
+
+        The delay is ``retry_after``; the maximum, the queue's ``max_attempts``. One round trip
+        (fail-14.lua).
 
         Args:
             item: an item this queue handle leased.
@@ -484,7 +555,8 @@ class WorkQueue:
     def deep_clean(self) -> CleanReport:
         """A light clean, then requeues every item that exists but is in no list or set and
         holds no lease (left so by a crashed client of an older generation, or by hand), and drops
-        bookkeeping (attempts, errors, priorities, deadlines, dead letters) of items that are gone.
+        bookkeeping (attempts, errors, priorities, fencing tokens, deadlines, dead letters) of items
+        that are gone.
 
         Walks the item keys with SCAN in batches (never KEYS), compares them against a snapshot
         of the lists, and checks each miss atomically (clean-orphan-9.lua) before requeueing it. Its
@@ -526,8 +598,9 @@ class WorkQueue:
             The size of the dead-letter set.
         """
     def dead_items(self, offset: int = 0, count: int = 100) -> list[DeadItem]:
-        """A page of dead letters, oldest death first: ``count`` (at most 1000) from ``offset``.
-        One round trip (dead-items-4.lua).
+        """A page of dead letters, oldest death first: at most 1000 from an offset.
+
+        ``count`` of them from ``offset``. One round trip (dead-items-4.lua).
 
         Args:
             offset: how many of the oldest deaths to skip.
@@ -541,8 +614,8 @@ class WorkQueue:
                 negative.
         """
     def requeue_dead(self, ids: Iterable[str]) -> int:
-        """Puts dead items back in the queue at their priority with their attempts reset.
-        One round trip per 1000 ids (requeue-dead-6.lua).
+        """Puts dead items back in the queue at their priority with their attempts reset; returns
+        how many were dead. One round trip per 1000 ids (requeue-dead-6.lua).
 
         Args:
             ids: the ids of the items to requeue (an iterable of str).
@@ -551,7 +624,8 @@ class WorkQueue:
             How many of them were dead (and are now queued).
         """
     def purge_dead(self, ids: Iterable[str]) -> int:
-        """Deletes dead items for good. One round trip per 1000 ids (purge-dead-6.lua).
+        """Deletes dead items for good; returns how many were dead. One round trip per 1000 ids
+        (purge-dead-6.lua).
 
         Args:
             ids: the ids of the items to delete (an iterable of str).
@@ -560,23 +634,24 @@ class WorkQueue:
             How many of them were dead (and are now deleted).
         """
     def requeue_all_dead(self) -> int:
-        """Requeues every dead item, 1000 per round trip.
+        """Requeues every dead item, 1000 per round trip; returns how many.
 
         Returns:
             How many were requeued.
         """
     def purge_all_dead(self) -> int:
-        """Deletes every dead item, 1000 per round trip.
+        """Deletes every dead item, 1000 per round trip; returns how many.
 
         Returns:
             How many were deleted.
         """
     def pause(self) -> None:
-        """Pauses the queue: leases return nothing (blocking ones wait) until ``resume``; adds
+        """Pauses the queue: leases return nothing (blocking ones wait) until it is resumed; adds
         still succeed. Clients of redis-work-queue do not know of pauses.
         """
     def resume(self) -> bool:
-        """Resumes a paused queue and wakes its blocked leases. One round trip (resume-2.lua).
+        """Resumes a paused queue and wakes its blocked leases; returns whether it was paused.
+        One round trip (resume-2.lua).
 
         Returns:
             True if the queue was paused.
@@ -641,6 +716,7 @@ class AsyncConnection:
     def __aenter__(self) -> Coroutine[Any, Any, Self]: ...
     def __aexit__(self, *_exc_info: object) -> Coroutine[Any, Any, Literal[False]]: ...
 
+# Generated from WorkQueue by scripts/sync_stub_docs.py: edit WorkQueue, then run it.
 @final
 class AsyncWorkQueue:
     """A work queue: the keys under one prefix, reached through a shared ``leaseq.aio.Connection``.
@@ -779,7 +855,7 @@ class AsyncWorkQueue:
     def lease(
         self, lease_secs: float, block: bool = True, timeout: float | None = None
     ) -> Coroutine[Any, Any, Item | None]:
-        """Leases the next item for ``lease_secs``, or returns None.
+        """Leases the next item for the given duration, or returns None.
 
         Takes the highest priority level that has an item, oldest first; delayed items join when
         due. With ``block`` false, returns at once. With ``block`` true, waits until an item can be
@@ -807,8 +883,33 @@ class AsyncWorkQueue:
             InvalidArgumentError: if ``lease_secs`` or ``timeout`` is NaN, infinite, negative or too
                 large, or ``lease_secs`` is 0.
         """
+    def lease_many(
+        self, lease_secs: float, count: int, block: bool = True, timeout: float | None = None
+    ) -> Coroutine[Any, Any, list[Item]]:
+        """Leases up to ``count`` items (1 to ``MAX_BATCH``) in one round trip, each as ``lease``
+        would, in the order ``lease`` would hand them out; an empty list when there is nothing (with
+        ``block``, once ``timeout`` has passed).
+
+        A batch pays the lease script's fixed cost once. Every item's lease starts now, so take only
+        as many as you will start before their leases run out (or renew them). Blocking waits for
+        the first item only: the call returns what is there then, which may be fewer than ``count``.
+
+        Args:
+            lease_secs: how long each lease lasts, in seconds (above 0, at most 365 days).
+            count: the most items to lease, 1 to 1000 (``MAX_BATCH``).
+            block: wait for an item when the queue is empty.
+            timeout: with ``block``, the longest wait in seconds; None waits for ever.
+
+        Returns:
+            The leased items, in the order ``lease`` would have returned them; an empty list when
+            there was none.
+
+        Raises:
+            InvalidArgumentError: if ``count`` is below 1 or above 1000, ``lease_secs`` or
+                ``timeout`` is NaN, infinite, negative or too large, or ``lease_secs`` is 0.
+        """
     def renew(self, item: Item, lease_secs: float) -> Coroutine[Any, Any, bool]:
-        """Extends the lease on ``item`` to ``lease_secs`` from now, only while this session
+        """Extends the lease on the item to the given duration from now, only while this session
         still holds it. Returns False (changing nothing) if the lease expired, the item was
         completed, or another session holds it. One round trip (renew-3.lua).
 
@@ -825,7 +926,7 @@ class AsyncWorkQueue:
             InvalidArgumentError: if the item's id is empty or ``lease_secs`` is out of range.
         """
     def complete(self, item: Item) -> Coroutine[Any, Any, bool]:
-        """Marks ``item`` done and removes it from the queue for good.
+        """Marks the item done and removes it from the queue for good.
 
         Returns True for exactly one call per item, the one that deleted its data; every other call
         (a second worker that got the item after a lease expired, a repeated call) gets False.
@@ -843,13 +944,59 @@ class AsyncWorkQueue:
                 delivery (the item was leased again since); nothing changed.
             InvalidArgumentError: if the item's id is empty.
         """
+    def complete_many(self, items: Iterable[Item]) -> Coroutine[Any, Any, list[bool]]:
+        """Completes a batch of items (1 to ``MAX_BATCH``) in one round trip, each as ``complete``
+        would; returns one bool per item, in order.
+
+        A batch costs Redis far less per item than single calls: the bookkeeping of the whole batch
+        is one command each (complete-items-n.lua). With the queue's ``fencing`` on, an item from a
+        superseded delivery gets False and nothing changes for it (where ``complete`` raises
+        LeaseLostError), so one stale item never fails the batch.
+
+        Args:
+            items: the items to complete (an iterable of Item, 1 to 1000).
+
+        Returns:
+            One bool per item, in order: True for the one call that completed it.
+
+        Raises:
+            InvalidArgumentError: if there are no items or more than 1000, or an item's id is
+                empty.
+        """
+    def complete_and_lease(
+        self, item: Item, lease_secs: float, count: int
+    ) -> Coroutine[Any, Any, tuple[bool, list[Item]]]:
+        """Completes the item and leases up to ``count`` next items (1 to ``MAX_BATCH``) in one
+        round trip, as ``complete`` then a non-blocking ``lease_many`` would; returns whether this
+        call completed the item, and the items leased (empty when there is nothing to lease now).
+
+        A worker that finishes one item and takes the next pays one round trip instead of two
+        (complete-lease-n.lua). As in ``complete_many``, an item from a superseded delivery (the
+        queue's ``fencing``) gets False. When the lease part fails the call raises and the complete
+        stands, as if its reply had been lost: completing the item again returns False.
+
+        Args:
+            item: the item to complete.
+            lease_secs: how long each new lease lasts, in seconds (above 0, at most 365 days).
+            count: the most items to lease, 1 to 1000 (``MAX_BATCH``).
+
+        Returns:
+            A tuple: True for the one call that completed the item, and the leased items (a list,
+            in the order ``lease`` would have returned them).
+
+        Raises:
+            InvalidArgumentError: if the item's id is empty, ``count`` is below 1 or above 1000, or
+                ``lease_secs`` is 0, NaN, infinite, negative or too large.
+        """
     def fail(
         self, item: Item, error: str, retry_after: float | None = None
     ) -> Coroutine[Any, Any, FailOutcome]:
-        """Ends the lease on ``item`` with a failure: it is retried after ``retry_after``, or
-        after the queue's exponential backoff with jitter when None, until its attempts reach the
-        queue's ``max_attempts``; then it moves to the dead letters, keeping its data, attempts and
-        ``error``. One round trip (fail-14.lua).
+        """Ends the lease on the item with a failure: it is retried after the given delay or,
+        without one, after the queue's exponential backoff with jitter, until its attempts reach the
+        queue's maximum; then it moves to the dead letters, keeping its data, attempts and error.
+
+        The delay is ``retry_after``; the maximum, the queue's ``max_attempts``. One round trip
+        (fail-14.lua).
 
         Args:
             item: an item this queue handle leased.
@@ -901,7 +1048,8 @@ class AsyncWorkQueue:
     def deep_clean(self) -> Coroutine[Any, Any, CleanReport]:
         """A light clean, then requeues every item that exists but is in no list or set and
         holds no lease (left so by a crashed client of an older generation, or by hand), and drops
-        bookkeeping (attempts, errors, priorities, deadlines, dead letters) of items that are gone.
+        bookkeeping (attempts, errors, priorities, fencing tokens, deadlines, dead letters) of items
+        that are gone.
 
         Walks the item keys with SCAN in batches (never KEYS), compares them against a snapshot
         of the lists, and checks each miss atomically (clean-orphan-9.lua) before requeueing it. Its
@@ -943,8 +1091,9 @@ class AsyncWorkQueue:
             The size of the dead-letter set.
         """
     def dead_items(self, offset: int = 0, count: int = 100) -> Coroutine[Any, Any, list[DeadItem]]:
-        """A page of dead letters, oldest death first: ``count`` (at most 1000) from ``offset``.
-        One round trip (dead-items-4.lua).
+        """A page of dead letters, oldest death first: at most 1000 from an offset.
+
+        ``count`` of them from ``offset``. One round trip (dead-items-4.lua).
 
         Args:
             offset: how many of the oldest deaths to skip.
@@ -958,8 +1107,8 @@ class AsyncWorkQueue:
                 negative.
         """
     def requeue_dead(self, ids: Iterable[str]) -> Coroutine[Any, Any, int]:
-        """Puts dead items back in the queue at their priority with their attempts reset.
-        One round trip per 1000 ids (requeue-dead-6.lua).
+        """Puts dead items back in the queue at their priority with their attempts reset; returns
+        how many were dead. One round trip per 1000 ids (requeue-dead-6.lua).
 
         Args:
             ids: the ids of the items to requeue (an iterable of str).
@@ -968,7 +1117,8 @@ class AsyncWorkQueue:
             How many of them were dead (and are now queued).
         """
     def purge_dead(self, ids: Iterable[str]) -> Coroutine[Any, Any, int]:
-        """Deletes dead items for good. One round trip per 1000 ids (purge-dead-6.lua).
+        """Deletes dead items for good; returns how many were dead. One round trip per 1000 ids
+        (purge-dead-6.lua).
 
         Args:
             ids: the ids of the items to delete (an iterable of str).
@@ -977,23 +1127,24 @@ class AsyncWorkQueue:
             How many of them were dead (and are now deleted).
         """
     def requeue_all_dead(self) -> Coroutine[Any, Any, int]:
-        """Requeues every dead item, 1000 per round trip.
+        """Requeues every dead item, 1000 per round trip; returns how many.
 
         Returns:
             How many were requeued.
         """
     def purge_all_dead(self) -> Coroutine[Any, Any, int]:
-        """Deletes every dead item, 1000 per round trip.
+        """Deletes every dead item, 1000 per round trip; returns how many.
 
         Returns:
             How many were deleted.
         """
     def pause(self) -> Coroutine[Any, Any, None]:
-        """Pauses the queue: leases return nothing (blocking ones wait) until ``resume``; adds
+        """Pauses the queue: leases return nothing (blocking ones wait) until it is resumed; adds
         still succeed. Clients of redis-work-queue do not know of pauses.
         """
     def resume(self) -> Coroutine[Any, Any, bool]:
-        """Resumes a paused queue and wakes its blocked leases. One round trip (resume-2.lua).
+        """Resumes a paused queue and wakes its blocked leases; returns whether it was paused.
+        One round trip (resume-2.lua).
 
         Returns:
             True if the queue was paused.
@@ -1014,8 +1165,8 @@ class Worker:
 
     A plain function runs on daemon threads the worker keeps for the run, so up to
     ``concurrency`` run in parallel (the GIL allowing). An ``async def`` function runs as a task
-    on an asyncio event
-    loop: the one awaiting ``run_async``, or a private one on a thread of its own for ``run``.
+    on an asyncio event loop: the one awaiting ``run_async``, or a private one on a thread of its
+    own for ``run``.
     An exception fails the item with the error ``f"{type(exc).__name__}: {exc}"``: it is
     retried after the queue's backoff, or goes to the dead letters on its last attempt.
 
@@ -1054,7 +1205,8 @@ class Worker:
 
     Raises:
         InvalidArgumentError: if ``concurrency`` is below 1, a duration is 0 (where refused),
-            negative, NaN, infinite or too large, or ``handler`` is an empty mapping.
+            negative, NaN, infinite or too large, or ``handler`` is an empty mapping or has an
+            empty item type name.
         TypeError: if ``queue`` is not a WorkQueue, ``handler`` is neither callable nor a
             mapping, a type name in it is not a ``str`` or a handler in it not callable, or a
             hook is not callable.
@@ -1086,8 +1238,8 @@ class Worker:
                 The previous handlers are put back when it returns.
 
         Raises:
-            InvalidArgumentError: if ``stop_on_signals`` is true off the main thread.
-            RuntimeError: if the worker is already running.
+            InvalidArgumentError: if ``stop_on_signals`` is true off the main thread, or the
+                worker is already running.
         """
     def run_async(self, stop_on_signals: bool = False) -> Coroutine[Any, Any, None]:
         """Runs until ``stop()``, as a coroutine on the running event loop (where an ``async def``
@@ -1102,8 +1254,8 @@ class Worker:
             A coroutine that ends once the worker has shut down.
 
         Raises:
-            InvalidArgumentError: if ``stop_on_signals`` is true off the main thread.
-            RuntimeError: if the worker is already running.
+            InvalidArgumentError: if ``stop_on_signals`` is true off the main thread, or the
+                worker is already running.
         """
     def stop(self) -> None:
         """Asks the worker to stop: it leases nothing more, lets running handlers finish within
