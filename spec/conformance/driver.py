@@ -70,6 +70,7 @@ OPS = {
     "new_queue",
     "open",
     "close",
+    "run_worker",
 }
 # Matcher keys an `after` entry may use when it is an object rather than a string or a list.
 KEY_MATCHERS = {
@@ -121,9 +122,14 @@ def load_cases(cases_dir: Path) -> list[dict[str, Any]]:
 
 def lint(case: dict[str, Any]) -> list[str]:
     problems = []
-    unknown = set(case) - {"name", "about", "setup", "steps", "after", "queue_options"}
+    unknown = set(case) - {"name", "about", "setup", "steps", "after", "queue_options", "skip"}
     if unknown:
         problems.append(f"unknown fields {sorted(unknown)}")
+    skip = case.get("skip", {})
+    if not isinstance(skip, dict) or set(skip) - set(LANGS + FLAVOURS):
+        problems.append("`skip` must map languages to the reason the case cannot be written there")
+    elif not all(isinstance(reason, str) and reason for reason in skip.values()):
+        problems.append("`skip`: every language needs its reason")
     for command in case.get("setup", []):
         if not isinstance(command, list) or not command:
             problems.append(f"setup entry {command!r} is not a command")
@@ -153,6 +159,43 @@ def lint(case: dict[str, Any]) -> list[str]:
             problems.append(f"step {number}: unknown error kind {step['error']!r}")
         if op == "lease" and "block" not in step.get("args", {}):
             problems.append(f"step {number}: a lease must say `block`")
+        if op == "run_worker":
+            problems += [f"step {number}: {problem}" for problem in lint_run_worker(step)]
+    return problems
+
+
+WORKER_ARGS = {"handler", "routes", "options", "until", "stop_first", "second_run"}
+WORKER_OPTIONS = {
+    "concurrency",
+    "lease_ms",
+    "job_timeout_ms",
+    "shutdown_timeout_ms",
+    "clean_every_ms",
+}
+
+
+def lint_run_worker(step: dict[str, Any]) -> list[str]:
+    problems = []
+    args = step.get("args", {})
+    if set(args) - WORKER_ARGS:
+        problems.append(f"unknown run_worker args {sorted(set(args) - WORKER_ARGS)}")
+    if "handler" in args and "routes" in args:
+        problems.append("run_worker takes `handler` or `routes`, not both")
+    if set(args.get("options", {})) - WORKER_OPTIONS:
+        problems.append(f"unknown worker options {sorted(set(args['options']) - WORKER_OPTIONS)}")
+    if set(args.get("until", {})) - {"outcomes", "stop_after_ms"}:
+        problems.append("`until` takes `outcomes` and `stop_after_ms`")
+    actions = list(args.get("handler", {}).values())
+    for route in args.get("routes", []):
+        if not (isinstance(route, list) and len(route) == 2 and isinstance(route[0], str)):
+            problems.append(f"route {route!r} is not [type, action]")
+        else:
+            actions.append(route[1])
+    for action in actions:
+        if action != "ok" and not (
+            isinstance(action, dict) and action and set(action) <= {"sleep_ms", "raise"}
+        ):
+            problems.append(f'action {action!r} is not "ok" or {{sleep_ms?, raise?}}')
     return problems
 
 
@@ -227,7 +270,7 @@ def runner_command(lang: str) -> tuple[list[str], dict[str, str]]:
     """The command that starts a language's runner, and the environment it needs."""
     env = dict(os.environ)
     if lang == "rust":
-        return ["cargo", "run", "-q", "--release", "-p", "leaseq", "--example", "conformance"], env
+        return [str(build_rust_runner())], env
     if lang in ("python", "python-aio"):
         python = os.environ.get("LEASEQ_CONFORMANCE_PYTHON")
         if not python:
@@ -246,6 +289,23 @@ def runner_command(lang: str) -> tuple[list[str], dict[str, str]]:
         flavour = ["--async"] if lang == "csharp-async" else []
         return ["mono", "--debug", str(build_csharp_runner()), *flavour], env
     raise ValueError(lang)
+
+
+RUST_RUNNER_BUILT = False
+
+
+def build_rust_runner() -> Path:
+    """Builds the Rust runner once per driver run, then starts the binary itself: a `cargo run`
+    per start would wait on the build lock (or rebuild) while other work shares the target
+    directory, and a case's time would include that."""
+    global RUST_RUNNER_BUILT
+    if not RUST_RUNNER_BUILT:
+        command = ["cargo", "build", "-q", "--release", "-p", "leaseq", "--example", "conformance"]
+        built = subprocess.run(command, cwd=ROOT, check=False, capture_output=True, text=True)
+        if built.returncode != 0:
+            raise RunnerUnavailable("cargo build failed:\n" + built.stdout + built.stderr)
+        RUST_RUNNER_BUILT = True
+    return target_dir() / "release" / "examples" / "conformance"
 
 
 def build_csharp_runner() -> Path:
@@ -380,9 +440,16 @@ class CaseFailed(Exception):
 
 def matches(expected: Any, actual: Any) -> bool:
     """Strict structural equality (a bool is not an integer); `{"regex": R}` matches a string R
-    matches whole."""
+    matches whole, `{"between": [least, most]}` a number in that range (ends included)."""
     if isinstance(expected, dict) and set(expected) == {"regex"}:
         return isinstance(actual, str) and re.fullmatch(expected["regex"], actual) is not None
+    if isinstance(expected, dict) and set(expected) == {"between"}:
+        least, most = expected["between"]
+        return (
+            isinstance(actual, (int, float))
+            and not isinstance(actual, bool)
+            and least <= actual <= most
+        )
     if isinstance(expected, dict):
         return (
             isinstance(actual, dict)
@@ -493,7 +560,9 @@ def check_key(key: str, expected: Any, actual: dict[str, Any] | None) -> list[st
         actual["type"] != expected.get("type", "list") or not matches(value, actual["value"])
     ):
         problems.append(f"key {key}: expected list {short(value)}, got {got}")
-    if isinstance(value, dict) and (actual["type"] != "hash" or not matches(value, actual["value"])):
+    if isinstance(value, dict) and (
+        actual["type"] != "hash" or not matches(value, actual["value"])
+    ):
         problems.append(f"key {key}: expected hash {short(value)}, got {got}")
     if "regex" in expected and (
         actual["type"] != "string" or not re.fullmatch(expected["regex"], actual["value"])
@@ -596,6 +665,11 @@ def case_timeout(case: dict[str, Any]) -> float:
         args = step.get("args", {})
         waits += float(args.get("ms", 0) if step["op"] == "sleep" else 0)
         waits += max(0.0, float(args.get("timeout_ms") or 0)) if step["op"] == "lease" else 0.0
+        if step["op"] == "run_worker":
+            # The run (stopped after 5 s at most unless the case says), a run after a stop (2 s
+            # at most), the wait for late hooks (1 s).
+            waits += float(args.get("until", {}).get("stop_after_ms", 5000)) + 3000
+            waits += float(args.get("options", {}).get("shutdown_timeout_ms", 10000))
     return CASE_SLACK_SECS + waits / 1000
 
 
@@ -606,16 +680,21 @@ RECORD: dict[str, Any] | None = {} if os.environ.get("LEASEQ_CONFORMANCE_RECORD"
 
 def run_language(
     lang: str, cases: list[dict[str, Any]], url: str, run_id: str, keep: bool
-) -> tuple[int, str]:
-    """Runs every case in one language, printing each failure; returns how many passed, and a
-    note for the summary ("" when there is nothing to say)."""
+) -> tuple[int, int, str]:
+    """Runs every case in one language, printing each failure; returns how many passed, how many
+    were skipped (a case's `skip` names the language), and a note for the summary ("" when there
+    is nothing to say)."""
     client = raw_client(url)
     passed = 0
+    skipped = 0
     runner: Runner | None = None
     deaths_in_a_row = 0
     unavailable: str | None = None
     for index, raw_case in enumerate(cases):
         name = raw_case["name"]
+        if lang in raw_case.get("skip", {}):
+            skipped += 1
+            continue
         if unavailable:
             print(
                 f"FAIL [{lang}] {len(cases) - index} more cases not run: {unavailable}", flush=True
@@ -689,7 +768,7 @@ def run_language(
     if runner is not None and not runner.stop():
         note = f"runner did not exit within {EXIT_GRACE_SECS} s of its stdin closing; killed"
         print(f"WARNING [{lang}] the {note}", flush=True)
-    return passed, note
+    return passed, skipped, note
 
 
 def write_record() -> None:
@@ -741,17 +820,25 @@ def main() -> int:
     for lang in langs:
         started = time.monotonic()
         print(f"--- {lang}: {len(cases)} cases", flush=True)
-        passed, note = run_language(lang, cases, options.redis_url, run_id, options.keep)
-        summary.append((lang, passed, len(cases) - passed, time.monotonic() - started, note))
+        passed, skipped, note = run_language(lang, cases, options.redis_url, run_id, options.keep)
+        failed = len(cases) - passed - skipped
+        summary.append((lang, passed, failed, skipped, time.monotonic() - started, note))
 
     width = max(len("language"), *(len(lang) for lang in langs))
-    print(f"\n{'language':<{width}}    passed  failed    time")
-    for lang, passed, failed, seconds, note in summary:
-        line = f"{lang:<{width}} {passed:>5}/{len(cases):<4} {failed:>6} {seconds:>6.1f} s"
+    print(f"\n{'language':<{width}}    passed  failed  skipped    time")
+    for lang, passed, failed, skipped, seconds, note in summary:
+        line = (
+            f"{lang:<{width}} {passed:>5}/{len(cases):<4} {failed:>6} {skipped:>8}"
+            f" {seconds:>6.1f} s"
+        )
         print(f"{line}  {note}" if note else line)
     total_passed = sum(row[1] for row in summary)
     total_failed = sum(row[2] for row in summary)
-    print(f"conformance: {total_passed} passed, {total_failed} failed")
+    total_skipped = sum(row[3] for row in summary)
+    print(
+        f"conformance: {total_passed} passed, {total_failed} failed"
+        + (f", {total_skipped} skipped" if total_skipped else "")
+    )
     return 1 if total_failed else 0
 
 

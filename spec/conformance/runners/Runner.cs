@@ -18,8 +18,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
+using System.Threading.Tasks;
 using System.Web.Script.Serialization;
 using Leaseq;
 
@@ -328,6 +330,8 @@ namespace LeaseqConformance
                     return UseAsync ? Wait(queue.PrioritizedLengthAsync()) : queue.PrioritizedLength();
                 case "delayed_len":
                     return UseAsync ? Wait(queue.DelayedLengthAsync()) : queue.DelayedLength();
+                case "run_worker":
+                    return new WorkerRun(args).Run(queue);
                 default:
                     throw new HarnessException("unknown op " + op);
             }
@@ -425,9 +429,326 @@ namespace LeaseqConformance
         }
     }
 
+    /// <summary>What a scripted handler throws: the item keeps its message.</summary>
+    sealed class HandlerException : Exception
+    {
+        public HandlerException(string message) : base(message) { }
+    }
+
+    /// <summary>A scripted handler's action: sleep <c>SleepMs</c>, then throw <c>Raise</c> if given ("ok" is neither).</summary>
+    sealed class WorkerAction
+    {
+        public int SleepMs;
+        public string Raise;
+
+        public static WorkerAction From(object value)
+        {
+            if ("ok".Equals(value))
+            {
+                return new WorkerAction();
+            }
+            var fields = value as Dictionary<string, object>;
+            if (fields == null || fields.Keys.Any(key => key != "sleep_ms" && key != "raise"))
+            {
+                throw new HarnessException("an action is \"ok\" or {sleep_ms?, raise?}");
+            }
+            var action = new WorkerAction();
+            object sleep;
+            if (fields.TryGetValue("sleep_ms", out sleep))
+            {
+                action.SleepMs = Convert.ToInt32(sleep, CultureInfo.InvariantCulture);
+            }
+            object raise;
+            if (fields.TryGetValue("raise", out raise))
+            {
+                action.Raise = (string)raise;
+            }
+            return action;
+        }
+
+        /// <summary>The blocking methods' flavour: a handler that does its work before it returns its task.</summary>
+        public Task Blocking()
+        {
+            if (SleepMs > 0)
+            {
+                Thread.Sleep(SleepMs);
+            }
+            if (Raise != null)
+            {
+                throw new HandlerException(Raise);
+            }
+            return Task.FromResult(0);
+        }
+
+        /// <summary>The …Async flavour: an async handler that awaits its sleep (cancelled when the worker gives up).</summary>
+        public async Task Awaited(CancellationToken token)
+        {
+            if (SleepMs > 0)
+            {
+                await Task.Delay(SleepMs, token).ConfigureAwait(false);
+            }
+            if (Raise != null)
+            {
+                throw new HandlerException(Raise);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Tells dictionary keys apart by reference: a routes dictionary with it holds an item type twice, as any
+    /// <see cref="IDictionary{TKey,TValue}"/> a user passes may, so the case checks the core refuses that.
+    /// </summary>
+    sealed class EachEntryDistinct : IEqualityComparer<string>
+    {
+        public bool Equals(string a, string b)
+        {
+            return ReferenceEquals(a, b);
+        }
+
+        public int GetHashCode(string text)
+        {
+            return RuntimeHelpers.GetHashCode(text);
+        }
+    }
+
+    /// <summary>One run_worker step: a Worker with a scripted handler, its after hook's outcomes and counters.</summary>
+    sealed class WorkerRun
+    {
+        // How long a run may go at most when the case gives no stop_after_ms.
+        const int DefaultStopAfterMs = 5000;
+        // How long the runner waits, after a run returned, for after hooks still on their way.
+        const int LateHooksMs = 1000;
+        // How long a run after a stop may take before the runner calls it not returned at once.
+        const int StoppedRunLimitMs = 2000;
+        // How long a second run has to refuse before the runner calls it running.
+        const int SecondRunWaitMs = 500;
+
+        readonly Dictionary<string, object> args;
+        readonly object gate = new object();
+        readonly List<string> beforeIds = new List<string>();
+        readonly List<Dictionary<string, object>> outcomes = new List<Dictionary<string, object>>();
+
+        public WorkerRun(Dictionary<string, object> args)
+        {
+            this.args = args;
+        }
+
+        Func<Item, CancellationToken, Task> Handler(Func<Item, WorkerAction> actionOf)
+        {
+            if (CaseRun.UseAsync)
+            {
+                return (item, token) => actionOf(item).Awaited(token);
+            }
+            return (item, token) => actionOf(item).Blocking();
+        }
+
+        WorkerOptions Options()
+        {
+            // CleanEvery null: a light clean in the middle of a case would change its keys.
+            var options = new WorkerOptions { CleanEvery = null };
+            var given = args.ContainsKey("options") ? (Dictionary<string, object>)args["options"] : new Dictionary<string, object>();
+            Func<string, TimeSpan> span = name => TimeSpan.FromTicks(Convert.ToInt64(given[name], CultureInfo.InvariantCulture) * TimeSpan.TicksPerMillisecond);
+            if (given.ContainsKey("concurrency"))
+            {
+                options.Concurrency = Convert.ToInt32(given["concurrency"], CultureInfo.InvariantCulture);
+            }
+            if (given.ContainsKey("lease_ms"))
+            {
+                options.LeaseDuration = span("lease_ms");
+            }
+            if (given.ContainsKey("job_timeout_ms"))
+            {
+                options.JobTimeout = span("job_timeout_ms");
+            }
+            if (given.ContainsKey("shutdown_timeout_ms"))
+            {
+                options.ShutdownTimeout = span("shutdown_timeout_ms");
+            }
+            if (given.ContainsKey("clean_every_ms"))
+            {
+                options.CleanEvery = span("clean_every_ms");
+            }
+            options.Before = item =>
+            {
+                lock (gate)
+                {
+                    beforeIds.Add(item.Id);
+                }
+            };
+            options.After = (item, outcome) =>
+            {
+                var record = new Dictionary<string, object> { { "id", item.Id } };
+                switch (outcome.Kind)
+                {
+                    case JobOutcomeKind.Completed:
+                        record["outcome"] = "completed";
+                        record["completed"] = outcome.Completed;
+                        break;
+                    case JobOutcomeKind.Failed:
+                        record["outcome"] = "failed";
+                        record["error"] = outcome.Error;
+                        break;
+                    case JobOutcomeKind.Released:
+                        record["outcome"] = "released";
+                        break;
+                    default:
+                        record["outcome"] = "lease_lost";
+                        break;
+                }
+                lock (gate)
+                {
+                    if (!beforeIds.Remove(item.Id))
+                    {
+                        record["hooks"] = "after without before";
+                    }
+                    outcomes.Add(record);
+                }
+            };
+            return options;
+        }
+
+        Worker Make(WorkQueue queue)
+        {
+            var options = Options();
+            object routes;
+            if (args.TryGetValue("routes", out routes))
+            {
+                var byType = new Dictionary<string, Func<Item, CancellationToken, Task>>(new EachEntryDistinct());
+                foreach (object[] route in (object[])routes)
+                {
+                    var action = WorkerAction.From(route[1]);
+                    // A fresh string per entry, so a type given twice makes two entries.
+                    byType.Add(new string(((string)route[0]).ToCharArray()), Handler(item => action));
+                }
+                return new Worker(queue, byType, options);
+            }
+            var byId = new Dictionary<string, WorkerAction>();
+            object script;
+            if (args.TryGetValue("handler", out script))
+            {
+                foreach (var entry in (Dictionary<string, object>)script)
+                {
+                    byId[entry.Key] = WorkerAction.From(entry.Value);
+                }
+            }
+            return new Worker(queue, Handler(item =>
+            {
+                WorkerAction action;
+                return byId.TryGetValue(item.Id, out action) || byId.TryGetValue("*", out action) ? action : new WorkerAction();
+            }), options);
+        }
+
+        int Seen()
+        {
+            lock (gate)
+            {
+                return beforeIds.Count + outcomes.Count;
+            }
+        }
+
+        int Outcomes()
+        {
+            lock (gate)
+            {
+                return outcomes.Count;
+            }
+        }
+
+        /// <summary>Whether the task ended within <paramref name="millis"/> (failed or not).</summary>
+        static bool Within(Task task, int millis)
+        {
+            try
+            {
+                return task.Wait(millis);
+            }
+            catch (AggregateException)
+            {
+                return true;
+            }
+        }
+
+        public object Run(WorkQueue queue)
+        {
+            var until = args.ContainsKey("until") ? (Dictionary<string, object>)args["until"] : new Dictionary<string, object>();
+            int? wanted = until.ContainsKey("outcomes") ? Convert.ToInt32(until["outcomes"], CultureInfo.InvariantCulture) : (int?)null;
+            var stopAfter = until.ContainsKey("stop_after_ms") ? Convert.ToInt32(until["stop_after_ms"], CultureInfo.InvariantCulture) : DefaultStopAfterMs;
+            var result = new Dictionary<string, object>();
+            using (var worker = Make(queue))
+            {
+                if (true.Equals(args.ContainsKey("stop_first") ? args["stop_first"] : null))
+                {
+                    worker.Stop();
+                    var watch = Stopwatch.StartNew();
+                    var stopped = worker.RunAsync();
+                    if (!Within(stopped, StoppedRunLimitMs))
+                    {
+                        // Not returned at once: stop it again; the time says so.
+                        worker.Stop();
+                    }
+                    Within(stopped, Timeout.Infinite);
+                    result["stopped_run_ms"] = watch.Elapsed.TotalMilliseconds;
+                    stopped.GetAwaiter().GetResult();
+                }
+                var started = Stopwatch.StartNew();
+                var first = worker.RunAsync();
+                Task second = null;
+                if (true.Equals(args.ContainsKey("second_run") ? args["second_run"] : null))
+                {
+                    // Once an item's before hook ran, the first run is surely going.
+                    while (Seen() == 0 && started.ElapsedMilliseconds < stopAfter)
+                    {
+                        Thread.Sleep(5);
+                    }
+                    second = worker.RunAsync();
+                    if (!Within(second, SecondRunWaitMs))
+                    {
+                        result["second_run"] = "running";
+                    }
+                    else
+                    {
+                        result["second_run"] = second.IsFaulted ? Program.KindOf(second.Exception.InnerException) : "ok";
+                    }
+                }
+                while (started.ElapsedMilliseconds < stopAfter && (wanted == null || Outcomes() < wanted))
+                {
+                    Thread.Sleep(5);
+                }
+                // Stopped until every run ended: a binding that let a second run start may end the first, which
+                // readies the worker to run again, while the second still goes.
+                while (!first.IsCompleted || (second != null && !second.IsCompleted))
+                {
+                    worker.Stop();
+                    Thread.Sleep(20);
+                }
+                first.GetAwaiter().GetResult();
+                var late = Stopwatch.StartNew();
+                while (wanted != null && Outcomes() < wanted && late.ElapsedMilliseconds < LateHooksMs)
+                {
+                    Thread.Sleep(5);
+                }
+                lock (gate)
+                {
+                    // By id; one item's outcomes stay in the order they came (OrderBy is stable).
+                    result["outcomes"] = outcomes.OrderBy(record => (string)record["id"], StringComparer.Ordinal).ToList();
+                }
+                var counters = worker.Counters;
+                result["counters"] = new Dictionary<string, object>
+                {
+                    { "leased", counters.Leased },
+                    { "completed", counters.Completed },
+                    { "failed", counters.Failed },
+                    { "retried", counters.Retried },
+                    { "renewed", counters.Renewed },
+                    { "in_flight", counters.InFlight },
+                };
+            }
+            return result;
+        }
+    }
+
     static class Program
     {
-        static string KindOf(Exception err)
+        internal static string KindOf(Exception err)
         {
             // Most specific first: every leaseq exception but LeaseqArgumentException is a LeaseqException.
             if (err is HarnessException) return "Harness";

@@ -12,7 +12,7 @@
 'use strict'
 
 const readline = require('node:readline')
-const { Connection, Item, WorkQueue } = require('../../../bindings-node')
+const { Connection, Item, WorkQueue, Worker } = require('../../../bindings-node')
 
 const KINDS = {
   ECONNECTION: 'Connection',
@@ -86,6 +86,148 @@ function queueOptions(options) {
   }
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+// ---------------------------------------------------------------------------------------------
+// run_worker: a Worker with a scripted handler (README.md, "Worker cases")
+
+// How long a run may go at most when the case gives no stop_after_ms.
+const DEFAULT_STOP_AFTER_MS = 5000
+// How long the runner waits, after a run returned, for after hooks still on their way.
+const LATE_HOOKS_MS = 1000
+// How long a run after a stop may take before the runner calls it not returned at once.
+const STOPPED_RUN_LIMIT_MS = 2000
+// How long a second run has to refuse before the runner calls it running.
+const SECOND_RUN_WAIT_MS = 500
+const OUTCOME_NAMES = { completed: 'completed', failed: 'failed', released: 'released', leaseLost: 'lease_lost' }
+
+/** An action as {sleep_ms?, raise?}: "ok" is neither. */
+function checkAction(action) {
+  if (action === 'ok') return {}
+  if (action && typeof action === 'object' && Object.keys(action).every((k) => k === 'sleep_ms' || k === 'raise')) {
+    return action
+  }
+  throw new Harness(`an action is "ok" or {sleep_ms?, raise?}, not ${JSON.stringify(action)}`)
+}
+
+/** A handler doing `actionOf(item)`: sleep, then throw an Error with the message (or return). */
+function scriptedHandler(actionOf) {
+  return async (item) => {
+    const action = actionOf(item)
+    if (action.sleep_ms) await sleep(action.sleep_ms)
+    if (action.raise !== undefined) throw new Error(action.raise)
+  }
+}
+
+/** Whether `promise` settles within `ms`: {settled, value | error}. */
+async function settlesWithin(promise, ms) {
+  let timer
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ settled: false }), ms)
+  })
+  const settled = promise.then(
+    (value) => ({ settled: true, value }),
+    (error) => ({ settled: true, error }),
+  )
+  try {
+    return await Promise.race([settled, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function runWorker(queue, args) {
+  let handler
+  if (args.routes !== undefined) {
+    handler = {}
+    for (const [typeName, action] of args.routes) {
+      if (Object.prototype.hasOwnProperty.call(handler, typeName)) {
+        throw new Harness('an object cannot hold an item type twice (the case should skip)')
+      }
+      const checked = checkAction(action)
+      handler[typeName] = scriptedHandler(() => checked)
+    }
+  } else {
+    const byId = {}
+    for (const [id, action] of Object.entries(args.handler || {})) byId[id] = checkAction(action)
+    handler = scriptedHandler((item) => byId[item.id] || byId['*'] || {})
+  }
+  const given = args.options || {}
+  const options = { cleanEvery: null } // a clean mid-case would change its keys
+  if (given.concurrency !== undefined) options.concurrency = given.concurrency
+  if (given.lease_ms !== undefined) options.leaseSecs = secs(given.lease_ms)
+  if (given.job_timeout_ms !== undefined) options.jobTimeout = secs(given.job_timeout_ms)
+  if (given.shutdown_timeout_ms !== undefined) options.shutdownTimeout = secs(given.shutdown_timeout_ms)
+  if (given.clean_every_ms !== undefined) options.cleanEvery = secs(given.clean_every_ms)
+  const beforeIds = []
+  const outcomes = []
+  options.before = (item) => beforeIds.push(item.id)
+  options.after = (item, outcome) => {
+    const record = { id: item.id, outcome: OUTCOME_NAMES[outcome.outcome] || outcome.outcome }
+    if (outcome.outcome === 'completed') record.completed = outcome.completed
+    if (outcome.outcome === 'failed') record.error = outcome.error
+    const index = beforeIds.indexOf(item.id)
+    if (index >= 0) beforeIds.splice(index, 1)
+    else record.hooks = 'after without before'
+    outcomes.push(record)
+  }
+  const until = args.until || {}
+  const wanted = until.outcomes
+  const stopAfter = until.stop_after_ms !== undefined ? until.stop_after_ms : DEFAULT_STOP_AFTER_MS
+  const worker = new Worker(queue, handler, options)
+  const result = {}
+  if (args.stop_first) {
+    worker.stop()
+    const started = Date.now()
+    const stopped = worker.run()
+    const first = await settlesWithin(stopped, STOPPED_RUN_LIMIT_MS)
+    if (!first.settled) worker.stop() // not returned at once: stop it again; the time says so
+    try {
+      await stopped
+    } finally {
+      result.stopped_run_ms = Date.now() - started
+    }
+  }
+  const started = Date.now()
+  const running = worker.run()
+  // Known if it failed, so an early failure is not an unhandled rejection meanwhile.
+  running.catch(() => {})
+  let second
+  if (args.second_run) {
+    // Once an item's before hook ran, the first run is surely going.
+    while (beforeIds.length === 0 && outcomes.length === 0 && Date.now() - started < stopAfter) await sleep(5)
+    second = worker.run()
+    const verdict = await settlesWithin(second, SECOND_RUN_WAIT_MS)
+    if (!verdict.settled) result.second_run = 'running'
+    else if (verdict.error === undefined) result.second_run = 'ok'
+    else result.second_run = kindOf(verdict.error)
+  }
+  while (Date.now() - started < stopAfter && (wanted === undefined || outcomes.length < wanted)) await sleep(5)
+  // Stopped until every run ended: a binding that let a second run start may end the first,
+  // which readies the worker to run again, while the second still goes.
+  let ended = false
+  Promise.allSettled([running, second]).then(() => {
+    ended = true
+  })
+  while (!ended) {
+    worker.stop()
+    await sleep(20)
+  }
+  await running
+  const late = Date.now()
+  while (wanted !== undefined && outcomes.length < wanted && Date.now() - late < LATE_HOOKS_MS) await sleep(5)
+  // By id; one item's outcomes stay in the order they came (sort is stable).
+  result.outcomes = outcomes.slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const counters = worker.counters()
+  result.counters = {
+    leased: counters.leased,
+    completed: counters.completed,
+    failed: counters.failed,
+    retried: counters.retried,
+    renewed: counters.renewed,
+    in_flight: counters.inFlight,
+  }
+  return result
+}
 
 /**
  * The handles one case acts through: "main" and any other name ("second", ...) is a WorkQueue
@@ -205,6 +347,8 @@ class CaseRun {
         return await queue.prioritizedLen()
       case 'delayed_len':
         return await queue.delayedLen()
+      case 'run_worker':
+        return await runWorker(queue, args)
       default:
         throw new Harness(`unknown op ${JSON.stringify(step.op)}`)
     }

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import threading
 import time
 from collections.abc import Awaitable
 from typing import Any
@@ -120,6 +121,156 @@ def queue_options(options: dict[str, Any] | None) -> dict[str, Any]:
     return keywords
 
 
+# ---------------------------------------------------------------------------------------------
+# run_worker: a Worker with a scripted handler (README.md, "Worker cases")
+
+# How long a run may go at most when the case gives no stop_after_ms.
+DEFAULT_STOP_AFTER_MS = 5000
+# How long the runner waits, after a run returned, for after hooks still on their way.
+LATE_HOOKS_SECS = 1.0
+# How long a run after a stop may take before the runner calls it not returned at once.
+STOPPED_RUN_LIMIT_SECS = 2.0
+# How long a second run has to refuse before the runner calls it running.
+SECOND_RUN_WAIT_SECS = 0.5
+
+
+class HandlerError(Exception):
+    """What a scripted handler raises; the item keeps ``"HandlerError: <message>"``."""
+
+
+def check_action(action: Any) -> dict[str, Any]:
+    """An action as {sleep_ms?, raise?}: ``"ok"`` is neither."""
+    if action == "ok":
+        return {}
+    if isinstance(action, dict) and set(action) <= {"sleep_ms", "raise"}:
+        return action
+    raise Harness(f"an action is 'ok' or {{sleep_ms?, raise?}}, not {action!r}")
+
+
+class WorkerScript:
+    """A case's run_worker args: the scripted handler(s), the options, when to stop, and the
+    after hook's outcomes as they come."""
+
+    def __init__(self, args: dict[str, Any]) -> None:
+        self.args = args
+        self.by_id = {key: check_action(value) for key, value in args.get("handler", {}).items()}
+        routes = args.get("routes")
+        self.routes: dict[str, dict[str, Any]] | None = None
+        if routes is not None:
+            self.routes = {}
+            for type_name, action in routes:
+                if type_name in self.routes:
+                    raise Harness("a dict cannot hold an item type twice (the case should skip)")
+                self.routes[type_name] = check_action(action)
+        until = args.get("until", {})
+        self.wanted: int | None = until.get("outcomes")
+        self.stop_after = until.get("stop_after_ms", DEFAULT_STOP_AFTER_MS) / 1000.0
+        self.lock = threading.Lock()
+        self.before_ids: list[str] = []
+        self.outcomes: list[dict[str, Any]] = []
+
+    def options(self) -> dict[str, Any]:
+        given = self.args.get("options", {})
+        options: dict[str, Any] = {"clean_every": None}  # a clean mid-case would change its keys
+        if "concurrency" in given:
+            options["concurrency"] = given["concurrency"]
+        for name, keyword in (
+            ("lease_ms", "lease_secs"),
+            ("job_timeout_ms", "job_timeout"),
+            ("shutdown_timeout_ms", "shutdown_timeout"),
+            ("clean_every_ms", "clean_every"),
+        ):
+            if name in given:
+                options[keyword] = secs(given[name])
+        return options
+
+    def handler(self, make: Any) -> Any:
+        """One handler scripted by item id, or a dict of one per route; ``make`` turns an action
+        (or a function of the item giving one) into a plain or an async def handler."""
+        if self.routes is not None:
+            return {name: make(lambda _item, a=action: a) for name, action in self.routes.items()}
+        return make(lambda item: self.by_id.get(item.id, self.by_id.get("*", {})))
+
+    def before(self, item: leaseq.Item) -> None:
+        with self.lock:
+            self.before_ids.append(item.id)
+
+    def after(self, item: leaseq.Item, outcome: Any) -> None:
+        kind = str(outcome)
+        record: dict[str, Any] = {"id": item.id, "outcome": kind}
+        if kind == "completed":
+            record["completed"] = outcome.completed
+        if kind == "failed":
+            record["error"] = outcome.error
+        with self.lock:
+            if item.id in self.before_ids:
+                self.before_ids.remove(item.id)
+            else:
+                record["hooks"] = "after without before"
+            self.outcomes.append(record)
+
+    def seen(self) -> tuple[int, int]:
+        with self.lock:
+            return len(self.before_ids), len(self.outcomes)
+
+    def done(self, started: float) -> bool:
+        """Whether to stop the run: the outcomes asked for came, or the time is up."""
+        if time.monotonic() - started >= self.stop_after:
+            return True
+        return self.wanted is not None and self.seen()[1] >= self.wanted
+
+    def late(self) -> bool:
+        return self.wanted is not None and self.seen()[1] < self.wanted
+
+    def result(self, worker: Any, result: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            # By id; one item's outcomes stay in the order they came (sort is stable).
+            result["outcomes"] = sorted(self.outcomes, key=lambda record: record["id"])
+        counters = worker.counters
+        result["counters"] = {
+            name: getattr(counters, name)
+            for name in ("leased", "completed", "failed", "retried", "renewed", "in_flight")
+        }
+        return result
+
+
+def plain_handler(action_of: Any) -> Any:
+    def handle(item: leaseq.Item) -> None:
+        action = action_of(item)
+        if action.get("sleep_ms"):
+            time.sleep(action["sleep_ms"] / 1000.0)
+        if "raise" in action:
+            raise HandlerError(action["raise"])
+
+    return handle
+
+
+def async_handler(action_of: Any) -> Any:
+    async def handle(item: leaseq.Item) -> None:
+        action = action_of(item)
+        if action.get("sleep_ms"):
+            await asyncio.sleep(action["sleep_ms"] / 1000.0)
+        if "raise" in action:
+            raise HandlerError(action["raise"])
+
+    return handle
+
+
+class RunThread(threading.Thread):
+    """Worker.run on a thread of its own (it blocks), keeping what it raised."""
+
+    def __init__(self, worker: Any) -> None:
+        super().__init__(daemon=True)
+        self.worker = worker
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.worker.run()
+        except BaseException as err:  # reported as the step's result
+            self.error = err
+
+
 class Blocking:
     """The blocking API."""
 
@@ -128,6 +279,58 @@ class Blocking:
 
     def queue(self, connection: Any, name: str, options: dict[str, Any]) -> Any:
         return leaseq.WorkQueue(connection, name, **options)
+
+    def run_worker(self, queue: Any, args: dict[str, Any]) -> Any:
+        script = WorkerScript(args)
+        worker = leaseq.Worker(
+            queue,
+            script.handler(plain_handler),
+            **script.options(),
+            before=script.before,
+            after=script.after,
+        )
+        result: dict[str, Any] = {}
+        if args.get("stop_first"):
+            worker.stop()
+            started = time.monotonic()
+            stopped = RunThread(worker)
+            stopped.start()
+            stopped.join(STOPPED_RUN_LIMIT_SECS)
+            if stopped.is_alive():  # not returned at once: stop it again; the time says so
+                worker.stop()
+                stopped.join()
+            result["stopped_run_ms"] = (time.monotonic() - started) * 1000.0
+            if stopped.error is not None:
+                raise stopped.error
+        started = time.monotonic()
+        first = RunThread(worker)
+        first.start()
+        second = None
+        if args.get("second_run"):
+            # Once an item's before hook ran, the first run is surely going.
+            while script.seen() == (0, 0) and time.monotonic() - started < script.stop_after:
+                time.sleep(0.005)
+            second = RunThread(worker)
+            second.start()
+            second.join(SECOND_RUN_WAIT_SECS)
+            if second.is_alive():
+                result["second_run"] = "running"
+            else:
+                result["second_run"] = "ok" if second.error is None else kind_of(second.error)
+        while not script.done(started):
+            time.sleep(0.005)
+        # Stopped until every run ended: a binding that let a second run start may end the
+        # first, which readies the worker to run again, while the second still goes.
+        for run in (first, second):
+            while run is not None and run.is_alive():
+                worker.stop()
+                run.join(0.02)
+        if first.error is not None:
+            raise first.error
+        late = time.monotonic()
+        while script.late() and time.monotonic() - late < LATE_HOOKS_SECS:
+            time.sleep(0.005)
+        return script.result(worker, result)
 
 
 class Aio:
@@ -148,6 +351,57 @@ class Aio:
 
     def queue(self, connection: Any, name: str, options: dict[str, Any]) -> Any:
         return AioQueue(self, leaseq.aio.WorkQueue(connection, name, **options))
+
+    def run_worker(self, queue: AioQueue, args: dict[str, Any]) -> Any:
+        return self.wait(self.run_worker_async(queue.queue, args))
+
+    async def run_worker_async(self, queue: Any, args: dict[str, Any]) -> Any:
+        script = WorkerScript(args)
+        worker = leaseq.Worker(
+            queue,
+            script.handler(async_handler),
+            **script.options(),
+            before=script.before,
+            after=script.after,
+        )
+        result: dict[str, Any] = {}
+        if args.get("stop_first"):
+            worker.stop()
+            started = time.monotonic()
+            stopped = asyncio.ensure_future(worker.run_async())
+            await asyncio.wait({stopped}, timeout=STOPPED_RUN_LIMIT_SECS)
+            if not stopped.done():  # not returned at once: stop it again; the time says so
+                worker.stop()
+            await stopped
+            result["stopped_run_ms"] = (time.monotonic() - started) * 1000.0
+        started = time.monotonic()
+        first = asyncio.ensure_future(worker.run_async())
+        second = None
+        if args.get("second_run"):
+            # Once an item's before hook ran, the first run is surely going.
+            while script.seen() == (0, 0) and time.monotonic() - started < script.stop_after:
+                await asyncio.sleep(0.005)
+            second = asyncio.ensure_future(worker.run_async())
+            await asyncio.wait({second}, timeout=SECOND_RUN_WAIT_SECS)
+            if not second.done():
+                result["second_run"] = "running"
+            elif second.exception() is None:
+                result["second_run"] = "ok"
+            else:
+                result["second_run"] = kind_of(second.exception())
+        while not script.done(started):
+            await asyncio.sleep(0.005)
+        # Stopped until every run ended: a binding that let a second run start may end the
+        # first, which readies the worker to run again, while the second still goes.
+        runs = {first} if second is None else {first, second}
+        while not all(run.done() for run in runs):
+            worker.stop()
+            await asyncio.wait(runs, timeout=0.02)
+        await first
+        late = time.monotonic()
+        while script.late() and time.monotonic() - late < LATE_HOOKS_SECS:
+            await asyncio.sleep(0.005)
+        return script.result(worker, result)
 
 
 class AioQueue:
@@ -252,6 +506,8 @@ class CaseRun:
             return report_json(queue.deep_clean())
         if op in NO_ARGUMENTS:
             return getattr(queue, op)()
+        if op == "run_worker":
+            return self.api.run_worker(queue, args)
         if op == "dead_items":
             return [dead_json(dead) for dead in queue.dead_items(args["offset"], args["count"])]
         if op in ("requeue_dead", "purge_dead"):
