@@ -1,5 +1,6 @@
 //! A leaseq producer, worker or cleaner for the cross-language run (Rust).
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -77,36 +78,77 @@ async fn main() -> leaseq::Result<()> {
                 log.line("poison", &item.id);
             }
         }
-        "worker" => loop {
-            let Some(item) = queue
-                .lease(lease, true, Some(Duration::from_millis(500)))
-                .await?
-            else {
-                continue;
-            };
-            log.line("delivered", &item.id);
-            if item.data == leaseq_cross::POISON.as_bytes() {
-                queue
-                    .fail(&item, "poison: this item kills every handler", None)
-                    .await?;
-                continue;
-            }
-            match misbehaviour(&args) {
-                Misbehaviour::Fail => {
-                    queue.fail(&item, "a flaky handler failed", None).await?;
+        // Each worker process picks how it takes and finishes items, so the run checks all
+        // three: one at a time (lease, complete), in batches (lease_many of 4, complete_many of
+        // what it finished), or finishing each with complete_and_lease (the next item comes back
+        // with the complete).
+        "worker" => {
+            let style = fastrand::u8(0..3);
+            let mut hand: VecDeque<Item> = VecDeque::new();
+            let mut finished: Vec<Item> = Vec::new();
+            loop {
+                if hand.is_empty() {
+                    if !finished.is_empty() {
+                        for item in &finished {
+                            log.line("completing", &item.id);
+                        }
+                        let completed = queue.complete_many(&finished).await?;
+                        for (item, completed) in finished.drain(..).zip(completed) {
+                            if completed {
+                                log.line("completed", &item.id);
+                            }
+                        }
+                    }
+                    let wait = Some(Duration::from_millis(500));
+                    hand.extend(if style == 1 {
+                        queue.lease_many(lease, 4, true, wait).await?
+                    } else {
+                        queue.lease(lease, true, wait).await?.into_iter().collect()
+                    });
+                    if hand.is_empty() {
+                        continue;
+                    }
+                }
+                let Some(item) = hand.pop_front() else {
+                    continue;
+                };
+                log.line("delivered", &item.id);
+                if item.data == leaseq_cross::POISON.as_bytes() {
+                    queue
+                        .fail(&item, "poison: this item kills every handler", None)
+                        .await?;
                     continue;
                 }
-                Misbehaviour::SkipComplete => continue,
-                Misbehaviour::Crash => std::process::exit(3),
-                Misbehaviour::OutliveLease => tokio::time::sleep(lease + lease / 2).await,
-                Misbehaviour::None => {}
+                match misbehaviour(&args) {
+                    Misbehaviour::Fail => {
+                        queue.fail(&item, "a flaky handler failed", None).await?;
+                        continue;
+                    }
+                    Misbehaviour::SkipComplete => continue,
+                    Misbehaviour::Crash => std::process::exit(3),
+                    Misbehaviour::OutliveLease => tokio::time::sleep(lease + lease / 2).await,
+                    Misbehaviour::None => {}
+                }
+                tokio::time::sleep(Duration::from_millis(args.number("work-ms", 0.0) as u64)).await;
+                match style {
+                    1 => finished.push(item),
+                    2 => {
+                        log.line("completing", &item.id);
+                        let (completed, next) = queue.complete_and_lease(&item, lease, 1).await?;
+                        if completed {
+                            log.line("completed", &item.id);
+                        }
+                        hand.extend(next);
+                    }
+                    _ => {
+                        log.line("completing", &item.id);
+                        if queue.complete(&item).await? {
+                            log.line("completed", &item.id);
+                        }
+                    }
+                }
             }
-            tokio::time::sleep(Duration::from_millis(args.number("work-ms", 0.0) as u64)).await;
-            log.line("completing", &item.id);
-            if queue.complete(&item).await? {
-                log.line("completed", &item.id);
-            }
-        },
+        }
         // The failover mode's producer: batches of 50 with `--pause-ms` between them, so that
         // adds are still going on when the master is killed. A batch that fails (the master is
         // gone, or WAIT timed out) is sent again item by item, each until it goes through: an
