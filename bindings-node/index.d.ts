@@ -178,8 +178,9 @@ export declare class WorkQueue {
    */
   addItemWith(item: Item, options?: AddOptions | undefined | null): Promise<boolean>
   /**
-   * Leases the next item for `leaseSecs` seconds, or resolves to `null`.
+   * Leases the next item for the given duration, or returns `null`.
    *
+   * The lease lasts `leaseSecs` seconds; the Promise resolves to `null` when there is no item.
    * Takes the highest priority level that has an item, oldest first; delayed items join when
    * due. With `block: false`, returns at once. With `block: true` (the default), waits until an
    * item can be leased, or until `timeout` seconds have passed (`undefined` waits for ever);
@@ -196,15 +197,29 @@ export declare class WorkQueue {
    */
   lease(leaseSecs: number, options?: LeaseOptions | undefined | null): Promise<Item | null>
   /**
-   * Extends the lease on `item` to `leaseSecs` seconds from now, only while this queue's
-   * session still holds it. Returns `false` (changing nothing) if the lease expired, the item
-   * was completed, or another session holds it. With the queue's `fencing` on, rejects with an
-   * `ELEASE_LOST` error (changing nothing) if `item` is from a superseded delivery (the item
-   * was leased again since). One round trip (`renew-3.lua`).
+   * Leases up to `count` items (1 to {@link MAX_BATCH}) in one round trip, each as lease would,
+   * in the order lease would hand them out; an empty list when there is nothing (with block,
+   * once timeout has passed).
+   *
+   * `leaseSecs` and `options` are {@link WorkQueue.lease}'s. Every item's lease starts now, so
+   * take only as many as you will start before their leases run out (or renew them). Blocking
+   * waits for the first item only: the call resolves with what is there then, which may be
+   * fewer than `count`. A `count` of 0 or over {@link MAX_BATCH} is an `EINVAL` error.
+   */
+  leaseMany(leaseSecs: number, count: number, options?: LeaseOptions | undefined | null): Promise<Array<Item>>
+  /**
+   * Extends the lease on the item to the given duration from now, only while this session still
+   * holds it.
+   *
+   * The new lease lasts `leaseSecs` seconds; the session is this queue handle's. Returns
+   * `false` (changing nothing) if the lease expired, the item was completed, or another session
+   * holds it. With the queue's `fencing` on, rejects with an `ELEASE_LOST` error (changing
+   * nothing) if `item` is from a superseded delivery (the item was leased again since). One
+   * round trip (`renew-3.lua`).
    */
   renew(item: Item, leaseSecs: number): Promise<boolean>
   /**
-   * Marks `item` done and removes it from the queue for good.
+   * Marks the item done and removes it from the queue for good.
    *
    * Returns `true` for exactly one call per item, the one that deleted its data; every other
    * call (a second worker that got the item after a lease expired, a repeated call) gets
@@ -215,10 +230,33 @@ export declare class WorkQueue {
    */
   complete(item: Item): Promise<boolean>
   /**
-   * Ends the lease on `item` with a failure: it is retried after `retryAfter` seconds, or
-   * after the queue's exponential backoff with jitter when `undefined`, until its attempts
-   * reach the queue's `maxAttempts`; then it moves to the dead letters, keeping its data,
-   * attempts and `error`.
+   * Completes a batch of items (1 to {@link MAX_BATCH}) in one round trip, each as complete
+   * would; returns one bool per item, in order.
+   *
+   * With the queue's `fencing` on, a superseded delivery gets `false` and nothing changes for
+   * it (where {@link WorkQueue.complete} rejects with `ELEASE_LOST`), so one stale item never
+   * fails the batch. An empty batch, or one over {@link MAX_BATCH}, is an `EINVAL` error.
+   * One round trip (`complete-items-n.lua`).
+   */
+  completeMany(items: Array<Item>): Promise<Array<boolean>>
+  /**
+   * Completes the item and leases up to count next items (1 to {@link MAX_BATCH}) in one round
+   * trip, as complete then a non-blocking lease_many would; returns whether this call
+   * completed the item, and the items leased (empty when there is nothing to lease now).
+   *
+   * The new leases last `leaseSecs` seconds. As in {@link WorkQueue.completeMany}, a
+   * superseded delivery (fencing) gets `completed: false`. When the lease part fails the
+   * Promise rejects and the complete stands, as if its reply had been lost: completing the
+   * item again returns `false`. One round trip (`complete-lease-n.lua`).
+   */
+  completeAndLease(item: Item, leaseSecs: number, count: number): Promise<CompleteAndLeaseResult>
+  /**
+   * Ends the lease on the item with a failure: it is retried after the given delay or, without
+   * one, after the queue's exponential backoff with jitter, until its attempts reach the queue's
+   * maximum; then it moves to the dead letters, keeping its data, attempts and error.
+   *
+   * The delay is `retryAfter` seconds (`undefined`: the backoff); the maximum is the queue's
+   * `maxAttempts`; `error` is the text kept.
    *
    * Rejects with an `ELEASE_LOST` error if this session no longer holds the item (its lease
    * expired and it was requeued or leased by another worker), or, with the queue's `fencing`
@@ -247,7 +285,8 @@ export declare class WorkQueue {
   /**
    * A light clean, then requeues every item that exists but is in no list or set and holds no
    * lease (left so by a crashed client of an older generation, or by hand), and drops
-   * bookkeeping (attempts, errors, priorities, deadlines, dead letters) of items that are gone.
+   * bookkeeping (attempts, errors, priorities, fencing tokens, deadlines, dead letters) of items
+   * that are gone.
    *
    * Walks the item keys with `SCAN` in batches (never `KEYS`), compares them against a
    * snapshot of the lists, and checks each miss atomically (`clean-orphan-9.lua`) before
@@ -256,8 +295,9 @@ export declare class WorkQueue {
    */
   deepClean(): Promise<CleanReport>
   /**
-   * The number of items waiting to be leased at the default priority (not counting those
-   * being processed).
+   * The number of items waiting to be leased (not counting those being processed).
+   *
+   * Counts the default priority level; {@link WorkQueue.prioritizedLen} counts the higher ones.
    */
   queueLen(): Promise<number>
   /** The number of items currently leased (being processed, or waiting for a clean). */
@@ -272,8 +312,10 @@ export declare class WorkQueue {
   /** The number of items in the dead letters. */
   deadLen(): Promise<number>
   /**
-   * A page of dead letters, oldest death first: `count` (1 to 1000, default 100) from
-   * `offset` (default 0). One round trip (`dead-items-4.lua`).
+   * A page of dead letters, oldest death first: at most 1000 from an offset.
+   *
+   * `count` is 1 to 1000 (default 100), `offset` defaults to 0. One round trip
+   * (`dead-items-4.lua`).
    */
   deadItems(offset?: number | undefined | null, count?: number | undefined | null): Promise<Array<DeadItem>>
   /**
@@ -291,9 +333,10 @@ export declare class WorkQueue {
   /** Deletes every dead item, 1000 per round trip; returns how many. */
   purgeAllDead(): Promise<number>
   /**
-   * Pauses the queue: leases return nothing (blocking ones wait) until
-   * {@link WorkQueue.resume}; adds still succeed. Clients of `redis-work-queue` do not know
-   * of pauses.
+   * Pauses the queue: leases return nothing (blocking ones wait) until it is resumed; adds still
+   * succeed.
+   *
+   * {@link WorkQueue.resume} resumes it. Clients of `redis-work-queue` do not know of pauses.
    */
   pause(): Promise<void>
   /**
@@ -332,6 +375,17 @@ export interface CleanReport {
   dropped: number
   /** Items whose lease expired on their last attempt, moved to the dead letters. */
   dead: number
+}
+
+/** What {@link WorkQueue.completeAndLease} did. */
+export interface CompleteAndLeaseResult {
+  /** Whether this call completed the item (as {@link WorkQueue.complete}'s result). */
+  completed: boolean
+  /**
+   * The items leased, in the order {@link WorkQueue.lease} would hand them out; empty when
+   * there was nothing to lease.
+   */
+  leased: Array<Item>
 }
 
 /** How {@link Connection.open} waits on Redis; each is optional (omitted = the default). */
@@ -419,6 +473,12 @@ export interface LeaseOptions {
   /** Seconds to wait at most when blocking; `undefined` waits for ever. */
   timeout?: number
 }
+
+/**
+ * The most items {@link WorkQueue.leaseMany}, {@link WorkQueue.completeMany} and
+ * {@link WorkQueue.completeAndLease} take in one call (1000).
+ */
+export declare const MAX_BATCH: number
 
 /**
  * The highest priority level for {@link WorkQueue.addItemWith}; 0 is the default, where

@@ -841,5 +841,6 @@ module.exports.Worker = nativeBinding.Worker
 module.exports.WorkQueue = nativeBinding.WorkQueue
 module.exports.ErrorCode = nativeBinding.ErrorCode
 module.exports.errorKinds = nativeBinding.errorKinds
+module.exports.MAX_BATCH = nativeBinding.MAX_BATCH
 module.exports.MAX_PRIORITY = nativeBinding.MAX_PRIORITY
 module.exports.runCli = nativeBinding.runCli

@@ -18,6 +18,11 @@ use crate::item::Item;
 #[napi]
 pub const MAX_PRIORITY: u32 = leaseq::MAX_PRIORITY as u32;
 
+/// The most items {@link WorkQueue.leaseMany}, {@link WorkQueue.completeMany} and
+/// {@link WorkQueue.completeAndLease} take in one call (1000).
+#[napi]
+pub const MAX_BATCH: u32 = leaseq::MAX_BATCH as u32;
+
 /// How a queue handle retries failed items and refuses recent duplicates; each is optional.
 ///
 /// These travel with each call (they are not stored in Redis), so every process working a queue
@@ -108,6 +113,22 @@ pub struct LeaseOptions {
     pub block: Option<bool>,
     /// Seconds to wait at most when blocking; `undefined` waits for ever.
     pub timeout: Option<f64>,
+}
+
+impl LeaseOptions {
+    /// `lease`'s and `leaseMany`'s arguments as the core takes them: the lease, block, timeout.
+    fn read(
+        lease_secs: Arg<f64>,
+        options: Option<Arg<LeaseOptions>>,
+    ) -> leaseq::Result<(Duration, bool, Option<Duration>)> {
+        let lease_duration = leaseq::lease_from_secs_f64(lease_secs.read("leaseSecs")?)?;
+        let options = read_optional(options, "options")?.unwrap_or_default();
+        let timeout = options
+            .timeout
+            .map(|secs| leaseq::from_secs_f64("timeout", secs))
+            .transpose()?;
+        Ok((lease_duration, options.block.unwrap_or(true), timeout))
+    }
 }
 
 impl FromJs for LeaseOptions {
@@ -222,6 +243,16 @@ impl From<leaseq::FailOutcome> for FailOutcome {
     }
 }
 
+/// What {@link WorkQueue.completeAndLease} did.
+#[napi(object, object_from_js = false)]
+pub struct CompleteAndLeaseResult {
+    /// Whether this call completed the item (as {@link WorkQueue.complete}'s result).
+    pub completed: bool,
+    /// The items leased, in the order {@link WorkQueue.lease} would hand them out; empty when
+    /// there was nothing to lease.
+    pub leased: Vec<Item>,
+}
+
 /// An item in the dead letters.
 #[napi(object, object_from_js = false)]
 pub struct DeadItem {
@@ -232,6 +263,15 @@ pub struct DeadItem {
     /// When it died (Redis server clock).
     #[napi(ts_type = "Date")]
     pub died_at: JsDate,
+}
+
+/// The core's items of an `Array<Item>` argument (the core takes a slice of its own items).
+fn inner_items(items: Arg<Vec<&'static Item>>) -> leaseq::Result<Vec<leaseq::Item>> {
+    Ok(items
+        .read("items")?
+        .iter()
+        .map(|item| item.inner.clone())
+        .collect())
 }
 
 /// A work queue: the keys under one prefix, reached through a shared {@link Connection}.
@@ -308,15 +348,7 @@ impl WorkQueue {
         &self,
         #[napi(ts_arg_type = "Array<Item>")] items: Arg<Vec<&'static Item>>,
     ) -> Settled<f64> {
-        settle(async {
-            let items: Vec<leaseq::Item> = items
-                .read("items")?
-                .iter()
-                .map(|item| item.inner.clone())
-                .collect();
-            Ok(self.inner.add_items(&items).await? as f64)
-        })
-        .await
+        settle(async { Ok(self.inner.add_items(&inner_items(items)?).await? as f64) }).await
     }
 
     /// Adds an item at a priority level, and/or not leasable before a delay or a time.
@@ -341,8 +373,9 @@ impl WorkQueue {
         .await
     }
 
-    /// Leases the next item for `leaseSecs` seconds, or resolves to `null`.
+    /// Leases the next item for the given duration, or returns `null`.
     ///
+    /// The lease lasts `leaseSecs` seconds; the Promise resolves to `null` when there is no item.
     /// Takes the highest priority level that has an item, oldest first; delayed items join when
     /// due. With `block: false`, returns at once. With `block: true` (the default), waits until an
     /// item can be leased, or until `timeout` seconds have passed (`undefined` waits for ever);
@@ -363,24 +396,47 @@ impl WorkQueue {
         #[napi(ts_arg_type = "LeaseOptions | undefined | null")] options: Option<Arg<LeaseOptions>>,
     ) -> Settled<Option<Item>> {
         settle(async {
-            let lease_duration = leaseq::lease_from_secs_f64(lease_secs.read("leaseSecs")?)?;
-            let options = read_optional(options, "options")?.unwrap_or_default();
-            let timeout = options
-                .timeout
-                .map(|secs| leaseq::from_secs_f64("timeout", secs))
-                .transpose()?;
-            let block = options.block.unwrap_or(true);
+            let (lease_duration, block, timeout) = LeaseOptions::read(lease_secs, options)?;
             let item = self.inner.lease(lease_duration, block, timeout).await?;
             Ok(item.map(Item::from))
         })
         .await
     }
 
-    /// Extends the lease on `item` to `leaseSecs` seconds from now, only while this queue's
-    /// session still holds it. Returns `false` (changing nothing) if the lease expired, the item
-    /// was completed, or another session holds it. With the queue's `fencing` on, rejects with an
-    /// `ELEASE_LOST` error (changing nothing) if `item` is from a superseded delivery (the item
-    /// was leased again since). One round trip (`renew-3.lua`).
+    /// Leases up to `count` items (1 to {@link MAX_BATCH}) in one round trip, each as lease would,
+    /// in the order lease would hand them out; an empty list when there is nothing (with block,
+    /// once timeout has passed).
+    ///
+    /// `leaseSecs` and `options` are {@link WorkQueue.lease}'s. Every item's lease starts now, so
+    /// take only as many as you will start before their leases run out (or renew them). Blocking
+    /// waits for the first item only: the call resolves with what is there then, which may be
+    /// fewer than `count`. A `count` of 0 or over {@link MAX_BATCH} is an `EINVAL` error.
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<Item>>")]
+    pub async fn lease_many(
+        &self,
+        #[napi(ts_arg_type = "number")] lease_secs: Arg<f64>,
+        #[napi(ts_arg_type = "number")] count: Arg<f64>,
+        #[napi(ts_arg_type = "LeaseOptions | undefined | null")] options: Option<Arg<LeaseOptions>>,
+    ) -> Settled<Vec<Item>> {
+        settle(async {
+            let (lease_duration, block, timeout) = LeaseOptions::read(lease_secs, options)?;
+            let count = whole("count", count.read("count")?, MAX_SAFE_INTEGER)? as usize;
+            let items = (self.inner)
+                .lease_many(lease_duration, count, block, timeout)
+                .await?;
+            Ok(items.into_iter().map(Item::from).collect())
+        })
+        .await
+    }
+
+    /// Extends the lease on the item to the given duration from now, only while this session still
+    /// holds it.
+    ///
+    /// The new lease lasts `leaseSecs` seconds; the session is this queue handle's. Returns
+    /// `false` (changing nothing) if the lease expired, the item was completed, or another session
+    /// holds it. With the queue's `fencing` on, rejects with an `ELEASE_LOST` error (changing
+    /// nothing) if `item` is from a superseded delivery (the item was leased again since). One
+    /// round trip (`renew-3.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub async fn renew(
         &self,
@@ -395,7 +451,7 @@ impl WorkQueue {
         .await
     }
 
-    /// Marks `item` done and removes it from the queue for good.
+    /// Marks the item done and removes it from the queue for good.
     ///
     /// Returns `true` for exactly one call per item, the one that deleted its data; every other
     /// call (a second worker that got the item after a lease expired, a repeated call) gets
@@ -411,10 +467,55 @@ impl WorkQueue {
         settle(async { self.inner.complete(&item.read("item")?.inner).await }).await
     }
 
-    /// Ends the lease on `item` with a failure: it is retried after `retryAfter` seconds, or
-    /// after the queue's exponential backoff with jitter when `undefined`, until its attempts
-    /// reach the queue's `maxAttempts`; then it moves to the dead letters, keeping its data,
-    /// attempts and `error`.
+    /// Completes a batch of items (1 to {@link MAX_BATCH}) in one round trip, each as complete
+    /// would; returns one bool per item, in order.
+    ///
+    /// With the queue's `fencing` on, a superseded delivery gets `false` and nothing changes for
+    /// it (where {@link WorkQueue.complete} rejects with `ELEASE_LOST`), so one stale item never
+    /// fails the batch. An empty batch, or one over {@link MAX_BATCH}, is an `EINVAL` error.
+    /// One round trip (`complete-items-n.lua`).
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<boolean>>")]
+    pub async fn complete_many(
+        &self,
+        #[napi(ts_arg_type = "Array<Item>")] items: Arg<Vec<&'static Item>>,
+    ) -> Settled<Vec<bool>> {
+        settle(async { self.inner.complete_many(&inner_items(items)?).await }).await
+    }
+
+    /// Completes the item and leases up to count next items (1 to {@link MAX_BATCH}) in one round
+    /// trip, as complete then a non-blocking lease_many would; returns whether this call
+    /// completed the item, and the items leased (empty when there is nothing to lease now).
+    ///
+    /// The new leases last `leaseSecs` seconds. As in {@link WorkQueue.completeMany}, a
+    /// superseded delivery (fencing) gets `completed: false`. When the lease part fails the
+    /// Promise rejects and the complete stands, as if its reply had been lost: completing the
+    /// item again returns `false`. One round trip (`complete-lease-n.lua`).
+    #[napi(catch_unwind, ts_return_type = "Promise<CompleteAndLeaseResult>")]
+    pub async fn complete_and_lease(
+        &self,
+        #[napi(ts_arg_type = "Item")] item: Arg<&'static Item>,
+        #[napi(ts_arg_type = "number")] lease_secs: Arg<f64>,
+        #[napi(ts_arg_type = "number")] count: Arg<f64>,
+    ) -> Settled<CompleteAndLeaseResult> {
+        settle(async {
+            let item = item.read("item")?;
+            let lease_duration = leaseq::lease_from_secs_f64(lease_secs.read("leaseSecs")?)?;
+            let count = whole("count", count.read("count")?, MAX_SAFE_INTEGER)? as usize;
+            let (completed, leased) = (self.inner)
+                .complete_and_lease(&item.inner, lease_duration, count)
+                .await?;
+            let leased = leased.into_iter().map(Item::from).collect();
+            Ok(CompleteAndLeaseResult { completed, leased })
+        })
+        .await
+    }
+
+    /// Ends the lease on the item with a failure: it is retried after the given delay or, without
+    /// one, after the queue's exponential backoff with jitter, until its attempts reach the queue's
+    /// maximum; then it moves to the dead letters, keeping its data, attempts and error.
+    ///
+    /// The delay is `retryAfter` seconds (`undefined`: the backoff); the maximum is the queue's
+    /// `maxAttempts`; `error` is the text kept.
     ///
     /// Rejects with an `ELEASE_LOST` error if this session no longer holds the item (its lease
     /// expired and it was requeued or leased by another worker), or, with the queue's `fencing`
@@ -466,7 +567,8 @@ impl WorkQueue {
 
     /// A light clean, then requeues every item that exists but is in no list or set and holds no
     /// lease (left so by a crashed client of an older generation, or by hand), and drops
-    /// bookkeeping (attempts, errors, priorities, deadlines, dead letters) of items that are gone.
+    /// bookkeeping (attempts, errors, priorities, fencing tokens, deadlines, dead letters) of items
+    /// that are gone.
     ///
     /// Walks the item keys with `SCAN` in batches (never `KEYS`), compares them against a
     /// snapshot of the lists, and checks each miss atomically (`clean-orphan-9.lua`) before
@@ -477,8 +579,9 @@ impl WorkQueue {
         settle(async { Ok(self.inner.deep_clean().await?.into()) }).await
     }
 
-    /// The number of items waiting to be leased at the default priority (not counting those
-    /// being processed).
+    /// The number of items waiting to be leased (not counting those being processed).
+    ///
+    /// Counts the default priority level; {@link WorkQueue.prioritizedLen} counts the higher ones.
     #[napi(catch_unwind, ts_return_type = "Promise<number>")]
     pub async fn queue_len(&self) -> Settled<f64> {
         settle(async { Ok(self.inner.queue_len().await? as f64) }).await
@@ -509,8 +612,10 @@ impl WorkQueue {
         settle(async { Ok(self.inner.dead_len().await? as f64) }).await
     }
 
-    /// A page of dead letters, oldest death first: `count` (1 to 1000, default 100) from
-    /// `offset` (default 0). One round trip (`dead-items-4.lua`).
+    /// A page of dead letters, oldest death first: at most 1000 from an offset.
+    ///
+    /// `count` is 1 to 1000 (default 100), `offset` defaults to 0. One round trip
+    /// (`dead-items-4.lua`).
     #[napi(catch_unwind, ts_return_type = "Promise<Array<DeadItem>>")]
     pub async fn dead_items(
         &self,
@@ -567,9 +672,10 @@ impl WorkQueue {
         settle(async { Ok(self.inner.purge_all_dead().await? as f64) }).await
     }
 
-    /// Pauses the queue: leases return nothing (blocking ones wait) until
-    /// {@link WorkQueue.resume}; adds still succeed. Clients of `redis-work-queue` do not know
-    /// of pauses.
+    /// Pauses the queue: leases return nothing (blocking ones wait) until it is resumed; adds still
+    /// succeed.
+    ///
+    /// {@link WorkQueue.resume} resumes it. Clients of `redis-work-queue` do not know of pauses.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub async fn pause(&self) -> Settled<()> {
         settle(self.inner.pause()).await

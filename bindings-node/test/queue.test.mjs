@@ -3,9 +3,9 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
 
-import { Connection, Item, WorkQueue } from 'leaseq'
+import { Connection, Item, MAX_BATCH, WorkQueue } from 'leaseq'
 
-import { openQueue, redisUrl, uniquePrefix } from './helpers.mjs'
+import { assertCode, openQueue, redisUrl, uniquePrefix } from './helpers.mjs'
 
 test('Connection.open gives a connection that close() closes', async () => {
   const connection = await Connection.open(redisUrl)
@@ -78,6 +78,53 @@ test('lease options may be omitted, undefined or null', async (t) => {
   assert.ok(await queue.lease(30))
   assert.ok(await queue.lease(30, undefined))
   assert.ok(await queue.lease(30, { block: undefined, timeout: undefined }))
+})
+
+test('leaseMany leases a batch in lease order; an empty queue gives []', async (t) => {
+  const { queue } = await openQueue(t, 'lease-many')
+  await queue.addItems([new Item('a', '1'), new Item('b', '2'), new Item('c', '3'), new Item('d', '4')])
+  const items = await queue.leaseMany(30, 3, { block: false })
+  assert.deepEqual(items.map((item) => item.id), ['1', '2', '3'])
+  assert.ok(items.every((item) => item instanceof Item && item.attempts === 1))
+  assert.deepEqual(items.map((item) => item.data.toString()), ['a', 'b', 'c'])
+  assert.equal(await queue.processing(), 3)
+  assert.deepEqual((await queue.leaseMany(30, 3)).map((item) => item.id), ['4'])
+  assert.deepEqual(await queue.leaseMany(30, 3, { block: false }), [])
+  assert.deepEqual(await queue.leaseMany(30, 3, { timeout: 0.01 }), [])
+})
+
+test('leaseMany: a count of 0, over MAX_BATCH or not a number is EINVAL, as lease\'s arguments', async (t) => {
+  const { queue } = await openQueue(t, 'lease-many-invalid')
+  assert.equal(MAX_BATCH, 1000)
+  await assertCode(assert, queue.leaseMany(30, 0), 'EINVAL', /batch is 1 to 1000 items, not 0/)
+  await assertCode(assert, queue.leaseMany(30, MAX_BATCH + 1), 'EINVAL', /not 1001/)
+  await assertCode(assert, queue.leaseMany(30, 1.5), 'EINVAL', /count/)
+  await assertCode(assert, queue.leaseMany(30, '3'), 'EINVAL', /^count must be a number/)
+  await assertCode(assert, queue.leaseMany(0, 3), 'EINVAL')
+  await assertCode(assert, queue.leaseMany(30, 3, { block: 'no' }), 'EINVAL', /options\.block/)
+})
+
+test('completeMany completes a batch once: [true, true] then [false, false]', async (t) => {
+  const { queue } = await openQueue(t, 'complete-many')
+  await queue.addItems([new Item('a', '1'), new Item('b', '2')])
+  const items = await queue.leaseMany(30, 2, { block: false })
+  assert.deepEqual(await queue.completeMany(items), [true, true])
+  assert.deepEqual(await queue.completeMany(items), [false, false])
+  assert.equal(await queue.processing(), 0)
+  await assertCode(assert, queue.completeMany([]), 'EINVAL', /batch is 1 to 1000 items, not 0/)
+  await assertCode(assert, queue.completeMany([items[0], 'x']), 'EINVAL', /^items\[1\] must be an instance of Item/)
+})
+
+test('completeAndLease completes the item and leases the next ones', async (t) => {
+  const { queue } = await openQueue(t, 'complete-and-lease')
+  await queue.addItems([new Item('a', '1'), new Item('b', '2'), new Item('c', '3')])
+  const first = await queue.lease(30, { block: false })
+  const next = await queue.completeAndLease(first, 30, 5)
+  assert.equal(next.completed, true)
+  assert.deepEqual(next.leased.map((item) => item.id), ['2', '3'])
+  const again = await queue.completeAndLease(first, 30, 1)
+  assert.deepEqual(again, { completed: false, leased: [] })
+  await assertCode(assert, queue.completeAndLease(first, 30, 0), 'EINVAL', /batch is 1 to 1000/)
 })
 
 test('renew extends only this session\'s live lease', async (t) => {

@@ -1,9 +1,10 @@
 // Type-checked by `tsc --noEmit -p test/types` (run by test.sh), never run: the generated
 // index.d.ts must describe the API as written here, and refuse what is marked @ts-expect-error.
-import { Connection, ErrorCode, Item, MAX_PRIORITY, WorkQueue, Worker, errorKinds } from 'leaseq'
+import { Connection, ErrorCode, Item, MAX_BATCH, MAX_PRIORITY, WorkQueue, Worker, errorKinds } from 'leaseq'
 import type {
   AddOptions,
   CleanReport,
+  CompleteAndLeaseResult,
   ConnectionOptions,
   DeadItem,
   ErrorKindInfo,
@@ -39,8 +40,13 @@ export async function worker(url: string): Promise<number> {
     const value: unknown = item.json()
     const renewed: boolean = await queue.renew(item, 60)
     const completed: boolean = await queue.complete(item)
-    void [id, data, value, renewed, completed]
+    const next: CompleteAndLeaseResult = await queue.completeAndLease(item, 30, 2)
+    const nextLeased: Item[] = next.leased
+    void [id, data, value, renewed, completed, next.completed, nextLeased]
   }
+  const batch: Item[] = await queue.leaseMany(30, MAX_BATCH, { block: false })
+  const batchCompleted: boolean[] = await queue.completeMany(batch)
+  void batchCompleted
   const light: CleanReport = await queue.lightClean()
   const buried: number = light.dead
   const deep: CleanReport = await queue.deepClean()
@@ -63,6 +69,8 @@ export async function worker(url: string): Promise<number> {
   await Connection.open(url, { connectTimeout: null })
   // @ts-expect-error the lease duration is a number of seconds
   await queue.lease('30')
+  // @ts-expect-error leaseMany takes a count
+  await queue.leaseMany(30)
   // @ts-expect-error lease resolves to Item | null, not Item
   const notNull: Item = await queue.lease(30)
   // @ts-expect-error Connection has no public constructor arguments like this
