@@ -212,27 +212,36 @@ async fn queue_step(
             json!(queue.add_items(&items).await?)
         }
         "lease" => {
-            let lease_duration = lease_duration(number(args, "lease_ms")?)?;
-            let block = args.get("block").and_then(Value::as_bool).unwrap_or(false);
-            let timeout = match args.get("timeout_ms") {
-                None | Some(Value::Null) => None,
-                Some(_) => Some(timeout(number(args, "timeout_ms")?)?),
-            };
-            let asked = |name: &str| args.get(name).and_then(Value::as_bool) == Some(true);
+            let (lease_duration, block, timeout) = lease_args(args)?;
             match queue.lease(lease_duration, block, timeout).await? {
-                Some(item) => {
-                    let mut value = item_json(&item);
-                    if asked("with_attempts") {
-                        value["attempts"] = json!(item.attempts);
-                    }
-                    if asked("with_fence") {
-                        value["fence"] = json!(item.fence);
-                    }
-                    leased.push(item);
-                    value
-                }
+                Some(item) => leased_json(args, item, leased),
                 None => Value::Null,
             }
+        }
+        "lease_many" => {
+            let (lease_duration, block, timeout) = lease_args(args)?;
+            let count = usize::try_from(uint(args, "count")?).unwrap_or(usize::MAX);
+            let items = queue
+                .lease_many(lease_duration, count, block, timeout)
+                .await?;
+            let values = items
+                .into_iter()
+                .map(|item| leased_json(args, item, leased))
+                .collect();
+            Value::Array(values)
+        }
+        "complete_many" => {
+            let items = args
+                .get("items")
+                .and_then(Value::as_array)
+                .ok_or_else(|| harness("complete_many needs args.items"))?
+                .iter()
+                .map(|entry| match entry {
+                    Value::String(id) => Ok(Item::with_id(id.clone(), Vec::new())),
+                    delivery => delivered(delivery.as_u64(), leased),
+                })
+                .collect::<Result<Vec<Item>, StepError>>()?;
+            json!(queue.complete_many(&items).await?)
         }
         "renew" => {
             let lease_duration = lease_duration(number(args, "lease_ms")?)?;
@@ -349,15 +358,45 @@ fn id_only(args: &Map<String, Value>) -> Result<Item, StepError> {
 /// The item renew, complete, fail and release act on: the `delivery`-th leased item (from 1)
 /// when the step names one, so its fencing token travels; else one made from `id` alone.
 fn target(args: &Map<String, Value>, leased: &[Item]) -> Result<Item, StepError> {
-    match args.get("delivery").and_then(Value::as_u64) {
+    match args.get("delivery") {
         None => id_only(args),
-        Some(k) => usize::try_from(k)
-            .ok()
-            .and_then(|k| k.checked_sub(1))
-            .and_then(|index| leased.get(index))
-            .cloned()
-            .ok_or_else(|| harness(format!("no delivery {k}: {} leases so far", leased.len()))),
+        Some(k) => delivered(k.as_u64(), leased),
     }
+}
+
+/// The k-th item the case's leases returned (from 1).
+fn delivered(k: Option<u64>, leased: &[Item]) -> Result<Item, StepError> {
+    k.and_then(|k| usize::try_from(k).ok())
+        .and_then(|k| k.checked_sub(1))
+        .and_then(|index| leased.get(index))
+        .cloned()
+        .ok_or_else(|| harness(format!("no delivery {k:?}: {} leases so far", leased.len())))
+}
+
+/// A lease step's `lease_ms`, `block` and `timeout_ms` (absent: none).
+fn lease_args(args: &Map<String, Value>) -> Result<(Duration, bool, Option<Duration>), StepError> {
+    let lease_duration = lease_duration(number(args, "lease_ms")?)?;
+    let block = args.get("block").and_then(Value::as_bool).unwrap_or(false);
+    let timeout = match args.get("timeout_ms") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(timeout(number(args, "timeout_ms")?)?),
+    };
+    Ok((lease_duration, block, timeout))
+}
+
+/// A leased item as the step answers it (with `attempts`, `fence` when asked), kept as the
+/// case's next delivery.
+fn leased_json(args: &Map<String, Value>, item: Item, leased: &mut Vec<Item>) -> Value {
+    let asked = |name: &str| args.get(name).and_then(Value::as_bool) == Some(true);
+    let mut value = item_json(&item);
+    if asked("with_attempts") {
+        value["attempts"] = json!(item.attempts);
+    }
+    if asked("with_fence") {
+        value["fence"] = json!(item.fence);
+    }
+    leased.push(item);
+    value
 }
 
 fn item_json(item: &Item) -> Value {

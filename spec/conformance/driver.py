@@ -71,6 +71,8 @@ OPS = {
     "open",
     "close",
     "run_worker",
+    "lease_many",
+    "complete_many",
 }
 # Matcher keys an `after` entry may use when it is an object rather than a string or a list.
 KEY_MATCHERS = {
@@ -157,7 +159,7 @@ def lint(case: dict[str, Any]) -> list[str]:
             problems.append(f"step {number}: says neither `expect` nor `error`")
         if "error" in step and step["error"] not in KINDS:
             problems.append(f"step {number}: unknown error kind {step['error']!r}")
-        if op == "lease" and "block" not in step.get("args", {}):
+        if op in ("lease", "lease_many") and "block" not in step.get("args", {}):
             problems.append(f"step {number}: a lease must say `block`")
         if op == "run_worker":
             problems += [f"step {number}: {problem}" for problem in lint_run_worker(step)]
@@ -440,9 +442,16 @@ class CaseFailed(Exception):
 
 def matches(expected: Any, actual: Any) -> bool:
     """Strict structural equality (a bool is not an integer); `{"regex": R}` matches a string R
-    matches whole, `{"between": [least, most]}` a number in that range (ends included)."""
+    matches whole, `{"between": [least, most]}` a number in that range (ends included),
+    `{"each": E, "length": N}` a list of N elements that each match E."""
     if isinstance(expected, dict) and set(expected) == {"regex"}:
         return isinstance(actual, str) and re.fullmatch(expected["regex"], actual) is not None
+    if isinstance(expected, dict) and set(expected) == {"each", "length"}:
+        return (
+            isinstance(actual, list)
+            and len(actual) == expected["length"]
+            and all(matches(expected["each"], element) for element in actual)
+        )
     if isinstance(expected, dict) and set(expected) == {"between"}:
         least, most = expected["between"]
         return (
@@ -664,7 +673,11 @@ def case_timeout(case: dict[str, Any]) -> float:
     for step in case["steps"]:
         args = step.get("args", {})
         waits += float(args.get("ms", 0) if step["op"] == "sleep" else 0)
-        waits += max(0.0, float(args.get("timeout_ms") or 0)) if step["op"] == "lease" else 0.0
+        waits += (
+            max(0.0, float(args.get("timeout_ms") or 0))
+            if step["op"] in ("lease", "lease_many")
+            else 0.0
+        )
         if step["op"] == "run_worker":
             # The run (stopped after 5 s at most unless the case says), a run after a stop (2 s
             # at most), the wait for late hooks (1 s).

@@ -299,6 +299,18 @@ class CaseRun {
         if (item !== null) this.deliveries.push(item)
         return itemJson(item, args)
       }
+      case 'lease_many': {
+        const options = { block: Boolean(args.block) }
+        if (given(args.timeout_ms)) options.timeout = secs(args.timeout_ms)
+        const items = await queue.leaseMany(secs(args.lease_ms), args.count, options)
+        this.deliveries.push(...items)
+        return items.map((item) => itemJson(item, args))
+      }
+      case 'complete_many':
+        // An entry is an id (an item made from it alone) or a delivery number.
+        return await queue.completeMany(
+          args.items.map((entry) => (typeof entry === 'string' ? this.leasedItem({ id: entry }) : this.leasedItem({ delivery: entry }))),
+        )
       case 'renew':
         return await queue.renew(this.leasedItem(args), secs(args.lease_ms))
       case 'complete':
