@@ -65,6 +65,55 @@ namespace Leaseq.Tests
         }
 
         [Test]
+        public void LeaseManyLeasesInOrderInOneCall()
+        {
+            CollectionAssert.IsEmpty(Queue.LeaseMany(LeaseTime, 10, false));
+            CollectionAssert.IsEmpty(Wait.For(Queue.LeaseManyAsync(LeaseTime, 10, true, TimeSpan.FromMilliseconds(50))));
+            Queue.AddItems(new[] { new Item(Bytes("1"), "m1"), new Item(Bytes("2"), "m2"), new Item(Bytes("3"), "m3"), new Item(Bytes("4"), "m4") });
+            var leased = Queue.LeaseMany(LeaseTime, 3);
+            CollectionAssert.AreEqual(new[] { "m1", "m2", "m3" }, leased.Select(item => item.Id));
+            Assert.AreEqual("3", Text(leased[2].Data));
+            Assert.IsTrue(leased.All(item => item.Attempts == 1 && item.Fence > 0));
+            CollectionAssert.AreEqual(new[] { "m4" }, Wait.For(Queue.LeaseManyAsync(LeaseTime, 1000, false)).Select(item => item.Id));
+            foreach (var count in new[] { 0, -1, 1001 })
+            {
+                Assert.Throws<LeaseqArgumentException>(() => Queue.LeaseMany(LeaseTime, count, false), "count " + count);
+                Wait.Throws<LeaseqArgumentException>(Queue.LeaseManyAsync(LeaseTime, count, false));
+            }
+        }
+
+        [Test]
+        public void CompleteManyIsTrueExactlyOncePerItem()
+        {
+            Queue.AddItems(new[] { new Item(Bytes("1"), "c1"), new Item(Bytes("2"), "c2") });
+            var leased = Queue.LeaseMany(LeaseTime, 2, false);
+            CollectionAssert.AreEqual(new[] { true, true }, Queue.CompleteMany(leased));
+            CollectionAssert.AreEqual(new[] { false, false }, Queue.CompleteMany(leased));
+            CollectionAssert.AreEqual(new[] { false, false }, Wait.For(Queue.CompleteManyAsync(leased)));
+            Assert.AreEqual(0, Queue.Processing());
+            Assert.Throws<LeaseqArgumentException>(() => Queue.CompleteMany(new Item[0]));
+            Assert.Throws<ArgumentNullException>(() => Queue.CompleteMany(null));
+            Wait.Throws<LeaseqArgumentException>(Queue.CompleteManyAsync(Enumerable.Repeat(leased[0], 1001).ToList()));
+        }
+
+        [Test]
+        public void CompleteAndLeaseCompletesThenLeasesTheNext()
+        {
+            Queue.AddItems(new[] { new Item(Bytes("1"), "n1"), new Item(Bytes("2"), "n2"), new Item(Bytes("3"), "n3") });
+            var first = Queue.Lease(LeaseTime, false);
+            var next = Queue.CompleteAndLease(first, LeaseTime, 1);
+            Assert.IsTrue(next.Completed);
+            CollectionAssert.AreEqual(new[] { "n2" }, next.Leased.Select(item => item.Id));
+            var last = Wait.For(Queue.CompleteAndLeaseAsync(next.Leased[0], LeaseTime, 10));
+            Assert.IsTrue(last.Completed);
+            CollectionAssert.AreEqual(new[] { "n3" }, last.Leased.Select(item => item.Id));
+            var again = Queue.CompleteAndLease(first, LeaseTime, 5);
+            Assert.IsFalse(again.Completed, "completed once");
+            CollectionAssert.IsEmpty(again.Leased);
+            Assert.Throws<LeaseqArgumentException>(() => Queue.CompleteAndLease(last.Leased[0], LeaseTime, 0));
+        }
+
+        [Test]
         public void LeasesCountAttempts()
         {
             var added = new Item(Bytes("x"), "again");

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -287,12 +288,17 @@ namespace Leaseq
         internal static readonly Reader<long> Count = value => checked((long)value->number);
         internal static readonly Reader<CleanReport> Report = value =>
             new CleanReport(checked((long)value->report.requeued), checked((long)value->report.dropped), checked((long)value->report.dead));
-        internal static readonly Reader<Item> Leased = value => value->item == null ? null : Interop.ItemFrom(value->item);
+        internal static readonly Reader<Item> Leased = value => value->count == UIntPtr.Zero ? null : Interop.ItemFrom(value->items);
+        internal static readonly Reader<IReadOnlyList<Item>> Items = value => Interop.ListFrom(value, i => Interop.ItemFrom(value->items + i));
+        internal static readonly Reader<CompleteAndLeaseResult> CompletedAndLeased =
+            value => new CompleteAndLeaseResult(value->number != 0, Items(value));
+        internal static readonly Reader<bool[]> Flags = value => Interop.ListFrom(value, i => value->flags[i] != 0).ToArray();
         internal static readonly Reader<FailOutcome> Fail = value => FailOutcome.From(value->fail);
-        internal static readonly Reader<IReadOnlyList<DeadItem>> Dead = value => Interop.DeadItemsFrom(value->dead_items);
+        internal static readonly Reader<IReadOnlyList<DeadItem>> Dead = value => Interop.ListFrom(value, i => Interop.DeadItemFrom(value->dead_items + i));
+        internal static readonly Reader<List<string>> Strings =
+            value => Interop.ListFrom(value, i => Interop.Decode(value->strings[i].bytes, value->strings[i].len));
         internal static readonly Reader<Connection> Opened =
             value => new Connection(new ConnectionHandle((IntPtr)value->connection));
-
     }
 
     /// <summary>
@@ -317,24 +323,16 @@ namespace Leaseq
 
         internal T Run()
         {
-            var value = default(LeaseqValue);
-            LeaseqError* error = null;
-            uint code;
-            using (var args = new QueueArgs(fill))
-            using (var use = new HandleUse(queue))
+            var self = this;
+            return Interop.ReadValue(reader, (value, error) =>
             {
-                var raw = args.Raw;
-                code = NativeMethods.leaseq_queue_call((LeaseqQueue*)use.Pointer, op, &raw, &value, &error);
-            }
-            Interop.Check(code, error);
-            try
-            {
-                return reader(&value);
-            }
-            finally
-            {
-                NativeMethods.leaseq_value_free(&value);
-            }
+                using (var args = new QueueArgs(self.fill))
+                using (var use = new HandleUse(self.queue))
+                {
+                    var raw = args.Raw;
+                    return NativeMethods.leaseq_queue_call((LeaseqQueue*)use.Pointer, self.op, &raw, value, error);
+                }
+            });
         }
 
         internal Task<T> Start(CancellationToken cancellationToken)
@@ -406,7 +404,8 @@ namespace Leaseq
             Raw.add = options.ToNative();
         }
 
-        internal void Items(IEnumerable<Item> items)
+        /// <summary>Items to add (ids and data), or to complete (<paramref name="withData"/> false: ids and fencing tokens).</summary>
+        internal void Items(IEnumerable<Item> items, bool withData = true)
         {
             var list = ListOf(items, "items");
             var raw = new LeaseqItem[list.Count];
@@ -414,20 +413,23 @@ namespace Leaseq
             {
                 raw[i].id = Pin(list[i].IdUtf8);
                 raw[i].id_len = Interop.Length(list[i].IdUtf8);
-                raw[i].data = Pin(list[i].Data);
-                raw[i].data_len = Interop.Length(list[i].Data);
+                raw[i].data = withData ? Pin(list[i].Data) : null;
+                raw[i].data_len = withData ? Interop.Length(list[i].Data) : UIntPtr.Zero;
+                // Only ever set from the core's u64, so never negative.
+                raw[i].fence = withData ? 0 : (ulong)list[i].Fence;
             }
             Raw.items = (LeaseqItem*)PinArray(raw);
             Raw.count = (UIntPtr)(uint)raw.Length;
         }
 
-        internal void Ids(IEnumerable<string> ids)
+        /// <summary>Strings: ids (or a worker's route names, <paramref name="name"/> and <paramref name="what"/> saying so in errors).</summary>
+        internal void Ids(IEnumerable<string> ids, string name = "ids", string what = "item id")
         {
-            var list = ListOf(ids, "ids");
+            var list = ListOf(ids, name);
             var raw = new LeaseqStr[list.Count];
             for (int i = 0; i < raw.Length; i++)
             {
-                var bytes = Interop.Encode(list[i], "item id");
+                var bytes = Interop.Encode(list[i], what);
                 raw[i].bytes = Pin(bytes);
                 raw[i].len = Interop.Length(bytes);
             }
@@ -435,12 +437,20 @@ namespace Leaseq
             Raw.count = (UIntPtr)(uint)raw.Length;
         }
 
-        internal void Lease(TimeSpan leaseDuration, bool block, TimeSpan? timeout)
+        internal void Lease(TimeSpan leaseDuration, bool block, TimeSpan? timeout, int count = 1)
         {
+            // A negative count becomes 0, which the core refuses with its own message.
+            Raw.count = (UIntPtr)(uint)Math.Max(count, 0);
             Raw.lease_secs = Interop.Seconds(leaseDuration);
             Raw.block = Interop.Flag(block);
             Raw.has_timeout = Interop.Flag(timeout.HasValue);
             Raw.timeout_secs = Interop.Seconds(timeout.GetValueOrDefault());
+        }
+
+        internal void CompleteAndLease(Item item, TimeSpan leaseDuration, int count)
+        {
+            Id(item);
+            Lease(leaseDuration, false, null, count);
         }
 
         internal void Renew(Item item, TimeSpan leaseDuration)
@@ -470,7 +480,7 @@ namespace Leaseq
                 throw new LeaseqArgumentException("offset must not be negative, got " + offset);
             }
             Raw.offset = (ulong)offset;
-            // A negative count becomes 0, which the core refuses with its own message.
+            // As in Lease.
             Raw.count = (UIntPtr)(count < 0 ? 0 : (ulong)Math.Min(count, uint.MaxValue));
         }
 

@@ -182,22 +182,13 @@ namespace Leaseq
 
         static unsafe IReadOnlyList<string> ReadWarnings(ConnectionHandle handle)
         {
-            LeaseqOwnedStrs* list = null;
-            LeaseqError* error = null;
-            uint code;
-            using (var use = new HandleUse(handle))
+            return Interop.ReadValue(Readers.Strings, (value, error) =>
             {
-                code = NativeMethods.leaseq_connection_warnings((LeaseqConnection*)use.Pointer, &list, &error);
-            }
-            Interop.Check(code, error);
-            try
-            {
-                return Interop.StringsFrom(list).AsReadOnly();
-            }
-            finally
-            {
-                NativeMethods.leaseq_owned_strs_free(list);
-            }
+                using (var use = new HandleUse(handle))
+                {
+                    return NativeMethods.leaseq_connection_warnings((LeaseqConnection*)use.Pointer, value, error);
+                }
+            }).AsReadOnly();
         }
 
         static string CheckUrl(string url)

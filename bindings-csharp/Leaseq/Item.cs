@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using Leaseq.Native;
 
 namespace Leaseq
@@ -94,26 +96,15 @@ namespace Leaseq
         {
             get
             {
-                LeaseqOwnedStr* name = null;
-                LeaseqError* error = null;
-                uint code;
-                fixed (byte* data = Data)
+                var data = Data;
+                // One name, or none for an untyped item.
+                return Interop.ReadValue(Readers.Strings, (value, error) =>
                 {
-                    code = NativeMethods.leaseq_item_type_name(data, Interop.Length(Data), &name, &error);
-                }
-                Interop.Check(code, error);
-                if (name == null)
-                {
-                    return null;
-                }
-                try
-                {
-                    return Interop.Decode(name->bytes, name->len);
-                }
-                finally
-                {
-                    NativeMethods.leaseq_owned_str_free(name);
-                }
+                    fixed (byte* start = data)
+                    {
+                        return NativeMethods.leaseq_item_type_name(start, Interop.Length(data), value, error);
+                    }
+                }).FirstOrDefault();
             }
         }
 
@@ -158,5 +149,21 @@ namespace Leaseq
         {
             return "CleanReport(Requeued=" + Requeued + ", Dropped=" + Dropped + ", Dead=" + Dead + ")";
         }
+    }
+
+    /// <summary>What <see cref="WorkQueue.CompleteAndLease"/> did.</summary>
+    public sealed class CompleteAndLeaseResult
+    {
+        internal CompleteAndLeaseResult(bool completed, IReadOnlyList<Item> leased)
+        {
+            Completed = completed;
+            Leased = leased;
+        }
+
+        /// <summary>Whether this call completed the item, as <see cref="WorkQueue.Complete"/> answers.</summary>
+        public bool Completed { get; }
+
+        /// <summary>The items leased, in order (empty when there was nothing to lease).</summary>
+        public IReadOnlyList<Item> Leased { get; }
     }
 }

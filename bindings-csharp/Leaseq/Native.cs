@@ -6,6 +6,9 @@ using Leaseq.Native;
 
 namespace Leaseq
 {
+    /// <summary>A native call that writes a <see cref="LeaseqValue"/> (or an error).</summary>
+    internal unsafe delegate uint ValueCall(LeaseqValue* value, LeaseqError** error);
+
     /// <summary>Marshalling shared by every call: UTF-8, errors, and keeping a handle alive for a call.</summary>
     internal static unsafe class Interop
     {
@@ -79,28 +82,37 @@ namespace Leaseq
                 checked((long)item->fence));
         }
 
-        internal static List<DeadItem> DeadItemsFrom(LeaseqDeadItems* page)
+        internal static DeadItem DeadItemFrom(LeaseqDeadItem* dead)
         {
-            var length = checked((int)page->len.ToUInt64());
-            var items = new List<DeadItem>(length);
-            for (int i = 0; i < length; i++)
-            {
-                var dead = page->items + i;
-                items.Add(new DeadItem(ItemFrom(&dead->item), Decode(dead->error, dead->error_len), Time(dead->died_at_unix_ms)));
-            }
-            return items;
+            return new DeadItem(ItemFrom(&dead->item), Decode(dead->error, dead->error_len), Time(dead->died_at_unix_ms));
         }
 
-        internal static List<string> StringsFrom(LeaseqOwnedStrs* list)
+        /// <summary>The value's list (<c>count</c> entries), each read by <paramref name="at"/>.</summary>
+        internal static List<T> ListFrom<T>(LeaseqValue* value, Func<int, T> at)
         {
-            var length = checked((int)list->len.ToUInt64());
-            var strings = new List<string>(length);
+            var length = checked((int)value->count.ToUInt64());
+            var list = new List<T>(length);
             for (int i = 0; i < length; i++)
             {
-                var text = list->items + i;
-                strings.Add(Decode(text->bytes, text->len));
+                list.Add(at(i));
             }
-            return strings;
+            return list;
+        }
+
+        /// <summary>Runs a native call that writes a value, reads the value, frees it.</summary>
+        internal static T ReadValue<T>(Reader<T> reader, ValueCall call)
+        {
+            var value = default(LeaseqValue);
+            LeaseqError* error = null;
+            Check(call(&value, &error), error);
+            try
+            {
+                return reader(&value);
+            }
+            finally
+            {
+                NativeMethods.leaseq_value_free(&value);
+            }
         }
 
         /// <summary>Seconds, as the native side takes durations (the core checks them).</summary>

@@ -22,49 +22,37 @@ namespace Leaseq.Native
         internal const uint LEASEQ_OP_ADD_ITEMS = 3;
         internal const uint LEASEQ_OP_ADD_ITEM_WITH = 4;
         internal const uint LEASEQ_OP_LEASE = 5;
-        internal const uint LEASEQ_OP_RENEW = 6;
-        internal const uint LEASEQ_OP_COMPLETE = 7;
-        internal const uint LEASEQ_OP_FAIL = 8;
-        internal const uint LEASEQ_OP_RELEASE = 9;
-        internal const uint LEASEQ_OP_LIGHT_CLEAN = 10;
-        internal const uint LEASEQ_OP_DEEP_CLEAN = 11;
-        internal const uint LEASEQ_OP_QUEUE_LEN = 12;
-        internal const uint LEASEQ_OP_PROCESSING = 13;
-        internal const uint LEASEQ_OP_PRIORITIZED_LEN = 14;
-        internal const uint LEASEQ_OP_DELAYED_LEN = 15;
-        internal const uint LEASEQ_OP_DEAD_LEN = 16;
-        internal const uint LEASEQ_OP_DEAD_ITEMS = 17;
-        internal const uint LEASEQ_OP_REQUEUE_DEAD = 18;
-        internal const uint LEASEQ_OP_PURGE_DEAD = 19;
-        internal const uint LEASEQ_OP_REQUEUE_ALL_DEAD = 20;
-        internal const uint LEASEQ_OP_PURGE_ALL_DEAD = 21;
-        internal const uint LEASEQ_OP_PAUSE = 22;
-        internal const uint LEASEQ_OP_RESUME = 23;
-        internal const uint LEASEQ_OP_IS_PAUSED = 24;
+        internal const uint LEASEQ_OP_LEASE_MANY = 6;
+        internal const uint LEASEQ_OP_RENEW = 7;
+        internal const uint LEASEQ_OP_COMPLETE = 8;
+        internal const uint LEASEQ_OP_COMPLETE_MANY = 9;
+        internal const uint LEASEQ_OP_COMPLETE_AND_LEASE = 10;
+        internal const uint LEASEQ_OP_FAIL = 11;
+        internal const uint LEASEQ_OP_RELEASE = 12;
+        internal const uint LEASEQ_OP_LIGHT_CLEAN = 13;
+        internal const uint LEASEQ_OP_DEEP_CLEAN = 14;
+        internal const uint LEASEQ_OP_QUEUE_LEN = 15;
+        internal const uint LEASEQ_OP_PROCESSING = 16;
+        internal const uint LEASEQ_OP_PRIORITIZED_LEN = 17;
+        internal const uint LEASEQ_OP_DELAYED_LEN = 18;
+        internal const uint LEASEQ_OP_DEAD_LEN = 19;
+        internal const uint LEASEQ_OP_DEAD_ITEMS = 20;
+        internal const uint LEASEQ_OP_REQUEUE_DEAD = 21;
+        internal const uint LEASEQ_OP_PURGE_DEAD = 22;
+        internal const uint LEASEQ_OP_REQUEUE_ALL_DEAD = 23;
+        internal const uint LEASEQ_OP_PURGE_ALL_DEAD = 24;
+        internal const uint LEASEQ_OP_PAUSE = 25;
+        internal const uint LEASEQ_OP_RESUME = 26;
+        internal const uint LEASEQ_OP_IS_PAUSED = 27;
         /// <summary>
         ///  The failure-callback kind of an operation stopped by [`leaseq_cancel`]: not a core error kind
         ///  (those start at 1).
         /// </summary>
         internal const uint LEASEQ_CANCELLED = 0;
-        /// <summary>
-        ///  Event kind: run handler `route` on `item`, then report with [`leaseq_worker_job_done`].
-        /// </summary>
         internal const uint LEASEQ_WORKER_HANDLE = 1;
-        /// <summary>
-        ///  Event kind: the core no longer waits for `job` (timeout, shutdown, lease lost): cancel it.
-        /// </summary>
         internal const uint LEASEQ_WORKER_ABANDON = 2;
-        /// <summary>
-        ///  Event kind: the `before` hook, for `item`.
-        /// </summary>
         internal const uint LEASEQ_WORKER_BEFORE = 3;
-        /// <summary>
-        ///  Event kind: the `after` hook, for `item` and `outcome`.
-        /// </summary>
         internal const uint LEASEQ_WORKER_AFTER = 4;
-        /// <summary>
-        ///  Outcomes, in the order of `leaseq::JobOutcome` (and of .NET's `JobOutcomeKind`).
-        /// </summary>
         internal const uint LEASEQ_JOB_COMPLETED = 1;
         internal const uint LEASEQ_JOB_FAILED = 2;
         internal const uint LEASEQ_JOB_RELEASED = 3;
@@ -94,9 +82,8 @@ namespace Leaseq.Native
         internal static extern void leaseq_error_free(LeaseqError* error);
 
         /// <summary>
-        ///  Writes the core's error kind numbers, in number order, into `out_codes` (room for `capacity`),
-        ///  and returns how many kinds there are. Lets the binding's tests check that every kind maps to
-        ///  an exception class.
+        ///  Writes the core's error kind numbers, in order, into `out_codes` (room for `capacity`) and
+        ///  returns how many there are, for the tests that check each maps to an exception class.
         ///
         ///  # Safety
         ///  `out_codes` must point to `capacity` writable `u32`s, or be null with `capacity` 0.
@@ -116,8 +103,8 @@ namespace Leaseq.Native
 
         /// <summary>
         ///  Opens a connection from a URL (`redis://[user:password@]host:port[/db]`, `rediss://…` or
-        ///  `unix:///path`), connecting at once, with `options` (null: the defaults; the core checks them:
-        ///  a zero timeout is an InvalidArgument error), and writes its handle to `out_connection`.
+        ///  `unix:///path`), connecting at once, with `options` (null: the defaults, which the core
+        ///  checks), and writes its handle to `out_connection`.
         ///
         ///  # Safety
         ///  `url` must point to `url_len` readable bytes; a non-null `options` must be readable (it is
@@ -128,24 +115,21 @@ namespace Leaseq.Native
         internal static extern uint leaseq_connection_open_with_options(byte* url, System.UIntPtr url_len, LeaseqConnectionOptions* options, LeaseqConnection** out_connection, LeaseqError** out_error);
 
         /// <summary>
-        ///  Writes to `out_warnings` what the eviction check found when `connection` opened
-        ///  (`leaseq::Connection::warnings`): one sentence per finding, naming the node, its
-        ///  `maxmemory-policy` and the fix, when Redis may evict queue keys or its policy could not be
-        ///  read; an empty list otherwise (and with `eviction=ignore` in the URL). The binding emits each
-        ///  once at open.
+        ///  Writes to `out_value`'s `strings` what the eviction check found when `connection` opened
+        ///  (`leaseq::Connection::warnings`): one sentence per finding; none otherwise. The binding
+        ///  emits each once at open.
         ///
         ///  # Safety
-        ///  `connection` must be live; `out_warnings` must be writable; `out_error` must be null or
-        ///  writable. The caller frees the list with [`crate::leaseq_owned_strs_free`] and an error with
+        ///  `connection` must be live; `out_value` must be writable; `out_error` must be null or
+        ///  writable. The caller frees the value with [`crate::leaseq_value_free`] and an error with
         ///  [`crate::leaseq_error_free`].
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_connection_warnings", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_connection_warnings(LeaseqConnection* connection, LeaseqOwnedStrs** out_warnings, LeaseqError** out_error);
+        internal static extern uint leaseq_connection_warnings(LeaseqConnection* connection, LeaseqValue* out_value, LeaseqError** out_error);
 
         /// <summary>
-        ///  Closes the connection for every handle and queue that uses it (they fail with a Connection
-        ///  error from then on). The handle itself stays valid until [`leaseq_connection_free`]. Null is
-        ///  ignored.
+        ///  Closes the connection for every queue that uses it (a Connection error from then on); the
+        ///  handle stays valid until [`leaseq_connection_free`]. Null is ignored.
         ///
         ///  # Safety
         ///  A non-null `connection` must be live.
@@ -158,9 +142,8 @@ namespace Leaseq.Native
         ///  and it closes when the last of them is freed. Null is ignored.
         ///
         ///  # Safety
-        ///  The caller that received `connection` from [`leaseq_connection_open_with_options`] or the
-        ///  success callback of [`crate::leaseq_connection_open_with_options_async`] frees it, once, with this
-        ///  function, when no call using it is running.
+        ///  The caller that received `connection` (from an open, or a success callback's value) frees
+        ///  it, once, with this function, when no call using it is running.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_connection_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void leaseq_connection_free(LeaseqConnection* connection);
@@ -183,16 +166,15 @@ namespace Leaseq.Native
         ///  Frees a queue handle. Async operations already started on it finish normally. Null is ignored.
         ///
         ///  # Safety
-        ///  The caller that received `queue` from [`leaseq_queue_new_with_options`] frees it, once, with this function,
-        ///  when no synchronous call using it is running.
+        ///  The caller that received `queue` from [`leaseq_queue_new_with_options`] frees it, once, with
+        ///  this function, when no synchronous call using it is running.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_queue_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void leaseq_queue_free(LeaseqQueue* queue);
 
         /// <summary>
-        ///  Checks, with the core's JSON parser, that `(json, json_len)` is one JSON document; returns 0
-        ///  or InvalidArgument (3). The .NET `Item.FromJson` and `item.Json()` call it so that every
-        ///  language accepts and refuses the same data.
+        ///  Checks with the core's JSON parser that `(json, json_len)` is one JSON document (else an
+        ///  InvalidArgument error), so that every language accepts and refuses the same data.
         ///
         ///  # Safety
         ///  `json` must point to `json_len` readable bytes (or be null with length 0); `out_error` must
@@ -202,68 +184,28 @@ namespace Leaseq.Native
         internal static extern uint leaseq_json_check(byte* json, System.UIntPtr json_len, LeaseqError** out_error);
 
         /// <summary>
-        ///  Frees a string written to an `out_…` parameter (e.g. by [`leaseq_item_type_name`]). Null is
-        ///  ignored.
-        ///
-        ///  # Safety
-        ///  The caller that received `text` frees it, once, with this function; `text` must not be used
-        ///  afterwards.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_owned_str_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern void leaseq_owned_str_free(LeaseqOwnedStr* text);
-
-        /// <summary>
-        ///  Frees a list of strings written to an `out_…` parameter (e.g. by
-        ///  [`crate::leaseq_connection_warnings`]). Null is ignored.
-        ///
-        ///  # Safety
-        ///  The caller that received `list` frees it, once, with this function, after copying what it
-        ///  needs; `list` must not be used afterwards.
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_owned_strs_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern void leaseq_owned_strs_free(LeaseqOwnedStrs* list);
-
-        /// <summary>
         ///  The type of an item whose data is `(data, data_len)`, as the core's `Item::type_name` reads
-        ///  it (the string field `type` of JSON object data), which is what a worker's routes match.
-        ///  Writes to `out_name` a string the caller frees with [`leaseq_owned_str_free`], or null when
-        ///  the item has no type (data that is not a JSON object with a string field `type`).
+        ///  it, which is what a worker's routes match: written to `out_value`'s `strings`, one (the type)
+        ///  or none (an untyped item).
         ///
         ///  # Safety
-        ///  `data` must point to `data_len` readable bytes (or be null with length 0); `out_name` must be
-        ///  writable; `out_error` must be null or writable, and the caller frees what it receives with
-        ///  [`crate::leaseq_error_free`].
+        ///  `data` must point to `data_len` readable bytes (or be null with length 0); `out_value` must be
+        ///  writable; `out_error` must be null or writable. The caller frees the value with
+        ///  [`crate::leaseq_value_free`] and an error with [`crate::leaseq_error_free`].
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_item_type_name", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint leaseq_item_type_name(byte* data, System.UIntPtr data_len, LeaseqOwnedStr** out_name, LeaseqError** out_error);
+        internal static extern uint leaseq_item_type_name(byte* data, System.UIntPtr data_len, LeaseqValue* out_value, LeaseqError** out_error);
 
         /// <summary>
-        ///  Writes the core's default connection options (`leaseq::ConnectionOptions::default()`) to
-        ///  `out_options`.
+        ///  Writes the core's default options (`Default::default()` of `leaseq::ConnectionOptions`,
+        ///  `QueueOptions` and `WorkerOptions`) to each of `out_connection`, `out_queue` and `out_worker`
+        ///  that is not null.
         ///
         ///  # Safety
-        ///  `out_options` must be writable (null is ignored).
+        ///  Each non-null pointer must be writable.
         /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_connection_options_default", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern void leaseq_connection_options_default(LeaseqConnectionOptions* out_options);
-
-        /// <summary>
-        ///  Writes the core's default queue options (`leaseq::QueueOptions::default()`) to `out_options`.
-        ///
-        ///  # Safety
-        ///  `out_options` must be writable (null is ignored).
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_queue_options_default", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern void leaseq_queue_options_default(LeaseqQueueOptions* out_options);
-
-        /// <summary>
-        ///  Writes the core's default worker options (`leaseq::WorkerOptions::default()`) to `out_options`.
-        ///
-        ///  # Safety
-        ///  `out_options` must be writable (null is ignored).
-        /// </summary>
-        [DllImport(__DllName, EntryPoint = "leaseq_worker_options_default", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern void leaseq_worker_options_default(LeaseqWorkerOptions* out_options);
+        [DllImport(__DllName, EntryPoint = "leaseq_options_default", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void leaseq_options_default(LeaseqConnectionOptions* out_connection, LeaseqQueueOptions* out_queue, LeaseqWorkerOptions* out_worker);
 
         /// <summary>
         ///  The highest priority level, `leaseq::MAX_PRIORITY` (0 is the default).
@@ -272,11 +214,11 @@ namespace Leaseq.Native
         internal static extern uint leaseq_max_priority();
 
         /// <summary>
-        ///  Frees the item and the page of dead letters a value holds (not the value itself, which is the
-        ///  caller's, nor its connection), and sets them to null. Null is ignored.
+        ///  Frees the lists a value holds (not the value itself, which is the caller's, nor its
+        ///  connection), and sets them to null. Null is ignored.
         ///
         ///  # Safety
-        ///  A non-null `value` must be one [`leaseq_queue_call`] wrote, freed once.
+        ///  A non-null `value` must be one written to an `out_value`, freed once.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_value_free", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void leaseq_value_free(LeaseqValue* value);
@@ -327,19 +269,15 @@ namespace Leaseq.Native
         internal static extern uint leaseq_dispatch(LeaseqError** out_error);
 
         /// <summary>
-        ///  Makes one running [`leaseq_dispatch`] return once it has run the callbacks already due.
-        ///  Operations finishing later wait for the next `leaseq_dispatch`.
-        ///
-        ///  The .NET binding calls it as the process exits (or its AppDomain unloads): a thread blocked in
-        ///  native code cannot be aborted, and Mono waits for its background threads at exit.
+        ///  Makes one running [`leaseq_dispatch`] return once it has run the callbacks already due (the
+        ///  .NET binding's exit: Mono waits for its background threads, and cannot abort one in native code).
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_dispatch_stop", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void leaseq_dispatch_stop();
 
         /// <summary>
-        ///  Asks the operation started with `index` to stop. Returns true if it was still running: its
-        ///  failure callback then comes with [`LEASEQ_CANCELLED`], unless it had already finished, in which
-        ///  case its result is delivered as usual. Returns false if no operation with `index` is running.
+        ///  Asks the operation started with `index` to stop: true if it was running (its failure callback
+        ///  then comes with [`LEASEQ_CANCELLED`], unless it had just finished: then its result does).
         ///
         ///  A blocking lease is cancel-safe: stopping it while it waits loses nothing.
         /// </summary>
@@ -359,11 +297,10 @@ namespace Leaseq.Native
         internal static extern uint leaseq_connection_open_with_options_async(ulong index, byte* url, System.UIntPtr url_len, LeaseqConnectionOptions* options, LeaseqError** out_error);
 
         /// <summary>
-        ///  Makes a worker for `queue` whose events go to `callback` with `key`; null `options` are the
-        ///  core's defaults. Without `by_type`, one handler runs every item (route 0); with it, the core
-        ///  routes each item by its type to the handler of that name in `routes` (UTF-8), refusing none,
-        ///  an empty one or one given twice. `before`/`after`: send those hooks' events. It does nothing
-        ///  until [`leaseq_worker_run_async`].
+        ///  Makes a worker for `queue` whose events go to `callback` with `key` (null `options`: the
+        ///  core's defaults). Without `by_type`, one handler runs every item (route 0); with it, the
+        ///  core routes each item by its type to the handler of that name in `routes`. `before`,
+        ///  `after`: send those hooks' events. It does nothing until [`leaseq_worker_run_async`].
         ///
         ///  # Safety
         ///  `queue` must be live; `routes` must point to `route_count` readable [`LeaseqStr`]s (or be
@@ -408,8 +345,7 @@ namespace Leaseq.Native
         ///  Writes the worker's counters so far to `out_counters`.
         ///
         ///  # Safety
-        ///  `worker` must be live; `out_counters` writable; `out_error` null or writable (the caller
-        ///  frees what it receives with [`crate::leaseq_error_free`]).
+        ///  `worker` must be live; `out_counters` writable; `out_error` null or writable.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "leaseq_worker_counters", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint leaseq_worker_counters(LeaseqWorker* worker, LeaseqWorkerCounters* out_counters, LeaseqError** out_error);
@@ -441,12 +377,9 @@ namespace Leaseq.Native
         /// </summary>
         public uint kind;
         /// <summary>
-        ///  The message bytes, owned by this error.
+        ///  The message (`message_len` bytes), owned by this error.
         /// </summary>
         public byte* message;
-        /// <summary>
-        ///  The message length in bytes.
-        /// </summary>
         public System.UIntPtr message_len;
     }
 
@@ -468,195 +401,80 @@ namespace Leaseq.Native
 
     /// <summary>
     ///  An item as bytes: a UTF-8 id and opaque data (neither NUL-terminated), its attempts and the
-    ///  fencing token of its delivery.
-    ///
-    ///  Passed in (an array for `add_items`), it is borrowed for the call; as a lease's result, it is
-    ///  part of a [`crate::LeaseqValue`] (the worker's events borrow it for the callback).
+    ///  fencing token of its delivery. Passed in, it is borrowed for the call; in a [`LeaseqValue`]
+    ///  it is owned by the value (the worker's events borrow it for the callback).
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqItem
     {
-        /// <summary>
-        ///  The id bytes.
-        /// </summary>
         public byte* id;
-        /// <summary>
-        ///  The id length in bytes.
-        /// </summary>
         public System.UIntPtr id_len;
-        /// <summary>
-        ///  The data bytes.
-        /// </summary>
         public byte* data;
-        /// <summary>
-        ///  The data length in bytes.
-        /// </summary>
         public System.UIntPtr data_len;
         /// <summary>
         ///  How many times the item has been leased, this lease included; ignored in arguments.
         /// </summary>
         public uint attempts;
         /// <summary>
-        ///  The fencing token of this delivery (0 when the item did not come from a lease); ignored
-        ///  in arguments (renew, complete, fail and release take it as a parameter of their own).
+        ///  The fencing token of this delivery (0: none, not checked); in arguments, what renew,
+        ///  complete, fail and release check.
         /// </summary>
         public ulong fence;
     }
 
     /// <summary>
-    ///  A UTF-8 string argument (not NUL-terminated), borrowed for the call: an id in an array of ids.
+    ///  A UTF-8 string (not NUL-terminated): borrowed in arguments, owned by the value in results.
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqStr
     {
-        /// <summary>
-        ///  The bytes.
-        /// </summary>
         public byte* bytes;
-        /// <summary>
-        ///  The length in bytes.
-        /// </summary>
         public System.UIntPtr len;
     }
 
     /// <summary>
-    ///  An item in the dead letters; see `leaseq::DeadItem`.
+    ///  An item in the dead letters, its error (UTF-8) and when it died (milliseconds since the Unix
+    ///  epoch); see `leaseq::DeadItem`.
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqDeadItem
     {
-        /// <summary>
-        ///  The item, its data as added; `attempts` is how many leases it had.
-        /// </summary>
         public LeaseqItem item;
-        /// <summary>
-        ///  The error of its last failure (UTF-8, not NUL-terminated).
-        /// </summary>
         public byte* error;
-        /// <summary>
-        ///  The error length in bytes.
-        /// </summary>
         public System.UIntPtr error_len;
-        /// <summary>
-        ///  When it died, in milliseconds since the Unix epoch (Redis server clock).
-        /// </summary>
         public long died_at_unix_ms;
     }
 
     /// <summary>
-    ///  A page of dead letters: `len` items at `items`, all owned by this page.
-    ///
-    ///  Part of a [`crate::LeaseqValue`], freed with it.
-    /// </summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal unsafe partial struct LeaseqDeadItems
-    {
-        /// <summary>
-        ///  The items, oldest death first.
-        /// </summary>
-        public LeaseqDeadItem* items;
-        /// <summary>
-        ///  How many there are.
-        /// </summary>
-        public System.UIntPtr len;
-    }
-
-    /// <summary>
-    ///  A UTF-8 string (not NUL-terminated) handed to the caller, who frees it with
-    ///  [`leaseq_owned_str_free`].
-    /// </summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal unsafe partial struct LeaseqOwnedStr
-    {
-        /// <summary>
-        ///  The bytes, owned by this string.
-        /// </summary>
-        public byte* bytes;
-        /// <summary>
-        ///  The length in bytes.
-        /// </summary>
-        public System.UIntPtr len;
-    }
-
-    /// <summary>
-    ///  A list of UTF-8 strings handed to the caller: `len` strings at `items`, all owned by this list,
-    ///  which the caller frees (and every string in it) with [`leaseq_owned_strs_free`].
-    /// </summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal unsafe partial struct LeaseqOwnedStrs
-    {
-        /// <summary>
-        ///  The strings, in order.
-        /// </summary>
-        public LeaseqOwnedStr* items;
-        /// <summary>
-        ///  How many there are.
-        /// </summary>
-        public System.UIntPtr len;
-    }
-
-    /// <summary>
     ///  A connection's timeouts; see `leaseq::ConnectionOptions`.
-    ///  [`leaseq_connection_options_default`] gives the core's defaults.
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqConnectionOptions
     {
-        /// <summary>
-        ///  How long opening a TCP/TLS connection may take, in seconds (positive).
-        /// </summary>
         public double connect_timeout_secs;
-        /// <summary>
-        ///  Whether `response_timeout_secs` is given (0 or 1; without it an operation waits for ever).
-        /// </summary>
         public byte has_response_timeout;
-        /// <summary>
-        ///  How long one operation may wait for Redis's answer before it is a Timeout error, in
-        ///  seconds (positive).
-        /// </summary>
         public double response_timeout_secs;
     }
 
     /// <summary>
-    ///  A queue's options; see `leaseq::QueueOptions`. [`leaseq_queue_options_default`] gives the
-    ///  core's defaults.
+    ///  A queue's options; see `leaseq::QueueOptions`.
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqQueueOptions
     {
-        /// <summary>
-        ///  Leases an item gets before a failure sends it to the dead letters (at least 1).
-        /// </summary>
         public int max_attempts;
-        /// <summary>
-        ///  The first retry's backoff, in seconds; each later one doubles, with jitter.
-        /// </summary>
         public double backoff_base_secs;
-        /// <summary>
-        ///  The longest backoff, in seconds.
-        /// </summary>
         public double backoff_max_secs;
         /// <summary>
-        ///  How long after an item is completed `add_item` refuses its id, in seconds (0: off).
+        ///  0: off.
         /// </summary>
         public double unique_window_secs;
-        /// <summary>
-        ///  How long a clean leaves alone an id in processing without a lease (or an item in no
-        ///  list) before it reclaims it, in seconds.
-        /// </summary>
         public double clean_grace_secs;
         /// <summary>
-        ///  Replicas that must acknowledge each add and complete (Redis `WAIT`; 0: off, not negative).
+        ///  0: off; negative is an InvalidArgument error.
         /// </summary>
         public int wait_replicas;
-        /// <summary>
-        ///  How long adds and completes wait for `wait_replicas`, in seconds (positive when set).
-        /// </summary>
         public double wait_timeout_secs;
-        /// <summary>
-        ///  Whether renew, complete, fail and release of a superseded delivery fail with LeaseLost
-        ///  (0 or 1).
-        /// </summary>
         public byte fencing;
     }
 
@@ -670,58 +488,27 @@ namespace Leaseq.Native
         ///  0 (default) to `leaseq::MAX_PRIORITY`.
         /// </summary>
         public int priority;
-        /// <summary>
-        ///  Whether `delay_secs` is given (0 or 1).
-        /// </summary>
         public byte has_delay;
-        /// <summary>
-        ///  Not leasable until this many seconds after the add (Redis server time).
-        /// </summary>
         public double delay_secs;
-        /// <summary>
-        ///  Whether `at_unix_ms` is given (0 or 1; give a delay or a time, not both).
-        /// </summary>
         public byte has_at;
         /// <summary>
-        ///  Not leasable before this time, in milliseconds since the Unix epoch (Redis server clock).
+        ///  In milliseconds since the Unix epoch (Redis server clock).
         /// </summary>
         public long at_unix_ms;
     }
 
     /// <summary>
-    ///  A worker's options; see `leaseq::WorkerOptions`. [`leaseq_worker_options_default`] gives the
-    ///  core's defaults.
+    ///  A worker's options; see `leaseq::WorkerOptions`.
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqWorkerOptions
     {
-        /// <summary>
-        ///  Items run at once (at least 1).
-        /// </summary>
         public int concurrency;
-        /// <summary>
-        ///  The lease taken on each item, in seconds; renewed every third of it while the handler runs.
-        /// </summary>
         public double lease_secs;
-        /// <summary>
-        ///  Whether `job_timeout_secs` is given (0 or 1; without it a handler may run for ever).
-        /// </summary>
         public byte has_job_timeout;
-        /// <summary>
-        ///  A handler running longer is abandoned and the item failed with a timeout.
-        /// </summary>
         public double job_timeout_secs;
-        /// <summary>
-        ///  After a stop, how long running handlers may still finish, in seconds.
-        /// </summary>
         public double shutdown_timeout_secs;
-        /// <summary>
-        ///  Whether `clean_every_secs` is given (0 or 1; without it the worker never runs a light clean).
-        /// </summary>
         public byte has_clean_every;
-        /// <summary>
-        ///  How often the worker runs a light clean, in seconds.
-        /// </summary>
         public double clean_every_secs;
     }
 
@@ -733,11 +520,12 @@ namespace Leaseq.Native
     internal unsafe partial struct LeaseqArgs
     {
         /// <summary>
-        ///  The item: id and data to add; id and `fence` (0: none) to renew, complete, fail, release.
+        ///  The item: id and data to add; id and `fence` (0: none) to renew, complete (and lease),
+        ///  fail, release.
         /// </summary>
         public LeaseqItem item;
         /// <summary>
-        ///  `add_items`: `count` items.
+        ///  `add_items`: `count` items to add; `complete_many`: `count` ids and fences.
         /// </summary>
         public LeaseqItem* items;
         /// <summary>
@@ -745,7 +533,8 @@ namespace Leaseq.Native
         /// </summary>
         public LeaseqStr* ids;
         /// <summary>
-        ///  How many `items` or `ids`; `dead_items`: the page size (1 to 1000).
+        ///  How many `items` or `ids`; `dead_items`: the page size; `lease_many`,
+        ///  `complete_and_lease`: at most how many to lease.
         /// </summary>
         public System.UIntPtr count;
         /// <summary>
@@ -757,19 +546,19 @@ namespace Leaseq.Native
         /// </summary>
         public LeaseqStr message;
         /// <summary>
-        ///  `lease`, `renew`: the lease, in seconds.
+        ///  `lease`, `lease_many`, `complete_and_lease`, `renew`: the lease, in seconds.
         /// </summary>
         public double lease_secs;
         /// <summary>
-        ///  `lease`: whether to wait for an item.
+        ///  `lease`, `lease_many`: whether to wait for an item.
         /// </summary>
         public byte block;
         /// <summary>
-        ///  `lease`: whether the wait has a timeout (else it waits for ever).
+        ///  `lease`, `lease_many`: whether the wait has a timeout (else it waits for ever).
         /// </summary>
         public byte has_timeout;
         /// <summary>
-        ///  `lease`: the wait's timeout, in seconds.
+        ///  `lease`, `lease_many`: the wait's timeout, in seconds.
         /// </summary>
         public double timeout_secs;
         /// <summary>
@@ -793,14 +582,11 @@ namespace Leaseq.Native
     internal unsafe partial struct LeaseqFailOutcome
     {
         /// <summary>
-        ///  [`LEASEQ_FAIL_RETRY`]: the item will be leased again, not before `retry_at_unix_ms`;
-        ///  [`LEASEQ_FAIL_DEAD`]: that was its last attempt, it is in the dead letters;
-        ///  [`LEASEQ_FAIL_GONE`]: the item no longer exists (it was completed), nothing changed.
+        ///  [`LEASEQ_FAIL_RETRY`], [`LEASEQ_FAIL_DEAD`] or [`LEASEQ_FAIL_GONE`].
         /// </summary>
         public uint kind;
         /// <summary>
-        ///  For a retry: when it becomes due, in milliseconds since the Unix epoch (Redis server
-        ///  clock); 0 otherwise.
+        ///  For a retry: when it becomes due, in milliseconds since the Unix epoch; 0 otherwise.
         /// </summary>
         public long retry_at_unix_ms;
     }
@@ -811,26 +597,17 @@ namespace Leaseq.Native
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqCleanReport
     {
-        /// <summary>
-        ///  Items whose lease had expired (or was never taken), returned to the queue.
-        /// </summary>
         public ulong requeued;
-        /// <summary>
-        ///  Ids dropped from the lists because their item no longer exists.
-        /// </summary>
         public ulong dropped;
-        /// <summary>
-        ///  Items whose lease expired on their last attempt, moved to the dead letters.
-        /// </summary>
         public ulong dead;
     }
 
     /// <summary>
     ///  An operation's result; which field means something is said at its `LEASEQ_OP_…` code (a
-    ///  connection open's is `connection`, a worker run's nothing). Written to `out_value` by
-    ///  [`leaseq_queue_call`] and freed by the caller with [`leaseq_value_free`]; handed to the
-    ///  success callback, it is borrowed for the callback's duration, except `connection`, a handle
-    ///  the caller then owns and frees with [`crate::leaseq_connection_free`].
+    ///  connection open's is `connection`, a worker run's nothing). Written to an `out_value` and
+    ///  freed by the caller with [`leaseq_value_free`]; handed to the success callback, it is borrowed
+    ///  for the callback's duration, except `connection`, a handle the caller then owns and frees
+    ///  with [`crate::leaseq_connection_free`].
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe partial struct LeaseqValue
@@ -839,26 +616,29 @@ namespace Leaseq.Native
         ///  A flag (0 or 1) or a count.
         /// </summary>
         public ulong number;
-        /// <summary>
-        ///  A clean's report.
-        /// </summary>
         public LeaseqCleanReport report;
-        /// <summary>
-        ///  A leased item, or null.
-        /// </summary>
-        public LeaseqItem* item;
-        /// <summary>
-        ///  An opened connection, or null.
-        /// </summary>
+        public LeaseqFailOutcome fail;
         public LeaseqConnection* connection;
         /// <summary>
-        ///  What `fail` did.
+        ///  How many entries the list below that is set holds (the others are null).
         /// </summary>
-        public LeaseqFailOutcome fail;
+        public System.UIntPtr count;
         /// <summary>
-        ///  A page of dead letters, or null.
+        ///  Leased items (`lease`: none or one).
         /// </summary>
-        public LeaseqDeadItems* dead_items;
+        public LeaseqItem* items;
+        /// <summary>
+        ///  `complete_many`: one flag (0 or 1) per item.
+        /// </summary>
+        public byte* flags;
+        /// <summary>
+        ///  A page of dead letters.
+        /// </summary>
+        public LeaseqDeadItem* dead_items;
+        /// <summary>
+        ///  Strings: a connection's warnings, an item's type.
+        /// </summary>
+        public LeaseqStr* strings;
     }
 
     /// <summary>
@@ -868,20 +648,19 @@ namespace Leaseq.Native
     internal unsafe partial struct LeaseqWorkerEvent
     {
         /// <summary>
-        ///  [`LEASEQ_WORKER_HANDLE`], [`LEASEQ_WORKER_ABANDON`], [`LEASEQ_WORKER_BEFORE`] or
-        ///  [`LEASEQ_WORKER_AFTER`].
+        ///  A `LEASEQ_WORKER_…` kind.
         /// </summary>
         public uint kind;
         /// <summary>
-        ///  The key the worker was made with ([`leaseq_worker_new`]).
+        ///  The key the worker was made with.
         /// </summary>
         public ulong worker;
         /// <summary>
-        ///  HANDLE, ABANDON: the job, for [`leaseq_worker_job_done`].
+        ///  HANDLE, ABANDON: the job.
         /// </summary>
         public ulong job;
         /// <summary>
-        ///  HANDLE: the index of the handler's name in the routes (0 without routes).
+        ///  HANDLE: the handler's index in the routes (0 without routes).
         /// </summary>
         public uint route;
         /// <summary>
@@ -893,8 +672,7 @@ namespace Leaseq.Native
         /// </summary>
         public uint outcome;
         /// <summary>
-        ///  AFTER, COMPLETED: 1 if this worker's `complete` completed the item (a `u8`: .NET Core
-        ///  refuses a pointer to a struct with a `bool`).
+        ///  AFTER, COMPLETED: 1 if this worker's `complete` completed the item.
         /// </summary>
         public byte completed;
         /// <summary>

@@ -13,7 +13,7 @@ namespace Leaseq
         public unsafe ConnectionOptions()
         {
             LeaseqConnectionOptions defaults;
-            NativeMethods.leaseq_connection_options_default(&defaults);
+            NativeMethods.leaseq_options_default(&defaults, null, null);
             ConnectTimeout = Interop.Span(defaults.connect_timeout_secs);
             ResponseTimeout = defaults.has_response_timeout != 0 ? Interop.Span(defaults.response_timeout_secs) : (TimeSpan?)null;
         }
@@ -59,7 +59,7 @@ namespace Leaseq
         public unsafe QueueOptions()
         {
             LeaseqQueueOptions defaults;
-            NativeMethods.leaseq_queue_options_default(&defaults);
+            NativeMethods.leaseq_options_default(null, &defaults, null);
             MaxAttempts = defaults.max_attempts;
             BackoffBase = Interop.Span(defaults.backoff_base_secs);
             BackoffMax = Interop.Span(defaults.backoff_max_secs);
@@ -179,7 +179,7 @@ namespace Leaseq
         public unsafe WorkerOptions()
         {
             LeaseqWorkerOptions defaults;
-            NativeMethods.leaseq_worker_options_default(&defaults);
+            NativeMethods.leaseq_options_default(null, null, &defaults);
             Concurrency = defaults.concurrency;
             LeaseDuration = Interop.Span(defaults.lease_secs);
             JobTimeout = defaults.has_job_timeout != 0 ? Interop.Span(defaults.job_timeout_secs) : (TimeSpan?)null;

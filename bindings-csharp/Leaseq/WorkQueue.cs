@@ -143,7 +143,7 @@ namespace Leaseq
             Call(NativeMethods.LEASEQ_OP_ADD_ITEM_WITH, Readers.Flag, args => args.ItemWith(item, options));
 
         /// <summary>
-        /// Leases the next item for <paramref name="leaseDuration"/>, or returns <c>null</c>.
+        /// Leases the next item for the given duration, or returns <c>null</c>.
         ///
         /// Takes the highest priority level that has an item, oldest first; delayed items join when due.
         /// With <paramref name="block"/> false, returns at once. With <paramref name="block"/> true, waits until
@@ -178,8 +178,25 @@ namespace Leaseq
             Call(NativeMethods.LEASEQ_OP_LEASE, Readers.Leased, args => args.Lease(leaseDuration, block, timeout));
 
         /// <summary>
-        /// Extends the lease on <paramref name="item"/> to <paramref name="leaseDuration"/> from now, only while
-        /// this session still holds it. Returns <c>false</c> (changing nothing) if the lease expired, the item
+        /// Leases up to <c>count</c> items (1 to <c>MAX_BATCH</c>) in one round trip, each as <see cref="Lease"/> would, in
+        /// the order <see cref="Lease"/> would hand them out; an empty list when there is nothing (with <c>block</c>, once
+        /// <c>timeout</c> has passed). <c>MAX_BATCH</c> is the core's 1000; blocking waits for the first item only.
+        /// </summary>
+        /// <exception cref="LeaseqArgumentException"><paramref name="count"/> is not 1 to 1000, or as for <see cref="Lease"/>.</exception>
+        public IReadOnlyList<Item> LeaseMany(TimeSpan leaseDuration, int count, bool block = true, TimeSpan? timeout = null) =>
+            LeaseManyCall(leaseDuration, count, block, timeout).Run();
+
+        /// <summary><see cref="LeaseMany"/>, asynchronously; cancelling a blocking wait loses no item.</summary>
+        public Task<IReadOnlyList<Item>> LeaseManyAsync(TimeSpan leaseDuration, int count, bool block = true, TimeSpan? timeout = null,
+            CancellationToken cancellationToken = default(CancellationToken)) =>
+            LeaseManyCall(leaseDuration, count, block, timeout).Start(cancellationToken);
+
+        QueueCall<IReadOnlyList<Item>> LeaseManyCall(TimeSpan leaseDuration, int count, bool block, TimeSpan? timeout) =>
+            Call(NativeMethods.LEASEQ_OP_LEASE_MANY, Readers.Items, args => args.Lease(leaseDuration, block, timeout, count));
+
+        /// <summary>
+        /// Extends the lease on the item to the given duration from now, only while this session
+        /// still holds it. Returns <c>false</c> (changing nothing) if the lease expired, the item
         /// was completed, or another session holds it. One round trip (<c>renew-3.lua</c>).
         /// </summary>
         /// <exception cref="LeaseLostException">With <see cref="QueueOptions.Fencing"/>: <paramref name="item"/> is
@@ -194,7 +211,7 @@ namespace Leaseq
             Call(NativeMethods.LEASEQ_OP_RENEW, Readers.Flag, args => args.Renew(item, leaseDuration));
 
         /// <summary>
-        /// Marks <paramref name="item"/> done and removes it from the queue for good.
+        /// Marks the item done and removes it from the queue for good.
         ///
         /// Returns <c>true</c> for exactly one call per item, the one that deleted its data; every other call
         /// (a second worker that got the item after a lease expired, a repeated call) gets <c>false</c>.
@@ -212,10 +229,44 @@ namespace Leaseq
         QueueCall<bool> CompleteCall(Item item) => Call(NativeMethods.LEASEQ_OP_COMPLETE, Readers.Flag, args => args.Id(item));
 
         /// <summary>
-        /// Ends the lease on <paramref name="item"/> with a failure: it is retried after <paramref name="retryAfter"/>,
-        /// or after the queue's exponential backoff with jitter when <c>null</c>, until its attempts reach the queue's
-        /// <see cref="QueueOptions.MaxAttempts"/>; then it moves to the dead letters, keeping its data, attempts and
-        /// <paramref name="error"/>.
+        /// Completes a batch of items (1 to <c>MAX_BATCH</c>) in one round trip, each as <see cref="Complete"/> would; returns
+        /// one bool per item, in order. With <see cref="QueueOptions.Fencing"/>, a superseded delivery gets <c>false</c>
+        /// rather than failing the batch.
+        /// </summary>
+        /// <exception cref="ArgumentNullException"><paramref name="items"/> or one of them is null.</exception>
+        /// <exception cref="LeaseqArgumentException"><paramref name="items"/> is empty or holds more than 1000.</exception>
+        public bool[] CompleteMany(IReadOnlyList<Item> items) => CompleteManyCall(items).Run();
+
+        /// <summary><see cref="CompleteMany"/>, asynchronously.</summary>
+        public Task<bool[]> CompleteManyAsync(IReadOnlyList<Item> items, CancellationToken cancellationToken = default(CancellationToken)) =>
+            CompleteManyCall(items).Start(cancellationToken);
+
+        QueueCall<bool[]> CompleteManyCall(IReadOnlyList<Item> items) =>
+            Call(NativeMethods.LEASEQ_OP_COMPLETE_MANY, Readers.Flags, args => args.Items(items, withData: false));
+
+        /// <summary>
+        /// Completes the item and leases up to count next items (1 to <c>MAX_BATCH</c>) in one round trip, as complete then
+        /// a non-blocking lease_many would; returns whether this call completed the item, and the items leased (empty when
+        /// there is nothing to lease now). That is, <see cref="Complete"/> then <see cref="LeaseMany"/> with <c>block</c>
+        /// false; if the lease part fails the complete stands, as after a lost reply.
+        /// </summary>
+        /// <exception cref="LeaseqArgumentException"><paramref name="count"/> is not 1 to 1000, or as for <see cref="Lease"/>.</exception>
+        public CompleteAndLeaseResult CompleteAndLease(Item item, TimeSpan leaseDuration, int count) =>
+            CompleteAndLeaseCall(item, leaseDuration, count).Run();
+
+        /// <summary><see cref="CompleteAndLease"/>, asynchronously.</summary>
+        public Task<CompleteAndLeaseResult> CompleteAndLeaseAsync(Item item, TimeSpan leaseDuration, int count,
+            CancellationToken cancellationToken = default(CancellationToken)) =>
+            CompleteAndLeaseCall(item, leaseDuration, count).Start(cancellationToken);
+
+        QueueCall<CompleteAndLeaseResult> CompleteAndLeaseCall(Item item, TimeSpan leaseDuration, int count) =>
+            Call(NativeMethods.LEASEQ_OP_COMPLETE_AND_LEASE, Readers.CompletedAndLeased, args => args.CompleteAndLease(item, leaseDuration, count));
+
+        /// <summary>
+        /// Ends the lease on the item with a failure: it is retried after the given delay or,
+        /// without one, after the queue's exponential backoff with jitter, until its attempts reach
+        /// the queue's maximum; then it moves to the dead letters, keeping its data, attempts and
+        /// error.
         ///
         /// One round trip (<c>fail-14.lua</c>).
         /// </summary>
@@ -266,9 +317,10 @@ namespace Leaseq
         QueueCall<CleanReport> LightCleanCall() => Call(NativeMethods.LEASEQ_OP_LIGHT_CLEAN, Readers.Report, null);
 
         /// <summary>
-        /// A light clean, then requeues every item that exists but is in no list or set and holds no lease (left
-        /// so by a crashed client of an older generation, or by hand), and drops bookkeeping (attempts, errors,
-        /// priorities, deadlines, dead letters) of items that are gone.
+        /// A light clean, then requeues every item that exists but is in no list or set and holds
+        /// no lease (left so by a crashed client of an older generation, or by hand), and drops
+        /// bookkeeping (attempts, errors, priorities, fencing tokens, deadlines, dead letters) of
+        /// items that are gone.
         ///
         /// Walks the item keys with <c>SCAN</c> in batches (never <c>KEYS</c>), compares them against a
         /// snapshot of the lists, and checks each miss atomically (<c>clean-orphan-9.lua</c>) before requeueing
@@ -328,8 +380,8 @@ namespace Leaseq
         QueueCall<long> DeadLengthCall() => Call(NativeMethods.LEASEQ_OP_DEAD_LEN, Readers.Count, null);
 
         /// <summary>
-        /// A page of dead letters, oldest death first: <paramref name="count"/> (at most 1000) from
-        /// <paramref name="offset"/>. One round trip (<c>dead-items-4.lua</c>).
+        /// A page of dead letters, oldest death first: at most 1000 from an offset. One round trip
+        /// (<c>dead-items-4.lua</c>).
         /// </summary>
         /// <exception cref="LeaseqArgumentException"><paramref name="count"/> is not between 1 and 1000, or
         /// <paramref name="offset"/> is negative.</exception>
@@ -389,8 +441,8 @@ namespace Leaseq
         QueueCall<long> PurgeAllDeadCall() => Call(NativeMethods.LEASEQ_OP_PURGE_ALL_DEAD, Readers.Count, null);
 
         /// <summary>
-        /// Pauses the queue: leases return nothing (blocking ones wait) until <see cref="Resume"/>; adds still
-        /// succeed. Clients of <c>redis-work-queue</c> do not know of pauses.
+        /// Pauses the queue: leases return nothing (blocking ones wait) until it is resumed; adds
+        /// still succeed. Clients of <c>redis-work-queue</c> do not know of pauses.
         /// </summary>
         public void Pause() => PauseCall().Run();
 

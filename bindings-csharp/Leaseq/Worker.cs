@@ -90,25 +90,14 @@ namespace Leaseq
     }
 
     /// <summary>
-    /// Runs a handler (or, made with routes, a handler per <see cref="Item.TypeName"/>, routed by the core's
-    /// <c>Router</c>) over a queue until stopped (the core's <c>Worker</c>): leases items (up to
-    /// <see cref="WorkerOptions.Concurrency"/> at once), runs the handler on each, completes an item when the handler's
-    /// task succeeds and calls <see cref="WorkQueue.Fail"/> with the exception's message when it throws, faults or times
-    /// out. The lease of every running item is renewed before it expires (heartbeat), so a long job is never handed
-    /// to a second worker. The loop, the heartbeats, the timeouts, the light cleans and the shutdown are the core's,
-    /// the same in every language.
+    /// Runs a handler (or a handler per <see cref="Item.TypeName"/>) over a queue until stopped: the core's <c>Worker</c>,
+    /// whose loop, routing, heartbeats, timeouts, cleans and shutdown are the same in every language.
     /// </summary>
     /// <remarks>
-    /// <para>The handler runs on the thread pool and holds no thread of the core while its task runs. Its
-    /// <see cref="CancellationToken"/> is cancelled when the worker gives up on the item: its
-    /// <see cref="WorkerOptions.JobTimeout"/> passed (the item is failed with a timeout), the worker stopped and its
-    /// <see cref="WorkerOptions.ShutdownTimeout"/> passed (the item was released), or its lease was lost. A handler
-    /// that ignores the token runs on, but its result no longer counts.</para>
-    /// <para>The hooks run on the thread pool too, one at a time per worker and in the order the core calls them:
-    /// an item's <see cref="WorkerOptions.Before"/> has returned before its handler starts. An exception a hook
-    /// throws is written to standard error and otherwise ignored.</para>
-    /// <para>As the process exits (<see cref="AppDomain.ProcessExit"/>), running workers are stopped and waited for
-    /// (each up to its shutdown timeout), so their unfinished items go back to the queue at once.</para>
+    /// Handlers run on the thread pool; a handler's token is cancelled when the core gives up on its item (job timeout,
+    /// shutdown timeout, lost lease), after which its result no longer counts. Hooks run on the thread pool one at a time,
+    /// in the core's order (an item's <see cref="WorkerOptions.Before"/> returns before its handler starts); an exception a
+    /// hook throws is written to standard error. At process exit running workers are stopped and waited for.
     /// </remarks>
     public sealed class Worker : IDisposable
     {
@@ -138,40 +127,30 @@ namespace Leaseq
             Calls.StopWorkers = StopAllForExit;
         }
 
-        /// <summary>
-        /// A worker for <paramref name="queue"/> that runs <paramref name="handler"/> on every item, with
-        /// <paramref name="options"/> (<c>null</c>: the defaults). It does nothing until <see cref="RunAsync"/>.
-        /// </summary>
-        /// <param name="queue">The queue to work; the worker keeps its own reference to it (disposing the queue does not stop the worker).</param>
-        /// <param name="handler">Runs one item: its task succeeding completes the item; an exception (thrown or in the task) fails it
-        /// with the exception's message. The token is cancelled when the worker gives up on the item.</param>
-        /// <param name="options">Concurrency, lease, timeouts, cleaning and hooks; read once, here.</param>
+        /// <summary>A worker that runs <paramref name="handler"/> on every item of <paramref name="queue"/>.</summary>
+        /// <param name="queue">The queue to work (the worker keeps its own reference to it).</param>
+        /// <param name="handler">Its task succeeding completes the item; an exception fails it with the exception's message.</param>
+        /// <param name="options"><c>null</c>: the defaults; read once, here.</param>
         /// <exception cref="ArgumentNullException"><paramref name="queue"/> or <paramref name="handler"/> is null.</exception>
-        /// <exception cref="LeaseqArgumentException">The core refuses the options (a concurrency below 1, a lease duration
-        /// that is not positive or over 365 days, a zero or negative timeout or clean interval).</exception>
+        /// <exception cref="LeaseqArgumentException">The core refuses the options.</exception>
         public Worker(WorkQueue queue, Func<Item, CancellationToken, Task> handler, WorkerOptions options = null)
             : this(queue, new[] { new KeyValuePair<string, Func<Item, CancellationToken, Task>>(null, handler ?? throw new ArgumentNullException("handler")) }, false, options)
         {
         }
 
         /// <summary>
-        /// A worker for <paramref name="queue"/> that routes each item by its <see cref="Item.TypeName"/> (the string
-        /// field <c>"type"</c> of its JSON data) to the handler of that name in <paramref name="routes"/>, with
-        /// <paramref name="options"/> (<c>null</c>: the defaults). The routing is the core's <c>Router</c>: an item with
-        /// no type, or of a type with no handler here, is failed with an error that says so and names the types this
-        /// worker handles (<c>unknown item type "fax"; this worker handles: email, resize</c>), and retried like any
-        /// failure, so a worker deployed later with that handler can still run it. It does nothing until
-        /// <see cref="RunAsync"/>.
+        /// A worker that routes each item by its <see cref="Item.TypeName"/> to the handler of that name (the core's
+        /// <c>Router</c>: an untyped item or one of an unknown type is failed, and retried like any failure).
         /// </summary>
-        /// <param name="queue">The queue to work; the worker keeps its own reference to it (disposing the queue does not stop the worker).</param>
-        /// <param name="routes">A handler per type name, each as the single-handler constructor's <c>handler</c>; names match
-        /// exactly (case-sensitive). Copied here: changing the dictionary later changes nothing.</param>
-        /// <param name="options">Concurrency, lease, timeouts, cleaning and hooks; read once, here.</param>
+        /// <param name="queue">The queue to work (the worker keeps its own reference to it).</param>
+        /// <param name="routes">A handler per type name, each as the single-handler constructor's; copied here.</param>
+        /// <param name="options"><c>null</c>: the defaults; read once, here.</param>
         /// <exception cref="ArgumentNullException"><paramref name="queue"/> or <paramref name="routes"/> is null.</exception>
         /// <exception cref="ArgumentException"><paramref name="routes"/> has a null name or a null handler.</exception>
         /// <exception cref="LeaseqArgumentException">The core refuses the routes (none, an empty name, a name given twice) or
         /// the options, or a name is not valid UTF-16.</exception>
         public Worker(WorkQueue queue, IDictionary<string, Func<Item, CancellationToken, Task>> routes, WorkerOptions options = null)
+            // Enumerated, not copied: an IDictionary need not implement CopyTo.
             : this(queue, (routes ?? throw new ArgumentNullException("routes")).Select(route => route).ToArray(), true, options)
         {
         }
@@ -182,30 +161,22 @@ namespace Leaseq
             {
                 throw new ArgumentNullException("queue");
             }
-            foreach (var route in routes)
+            var bad = byType ? Array.FindIndex(routes, route => route.Key == null || route.Value == null) : -1;
+            if (bad >= 0)
             {
-                if (byType && (route.Key == null || route.Value == null))
-                {
-                    throw new ArgumentException(route.Key == null ? "a type name in routes is null" : "the handler for type \"" + route.Key + "\" is null", "routes");
-                }
+                var name = routes[bad].Key;
+                throw new ArgumentException(name == null ? "a type name in routes is null" : "the handler for type \"" + name + "\" is null", "routes");
             }
-            var names = byType ? routes.Select(route => Interop.Encode(route.Key, "the type name \"" + route.Key + "\"")).ToArray() : new byte[0][];
-            var strs = new LeaseqStr[names.Length];
             options = options ?? new WorkerOptions();
             var raw = options.ToNative();
             LeaseqWorker* worker = null;
             LeaseqError* error = null;
             uint code;
+            var names = byType ? routes.Select(route => route.Key) : new string[0];
+            using (var args = new QueueArgs(fill => fill.Ids(names, "routes", "a type name")))
             using (var use = new HandleUse(queue.Handle))
-            fixed (byte* bytes = names.SelectMany(name => name).ToArray())
-            fixed (LeaseqStr* first = strs)
             {
-                for (int i = 0, offset = 0; i < names.Length; offset += names[i++].Length)
-                {
-                    strs[i].bytes = bytes + offset;
-                    strs[i].len = Interop.Length(names[i]);
-                }
-                code = NativeMethods.leaseq_worker_new((LeaseqQueue*)use.Pointer, key, EventCallback, byType, first, (UIntPtr)(uint)names.Length,
+                code = NativeMethods.leaseq_worker_new((LeaseqQueue*)use.Pointer, key, EventCallback, byType, args.Raw.ids, args.Raw.count,
                     &raw, options.Before != null, options.After != null, &worker, &error);
             }
             Interop.Check(code, error);
@@ -233,14 +204,8 @@ namespace Leaseq
         }
 
         /// <summary>
-        /// Runs until <see cref="Stop"/> or until <paramref name="cancellationToken"/> is cancelled, which is the same
-        /// graceful stop: the worker leases nothing more, lets running handlers finish within the shutdown timeout, and
-        /// releases the rest back to the queue at once. The task completes (successfully, also after a cancellation)
-        /// once that is done and every hook has run.
-        ///
-        /// Errors talking to Redis are retried after a short pause rather than ending the run. A stop asked for
-        /// before <see cref="RunAsync"/> is kept (the run then returns at once); once a run's task has completed,
-        /// the worker can run again.
+        /// Runs until <see cref="Stop"/> or until <paramref name="cancellationToken"/> is cancelled (the same graceful stop);
+        /// the task completes, successfully, once running handlers have finished or been released and every hook has run.
         /// </summary>
         /// <exception cref="LeaseqArgumentException">The worker is running already (in the task).</exception>
         /// <exception cref="ObjectDisposedException">The worker was disposed (in the task).</exception>
@@ -285,11 +250,7 @@ namespace Leaseq
         unsafe Task StartRun() => Calls.Start(Readers.Nothing, CancellationToken.None,
             (index, error) => NativeMethods.leaseq_worker_run_async((LeaseqWorker*)native, index, error));
 
-        /// <summary>
-        /// Asks the worker to stop: it leases nothing more, lets running handlers finish within the shutdown timeout,
-        /// and releases the rest. The task <see cref="RunAsync"/> returned completes once that is done. A stop before
-        /// <see cref="RunAsync"/> is kept: the run then returns at once.
-        /// </summary>
+        /// <summary>Asks the worker to stop (see <see cref="RunAsync"/>); a stop before the run is kept.</summary>
         /// <exception cref="ObjectDisposedException">The worker was disposed.</exception>
         public unsafe void Stop()
         {
@@ -299,10 +260,7 @@ namespace Leaseq
             }
         }
 
-        /// <summary>
-        /// Stops the worker (as <see cref="Stop"/>: a run goes on until its handlers finish or are released) and frees
-        /// its handle. A worker that is neither running nor disposed is freed by the finalizer.
-        /// </summary>
+        /// <summary>Stops the worker (as <see cref="Stop"/>) and frees its handle.</summary>
         public void Dispose()
         {
             StopQuietly();
@@ -345,6 +303,7 @@ namespace Leaseq
             var job = raw->job;
             try
             {
+                var item = raw->item == null ? null : Interop.ItemFrom(raw->item);
                 switch (raw->kind)
                 {
                     case NativeMethods.LEASEQ_WORKER_HANDLE:
@@ -354,7 +313,6 @@ namespace Leaseq
                             worker.jobs[job] = cancel;
                         }
                         var route = raw->route;
-                        var item = Interop.ItemFrom(raw->item);
                         WaitCallback start = _ => worker.RunJob(job, route, item, cancel.Token);
                         if (worker.before == null)
                         {
@@ -376,11 +334,9 @@ namespace Leaseq
                         }
                         break;
                     case NativeMethods.LEASEQ_WORKER_BEFORE:
-                        item = Interop.ItemFrom(raw->item);
                         worker.Then("the worker's Before hook", () => worker.before(item));
                         break;
                     case NativeMethods.LEASEQ_WORKER_AFTER:
-                        item = Interop.ItemFrom(raw->item);
                         var outcome = JobOutcome.From(raw);
                         worker.Then("the worker's After hook", () => worker.after(item, outcome));
                         break;

@@ -132,19 +132,15 @@ pub unsafe extern "C" fn leaseq_dispatch(out_error: *mut *mut LeaseqError) -> u3
     })
 }
 
-/// Makes one running [`leaseq_dispatch`] return once it has run the callbacks already due.
-/// Operations finishing later wait for the next `leaseq_dispatch`.
-///
-/// The .NET binding calls it as the process exits (or its AppDomain unloads): a thread blocked in
-/// native code cannot be aborted, and Mono waits for its background threads at exit.
+/// Makes one running [`leaseq_dispatch`] return once it has run the callbacks already due (the
+/// .NET binding's exit: Mono waits for its background threads, and cannot abort one in native code).
 #[no_mangle]
 pub extern "C" fn leaseq_dispatch_stop() {
     let _ = catch_unwind(|| DELIVERIES.0.send(None));
 }
 
-/// Asks the operation started with `index` to stop. Returns true if it was still running: its
-/// failure callback then comes with [`LEASEQ_CANCELLED`], unless it had already finished, in which
-/// case its result is delivered as usual. Returns false if no operation with `index` is running.
+/// Asks the operation started with `index` to stop: true if it was running (its failure callback
+/// then comes with [`LEASEQ_CANCELLED`], unless it had just finished: then its result does).
 ///
 /// A blocking lease is cancel-safe: stopping it while it waits loses nothing.
 #[no_mangle]
@@ -161,7 +157,7 @@ pub extern "C" fn leaseq_cancel(index: u64) -> bool {
 pub(crate) enum Delivery {
     /// An operation's result, for the callbacks of [`leaseq_init`].
     Operation(Finished),
-    /// A worker's event, for the callback of [`crate::leaseq_worker_init`].
+    /// A worker's event, for the callback given to [`crate::leaseq_worker_new`].
     Worker(WorkerEvent),
 }
 

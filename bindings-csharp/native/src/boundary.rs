@@ -12,9 +12,8 @@ pub struct LeaseqError {
     /// The core's `ErrorKind` number (1 Connection, 2 Timeout, 3 InvalidArgument, 4 LeaseLost,
     /// 5 Internal), or [`crate::LEASEQ_CANCELLED`] in a failure callback.
     pub kind: u32,
-    /// The message bytes, owned by this error.
+    /// The message (`message_len` bytes), owned by this error.
     pub message: *const u8,
-    /// The message length in bytes.
     pub message_len: usize,
 }
 
@@ -32,13 +31,12 @@ pub unsafe extern "C" fn leaseq_error_free(error: *mut LeaseqError) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: made by `write_error` with Box::into_raw, and the message with it.
         let error = unsafe { Box::from_raw(error) };
-        unsafe { free_bytes(error.message, error.message_len) };
+        drop(unsafe { take_raw(error.message, error.message_len) });
     }));
 }
 
-/// Writes the core's error kind numbers, in number order, into `out_codes` (room for `capacity`),
-/// and returns how many kinds there are. Lets the binding's tests check that every kind maps to
-/// an exception class.
+/// Writes the core's error kind numbers, in order, into `out_codes` (room for `capacity`) and
+/// returns how many there are, for the tests that check each maps to an exception class.
 ///
 /// # Safety
 /// `out_codes` must point to `capacity` writable `u32`s, or be null with `capacity` 0.
@@ -61,13 +59,9 @@ pub unsafe extern "C" fn leaseq_error_kinds(out_codes: *mut u32, capacity: usize
 /// `out_len` must be writable. The returned bytes are static: never free them.
 #[no_mangle]
 pub unsafe extern "C" fn leaseq_error_kind_name(code: u32, out_len: *mut usize) -> *const u8 {
-    let name = ErrorKind::from_code(code)
-        .map(ErrorKind::name)
-        .unwrap_or("");
-    if !out_len.is_null() {
-        // SAFETY: checked non-null; writable per the contract.
-        unsafe { *out_len = name.len() };
-    }
+    let name = ErrorKind::from_code(code).map_or("", ErrorKind::name);
+    // SAFETY: writable per the contract (null is skipped).
+    let _ = unsafe { write_out(out_len, name.len(), "out_len") };
     if name.is_empty() {
         std::ptr::null()
     } else {
@@ -107,7 +101,7 @@ unsafe fn write_error(out_error: *mut *mut LeaseqError, err: Error) {
     if out_error.is_null() {
         return;
     }
-    let (message, message_len) = into_raw_bytes(err.message().as_bytes().to_vec());
+    let (message, message_len) = into_raw(err.message().as_bytes().to_vec());
     let error = Box::new(LeaseqError {
         kind: err.kind().code(),
         message,
@@ -117,43 +111,67 @@ unsafe fn write_error(out_error: *mut *mut LeaseqError, err: Error) {
     unsafe { *out_error = Box::into_raw(error) };
 }
 
-/// Hands a byte buffer to the caller; [`free_bytes`] takes it back.
-pub(crate) fn into_raw_bytes(bytes: Vec<u8>) -> (*const u8, usize) {
-    let bytes = bytes.into_boxed_slice();
-    let len = bytes.len();
-    (Box::into_raw(bytes) as *const u8, len)
+/// Hands a buffer to the caller; [`take_raw`] takes it back.
+pub(crate) fn into_raw<T>(items: Vec<T>) -> (*const T, usize) {
+    let items = items.into_boxed_slice();
+    let len = items.len();
+    (Box::into_raw(items) as *const T, len)
 }
 
-/// # Safety
-/// `(ptr, len)` came from [`into_raw_bytes`] and is freed once.
-pub(crate) unsafe fn free_bytes(ptr: *const u8, len: usize) {
-    if !ptr.is_null() {
-        // SAFETY: the same pointer and length Box::into_raw gave.
-        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr as *mut u8, len)) });
-    }
-}
-
-/// Borrows `len` bytes at `ptr`. Null is accepted only with length 0.
+/// Takes back a buffer from [`into_raw`] (null: an empty one), to drop or read.
 ///
 /// # Safety
-/// A non-null `ptr` must point to `len` readable bytes that outlive the returned slice.
-pub(crate) unsafe fn borrow_bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8]> {
+/// `(ptr, len)` came from [`into_raw`] and is taken back once.
+pub(crate) unsafe fn take_raw<T>(ptr: *const T, len: usize) -> Box<[T]> {
+    if ptr.is_null() {
+        return Box::new([]);
+    }
+    // SAFETY: the same pointer and length Box::into_raw gave.
+    unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr as *mut T, len)) }
+}
+
+/// Borrows `len` values at `ptr` (bytes, items, strings). Null is accepted only with length 0.
+///
+/// # Safety
+/// A non-null `ptr` must point to `len` readable values that outlive the returned slice.
+pub(crate) unsafe fn borrow_slice<'a, T>(ptr: *const T, len: usize, what: &str) -> Result<&'a [T]> {
     if len == 0 {
         return Ok(&[]);
     }
     if ptr.is_null() {
         return Err(Error::invalid_argument(format!("{what} must not be null")));
     }
-    // SAFETY: non-null, and `len` readable bytes per the contract.
+    // SAFETY: non-null, and `len` readable values per the contract.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Borrows what a handle points to.
+///
+/// # Safety
+/// A non-null `handle` must be live (not yet freed).
+pub(crate) unsafe fn live<'a, T>(handle: *const T, what: &str) -> Result<&'a T> {
+    // SAFETY: null or live per the contract.
+    unsafe { handle.as_ref() }
+        .ok_or_else(|| Error::invalid_argument(format!("{what} handle must not be null")))
+}
+
+/// Frees a handle made with `Box::into_raw`. Null is ignored.
+///
+/// # Safety
+/// `handle` is freed once, when no call using it is running.
+pub(crate) unsafe fn free_handle<T>(handle: *mut T) {
+    if !handle.is_null() {
+        // SAFETY: made by Box::into_raw, freed once per the contract.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(handle) })));
+    }
 }
 
 /// Borrows a UTF-8 string argument.
 ///
 /// # Safety
-/// As [`borrow_bytes`].
+/// As [`borrow_slice`].
 pub(crate) unsafe fn borrow_str<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a str> {
-    let bytes = unsafe { borrow_bytes(ptr, len, what)? };
+    let bytes = unsafe { borrow_slice(ptr, len, what)? };
     std::str::from_utf8(bytes)
         .map_err(|_| Error::invalid_argument(format!("{what} must be valid UTF-8")))
 }

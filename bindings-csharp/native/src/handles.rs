@@ -1,11 +1,9 @@
 //! Handles: a connection and a queue, each an owned box the caller frees once.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use leaseq::{Connection, WorkQueue};
 
-use leaseq::{Connection, Error, Result, WorkQueue};
-
-use crate::boundary::{block_on, borrow_str, call, write_out, LeaseqError};
-use crate::item::{owned_strs_into_raw, LeaseqOwnedStrs};
+use crate::boundary::{block_on, borrow_str, call, free_handle, live, write_out, LeaseqError};
+use crate::ops::{LeaseqValue, Outcome};
 use crate::options::{
     connection_options, queue_options, LeaseqConnectionOptions, LeaseqQueueOptions,
 };
@@ -20,35 +18,13 @@ pub struct LeaseqQueue {
     pub(crate) inner: WorkQueue,
 }
 
-/// Borrows the connection behind a handle.
-///
-/// # Safety
-/// A non-null `handle` must be live (not yet freed).
-pub(crate) unsafe fn connection<'a>(handle: *const LeaseqConnection) -> Result<&'a Connection> {
-    // SAFETY: null or live per the contract.
-    unsafe { handle.as_ref() }
-        .map(|handle| &handle.inner)
-        .ok_or_else(|| Error::invalid_argument("connection handle must not be null"))
-}
-
-/// Borrows the queue behind a handle.
-///
-/// # Safety
-/// A non-null `handle` must be live (not yet freed).
-pub(crate) unsafe fn queue<'a>(handle: *const LeaseqQueue) -> Result<&'a WorkQueue> {
-    // SAFETY: null or live per the contract.
-    unsafe { handle.as_ref() }
-        .map(|handle| &handle.inner)
-        .ok_or_else(|| Error::invalid_argument("queue handle must not be null"))
-}
-
 pub(crate) fn connection_into_raw(connection: Connection) -> *mut LeaseqConnection {
     Box::into_raw(Box::new(LeaseqConnection { inner: connection }))
 }
 
 /// Opens a connection from a URL (`redis://[user:password@]host:port[/db]`, `rediss://…` or
-/// `unix:///path`), connecting at once, with `options` (null: the defaults; the core checks them:
-/// a zero timeout is an InvalidArgument error), and writes its handle to `out_connection`.
+/// `unix:///path`), connecting at once, with `options` (null: the defaults, which the core
+/// checks), and writes its handle to `out_connection`.
 ///
 /// # Safety
 /// `url` must point to `url_len` readable bytes; a non-null `options` must be readable (it is
@@ -76,44 +52,36 @@ pub unsafe extern "C" fn leaseq_connection_open_with_options(
     })
 }
 
-/// Writes to `out_warnings` what the eviction check found when `connection` opened
-/// (`leaseq::Connection::warnings`): one sentence per finding, naming the node, its
-/// `maxmemory-policy` and the fix, when Redis may evict queue keys or its policy could not be
-/// read; an empty list otherwise (and with `eviction=ignore` in the URL). The binding emits each
-/// once at open.
+/// Writes to `out_value`'s `strings` what the eviction check found when `connection` opened
+/// (`leaseq::Connection::warnings`): one sentence per finding; none otherwise. The binding
+/// emits each once at open.
 ///
 /// # Safety
-/// `connection` must be live; `out_warnings` must be writable; `out_error` must be null or
-/// writable. The caller frees the list with [`crate::leaseq_owned_strs_free`] and an error with
+/// `connection` must be live; `out_value` must be writable; `out_error` must be null or
+/// writable. The caller frees the value with [`crate::leaseq_value_free`] and an error with
 /// [`crate::leaseq_error_free`].
 #[no_mangle]
 pub unsafe extern "C" fn leaseq_connection_warnings(
     connection: *const LeaseqConnection,
-    out_warnings: *mut *mut LeaseqOwnedStrs,
+    out_value: *mut LeaseqValue,
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
     call(out_error, || {
-        // Checked before the list is made, which would leak if it could not be written.
-        if out_warnings.is_null() {
-            return Err(Error::invalid_argument("out_warnings must not be null"));
-        }
-        let connection = unsafe { self::connection(connection)? };
-        let warnings = owned_strs_into_raw(connection.warnings());
-        unsafe { write_out(out_warnings, warnings, "out_warnings") }
+        let connection = unsafe { live(connection, "connection")? };
+        unsafe { Outcome::Strings(connection.inner.warnings()).write_to(out_value) }
     })
 }
 
-/// Closes the connection for every handle and queue that uses it (they fail with a Connection
-/// error from then on). The handle itself stays valid until [`leaseq_connection_free`]. Null is
-/// ignored.
+/// Closes the connection for every queue that uses it (a Connection error from then on); the
+/// handle stays valid until [`leaseq_connection_free`]. Null is ignored.
 ///
 /// # Safety
 /// A non-null `connection` must be live.
 #[no_mangle]
 pub unsafe extern "C" fn leaseq_connection_close(connection: *const LeaseqConnection) {
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        if let Ok(connection) = unsafe { self::connection(connection) } {
-            connection.close();
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if let Ok(connection) = unsafe { live(connection, "connection") } {
+            connection.inner.close();
         }
     }));
 }
@@ -122,18 +90,11 @@ pub unsafe extern "C" fn leaseq_connection_close(connection: *const LeaseqConnec
 /// and it closes when the last of them is freed. Null is ignored.
 ///
 /// # Safety
-/// The caller that received `connection` from [`leaseq_connection_open_with_options`] or the
-/// success callback of [`crate::leaseq_connection_open_with_options_async`] frees it, once, with this
-/// function, when no call using it is running.
+/// The caller that received `connection` (from an open, or a success callback's value) frees
+/// it, once, with this function, when no call using it is running.
 #[no_mangle]
 pub unsafe extern "C" fn leaseq_connection_free(connection: *mut LeaseqConnection) {
-    if connection.is_null() {
-        return;
-    }
-    // SAFETY: made by Box::into_raw in `connection_into_raw`, freed once per the contract.
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        drop(unsafe { Box::from_raw(connection) })
-    }));
+    unsafe { free_handle(connection) }
 }
 
 /// Makes a queue whose keys start with `name` on `connection`, with retry and uniqueness
@@ -155,7 +116,7 @@ pub unsafe extern "C" fn leaseq_queue_new_with_options(
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
     call(out_error, || {
-        let connection = unsafe { self::connection(connection)? };
+        let connection = &unsafe { live(connection, "connection")? }.inner;
         let name = unsafe { borrow_str(name, name_len, "queue name")? };
         let options = unsafe { queue_options(options)? };
         let queue = Box::new(LeaseqQueue {
@@ -168,13 +129,9 @@ pub unsafe extern "C" fn leaseq_queue_new_with_options(
 /// Frees a queue handle. Async operations already started on it finish normally. Null is ignored.
 ///
 /// # Safety
-/// The caller that received `queue` from [`leaseq_queue_new_with_options`] frees it, once, with this function,
-/// when no synchronous call using it is running.
+/// The caller that received `queue` from [`leaseq_queue_new_with_options`] frees it, once, with
+/// this function, when no synchronous call using it is running.
 #[no_mangle]
 pub unsafe extern "C" fn leaseq_queue_free(queue: *mut LeaseqQueue) {
-    if queue.is_null() {
-        return;
-    }
-    // SAFETY: made by Box::into_raw in `leaseq_queue_new_with_options`, freed once per the contract.
-    let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(queue) })));
+    unsafe { free_handle(queue) }
 }

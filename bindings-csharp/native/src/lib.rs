@@ -9,7 +9,7 @@
 //!   Internal error (or, in an async operation, an Internal failure callback).
 //! - **Buffers.** Arguments are borrowed `(pointer, length)` pairs, copied before the call returns.
 //!   Everything Rust allocates for the caller has exactly one free function: [`leaseq_error_free`],
-//!   [`leaseq_value_free`], [`leaseq_owned_str_free`], [`leaseq_owned_strs_free`],
+//!   [`leaseq_value_free`] (every result: items, flags, dead letters, strings),
 //!   [`leaseq_connection_free`], [`leaseq_queue_free`], [`leaseq_worker_free`].
 //! - **Queue operations.** One entry per flavour, not per operation: [`leaseq_queue_call`] runs
 //!   operation `LEASEQ_OP_…` on the calling thread, [`leaseq_queue_start`] on [`leaseq::runtime`]
@@ -18,9 +18,9 @@
 //!   return `0`, exactly one of the callbacks given to [`leaseq_init`] is later called with that
 //!   index: success, failure, or failure with [`LEASEQ_CANCELLED`] after [`leaseq_cancel`]. If
 //!   they return an error, no callback follows (`async_ops.rs`).
-//! - **Workers.** The core's worker runs on its runtime and hands each item to the callback
-//!   given to [`leaseq_worker_init`] (on the same dispatcher thread), then awaits
-//!   [`leaseq_worker_job_done`] for it (`worker.rs`).
+//! - **Workers.** The core's worker (`leaseq::Worker::for_host`) runs on its runtime and sends
+//!   each host call to the callback given to [`leaseq_worker_new`] (on the same dispatcher
+//!   thread), then awaits [`leaseq_worker_job_done`] for each job (`worker.rs`).
 //!
 //! csbindgen turns these functions into `Leaseq/NativeMethods.g.cs` (see `build.rs`).
 

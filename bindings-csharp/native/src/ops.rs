@@ -12,42 +12,44 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use leaseq::{CleanReport, Connection, DeadItem, Error, FailOutcome, Item, Result, WorkQueue};
 
 use crate::async_ops::start;
-use crate::boundary::{block_on, borrow_str, call, LeaseqError};
-use crate::handles::{connection_into_raw, queue, LeaseqConnection, LeaseqQueue};
+use crate::boundary::{block_on, borrow_str, call, into_raw, live, take_raw, LeaseqError};
+use crate::handles::{connection_into_raw, LeaseqConnection, LeaseqQueue};
 use crate::item::{
-    dead_items_into_raw, free_dead_items, free_item, id_item, ids_from_raw, item_from_raw,
-    item_into_raw, items_from_raw, LeaseqDeadItems, LeaseqItem, LeaseqStr,
+    free_dead_item, free_item, item_from_raw, items_from_raw, owned_dead_item, owned_item,
+    owned_str, strs_from_raw, LeaseqDeadItem, LeaseqItem, LeaseqStr,
 };
-use crate::options::{add_options, LeaseqAddOptions};
+use crate::options::{add_options, optional, LeaseqAddOptions};
 
 /// A queue operation's arguments, borrowed for the call (copied before it returns). Each
 /// operation reads only the fields its `LEASEQ_OP_…` code names; flags are 0 or 1.
 #[repr(C)]
 pub struct LeaseqArgs {
-    /// The item: id and data to add; id and `fence` (0: none) to renew, complete, fail, release.
+    /// The item: id and data to add; id and `fence` (0: none) to renew, complete (and lease),
+    /// fail, release.
     pub item: LeaseqItem,
-    /// `add_items`: `count` items.
+    /// `add_items`: `count` items to add; `complete_many`: `count` ids and fences.
     pub items: *const LeaseqItem,
     /// `requeue_dead`, `purge_dead`: `count` ids.
     pub ids: *const LeaseqStr,
-    /// How many `items` or `ids`; `dead_items`: the page size (1 to 1000).
+    /// How many `items` or `ids`; `dead_items`: the page size; `lease_many`,
+    /// `complete_and_lease`: at most how many to lease.
     pub count: usize,
     /// `dead_items`: where the page starts.
     pub offset: u64,
     /// `fail`: the error recorded (UTF-8).
     pub message: LeaseqStr,
-    /// `lease`, `renew`: the lease, in seconds.
+    /// `lease`, `lease_many`, `complete_and_lease`, `renew`: the lease, in seconds.
     pub lease_secs: f64,
-    /// `lease`: whether to wait for an item.
+    /// `lease`, `lease_many`: whether to wait for an item.
     pub block: u8,
-    /// `lease`: whether the wait has a timeout (else it waits for ever).
+    /// `lease`, `lease_many`: whether the wait has a timeout (else it waits for ever).
     pub has_timeout: u8,
-    /// `lease`: the wait's timeout, in seconds.
+    /// `lease`, `lease_many`: the wait's timeout, in seconds.
     pub timeout_secs: f64,
     /// `fail`: whether `retry_after_secs` is given (else the queue's backoff).
     pub has_retry_after: u8,
@@ -60,61 +62,71 @@ pub struct LeaseqArgs {
 /// What `fail` did with the item; see `leaseq::FailOutcome`.
 #[repr(C)]
 pub struct LeaseqFailOutcome {
-    /// [`LEASEQ_FAIL_RETRY`]: the item will be leased again, not before `retry_at_unix_ms`;
-    /// [`LEASEQ_FAIL_DEAD`]: that was its last attempt, it is in the dead letters;
-    /// [`LEASEQ_FAIL_GONE`]: the item no longer exists (it was completed), nothing changed.
+    /// [`LEASEQ_FAIL_RETRY`], [`LEASEQ_FAIL_DEAD`] or [`LEASEQ_FAIL_GONE`].
     pub kind: u32,
-    /// For a retry: when it becomes due, in milliseconds since the Unix epoch (Redis server
-    /// clock); 0 otherwise.
+    /// For a retry: when it becomes due, in milliseconds since the Unix epoch; 0 otherwise.
     pub retry_at_unix_ms: i64,
 }
 
 /// What a clean did; see `leaseq::CleanReport`.
 #[repr(C)]
 pub struct LeaseqCleanReport {
-    /// Items whose lease had expired (or was never taken), returned to the queue.
     pub requeued: u64,
-    /// Ids dropped from the lists because their item no longer exists.
     pub dropped: u64,
-    /// Items whose lease expired on their last attempt, moved to the dead letters.
     pub dead: u64,
 }
 
 /// An operation's result; which field means something is said at its `LEASEQ_OP_…` code (a
-/// connection open's is `connection`, a worker run's nothing). Written to `out_value` by
-/// [`leaseq_queue_call`] and freed by the caller with [`leaseq_value_free`]; handed to the
-/// success callback, it is borrowed for the callback's duration, except `connection`, a handle
-/// the caller then owns and frees with [`crate::leaseq_connection_free`].
+/// connection open's is `connection`, a worker run's nothing). Written to an `out_value` and
+/// freed by the caller with [`leaseq_value_free`]; handed to the success callback, it is borrowed
+/// for the callback's duration, except `connection`, a handle the caller then owns and frees
+/// with [`crate::leaseq_connection_free`].
 #[repr(C)]
 pub struct LeaseqValue {
     /// A flag (0 or 1) or a count.
     pub number: u64,
-    /// A clean's report.
     pub report: LeaseqCleanReport,
-    /// A leased item, or null.
-    pub item: *const LeaseqItem,
-    /// An opened connection, or null.
-    pub connection: *mut LeaseqConnection,
-    /// What `fail` did.
     pub fail: LeaseqFailOutcome,
-    /// A page of dead letters, or null.
-    pub dead_items: *const LeaseqDeadItems,
+    pub connection: *mut LeaseqConnection,
+    /// How many entries the list below that is set holds (the others are null).
+    pub count: usize,
+    /// Leased items (`lease`: none or one).
+    pub items: *const LeaseqItem,
+    /// `complete_many`: one flag (0 or 1) per item.
+    pub flags: *const u8,
+    /// A page of dead letters.
+    pub dead_items: *const LeaseqDeadItem,
+    /// Strings: a connection's warnings, an item's type.
+    pub strings: *const LeaseqStr,
 }
 
-/// Frees the item and the page of dead letters a value holds (not the value itself, which is the
-/// caller's, nor its connection), and sets them to null. Null is ignored.
+/// Frees the lists a value holds (not the value itself, which is the caller's, nor its
+/// connection), and sets them to null. Null is ignored.
 ///
 /// # Safety
-/// A non-null `value` must be one [`leaseq_queue_call`] wrote, freed once.
+/// A non-null `value` must be one written to an `out_value`, freed once.
 #[no_mangle]
 pub unsafe extern "C" fn leaseq_value_free(value: *mut LeaseqValue) {
     // SAFETY: null or writable per the contract.
     let Some(value) = (unsafe { value.as_mut() }) else {
         return;
     };
+    let count = std::mem::take(&mut value.count);
+    /// Takes a list back (at most one is not null), leaving null.
+    unsafe fn take<T>(list: &mut *const T, count: usize) -> Box<[T]> {
+        unsafe { take_raw(std::mem::replace(list, std::ptr::null()), count) }
+    }
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
-        free_item(std::mem::replace(&mut value.item, std::ptr::null()) as *mut LeaseqItem);
-        free_dead_items(std::mem::replace(&mut value.dead_items, std::ptr::null()) as *mut _);
+        drop(take(&mut value.flags, count));
+        take(&mut value.items, count)
+            .iter()
+            .for_each(|x| free_item(x));
+        take(&mut value.dead_items, count)
+            .iter()
+            .for_each(|x| free_dead_item(x));
+        take(&mut value.strings, count)
+            .iter()
+            .for_each(|x| drop(take_raw(x.bytes, x.len)));
     }));
 }
 
@@ -124,53 +136,60 @@ pub(crate) enum Outcome {
     Flag(bool),
     Count(u64),
     Report(CleanReport),
-    Leased(Option<Item>),
+    Items(Vec<Item>),
+    /// `complete_and_lease`: whether it completed, and the items leased.
+    FlagAndItems((bool, Vec<Item>)),
+    Flags(Vec<bool>),
     Opened(Connection),
     Failed(FailOutcome),
     Dead(Vec<DeadItem>),
+    Strings(Vec<String>),
 }
 
 impl Outcome {
-    fn nothing(_: ()) -> Outcome {
-        Outcome::Nothing
-    }
-
     /// Lays the outcome out for the caller, who owns what it points to.
     pub(crate) fn into_value(self) -> LeaseqValue {
-        let mut value = LeaseqValue {
-            number: 0,
-            report: LeaseqCleanReport {
-                requeued: 0,
-                dropped: 0,
-                dead: 0,
-            },
-            item: std::ptr::null(),
-            connection: std::ptr::null_mut(),
-            fail: fail_outcome(FailOutcome::Gone),
-            dead_items: std::ptr::null(),
-        };
+        // SAFETY: numbers and null pointers: all-zero is a valid, empty value.
+        let mut value: LeaseqValue = unsafe { std::mem::zeroed() };
+        fn list<T, U>(list: Vec<T>, each: fn(T) -> U, count: &mut usize) -> *const U {
+            let (raw, len) = into_raw(list.into_iter().map(each).collect());
+            *count = len;
+            raw
+        }
         match self {
-            Outcome::Nothing | Outcome::Leased(None) => {}
+            Outcome::Nothing => {}
             Outcome::Flag(flag) => value.number = flag.into(),
             Outcome::Count(count) => value.number = count,
             Outcome::Report(report) => {
-                let CleanReport {
-                    requeued,
-                    dropped,
-                    dead,
-                } = report;
-                value.report = LeaseqCleanReport {
-                    requeued,
-                    dropped,
-                    dead,
-                };
+                value.report.requeued = report.requeued;
+                value.report.dropped = report.dropped;
+                value.report.dead = report.dead;
             }
-            Outcome::Leased(Some(item)) => value.item = item_into_raw(item),
+            Outcome::Items(items) => value.items = list(items, owned_item, &mut value.count),
+            Outcome::FlagAndItems((flag, items)) => {
+                value.number = flag.into();
+                value.items = list(items, owned_item, &mut value.count);
+            }
+            Outcome::Flags(flags) => value.flags = list(flags, u8::from, &mut value.count),
             Outcome::Opened(connection) => value.connection = connection_into_raw(connection),
             Outcome::Failed(outcome) => value.fail = fail_outcome(outcome),
-            Outcome::Dead(page) => value.dead_items = dead_items_into_raw(page),
+            Outcome::Dead(page) => value.dead_items = list(page, owned_dead_item, &mut value.count),
+            Outcome::Strings(texts) => value.strings = list(texts, owned_str, &mut value.count),
         }
         value
+    }
+
+    /// Writes the outcome to an `out_value` the entry needs (null: an error; the outcome is dropped).
+    ///
+    /// # Safety
+    /// A non-null `out_value` must be writable.
+    pub(crate) unsafe fn write_to(self, out_value: *mut LeaseqValue) -> Result<()> {
+        if out_value.is_null() {
+            return Err(Error::invalid_argument("out_value must not be null"));
+        }
+        // SAFETY: checked non-null; writable per the contract.
+        unsafe { out_value.write(self.into_value()) };
+        Ok(())
     }
 }
 
@@ -196,32 +215,36 @@ fn fail_outcome(outcome: FailOutcome) -> LeaseqFailOutcome {
 
 // The operation codes, in the core's order (`leaseq::WorkQueue`'s methods). Each reads the
 // `LeaseqArgs` fields its row in `operation` names and answers in the `LeaseqValue` field its
-// `Outcome` names: Flag in `number` (0 or 1), Count in `number`, Report in `report`, Leased in
-// `item` (null: none), Failed in `fail`, Dead in `dead_items`; `nothing` leaves it empty.
+// `Outcome` names: Flag and Count in `number`, Report in `report`, Items in `items` (`count`
+// of them; `lease`: 0 or 1), FlagAndItems in both, Flags in `flags`, Failed in `fail`, Dead in
+// `dead_items`; Nothing leaves it empty.
 pub const LEASEQ_OP_ADD_ITEM: u32 = 1;
 pub const LEASEQ_OP_ADD_UNIQUE_ITEM: u32 = 2;
 pub const LEASEQ_OP_ADD_ITEMS: u32 = 3;
 pub const LEASEQ_OP_ADD_ITEM_WITH: u32 = 4;
 pub const LEASEQ_OP_LEASE: u32 = 5;
-pub const LEASEQ_OP_RENEW: u32 = 6;
-pub const LEASEQ_OP_COMPLETE: u32 = 7;
-pub const LEASEQ_OP_FAIL: u32 = 8;
-pub const LEASEQ_OP_RELEASE: u32 = 9;
-pub const LEASEQ_OP_LIGHT_CLEAN: u32 = 10;
-pub const LEASEQ_OP_DEEP_CLEAN: u32 = 11;
-pub const LEASEQ_OP_QUEUE_LEN: u32 = 12;
-pub const LEASEQ_OP_PROCESSING: u32 = 13;
-pub const LEASEQ_OP_PRIORITIZED_LEN: u32 = 14;
-pub const LEASEQ_OP_DELAYED_LEN: u32 = 15;
-pub const LEASEQ_OP_DEAD_LEN: u32 = 16;
-pub const LEASEQ_OP_DEAD_ITEMS: u32 = 17;
-pub const LEASEQ_OP_REQUEUE_DEAD: u32 = 18;
-pub const LEASEQ_OP_PURGE_DEAD: u32 = 19;
-pub const LEASEQ_OP_REQUEUE_ALL_DEAD: u32 = 20;
-pub const LEASEQ_OP_PURGE_ALL_DEAD: u32 = 21;
-pub const LEASEQ_OP_PAUSE: u32 = 22;
-pub const LEASEQ_OP_RESUME: u32 = 23;
-pub const LEASEQ_OP_IS_PAUSED: u32 = 24;
+pub const LEASEQ_OP_LEASE_MANY: u32 = 6;
+pub const LEASEQ_OP_RENEW: u32 = 7;
+pub const LEASEQ_OP_COMPLETE: u32 = 8;
+pub const LEASEQ_OP_COMPLETE_MANY: u32 = 9;
+pub const LEASEQ_OP_COMPLETE_AND_LEASE: u32 = 10;
+pub const LEASEQ_OP_FAIL: u32 = 11;
+pub const LEASEQ_OP_RELEASE: u32 = 12;
+pub const LEASEQ_OP_LIGHT_CLEAN: u32 = 13;
+pub const LEASEQ_OP_DEEP_CLEAN: u32 = 14;
+pub const LEASEQ_OP_QUEUE_LEN: u32 = 15;
+pub const LEASEQ_OP_PROCESSING: u32 = 16;
+pub const LEASEQ_OP_PRIORITIZED_LEN: u32 = 17;
+pub const LEASEQ_OP_DELAYED_LEN: u32 = 18;
+pub const LEASEQ_OP_DEAD_LEN: u32 = 19;
+pub const LEASEQ_OP_DEAD_ITEMS: u32 = 20;
+pub const LEASEQ_OP_REQUEUE_DEAD: u32 = 21;
+pub const LEASEQ_OP_PURGE_DEAD: u32 = 22;
+pub const LEASEQ_OP_REQUEUE_ALL_DEAD: u32 = 23;
+pub const LEASEQ_OP_PURGE_ALL_DEAD: u32 = 24;
+pub const LEASEQ_OP_PAUSE: u32 = 25;
+pub const LEASEQ_OP_RESUME: u32 = 26;
+pub const LEASEQ_OP_IS_PAUSED: u32 = 27;
 
 /// An operation ready to run: its arguments copied and checked.
 pub(crate) type Operation = Pin<Box<dyn Future<Output = Result<Outcome>> + Send>>;
@@ -236,15 +259,11 @@ unsafe fn operation(queue: &WorkQueue, op: u32, args: *const LeaseqArgs) -> Resu
     let args =
         unsafe { args.as_ref() }.ok_or_else(|| Error::invalid_argument("args must not be null"))?;
     let queue = queue.clone();
-    let raw = &args.item;
-    let item = || unsafe { item_from_raw(raw.id, raw.id_len, raw.data, raw.data_len) };
-    let id = || unsafe { id_item(raw.id, raw.id_len, raw.fence) };
-    let ids = || unsafe { ids_from_raw(args.ids, args.count) };
-    let optional = |given: u8, what: &str, secs: f64| -> Result<Option<Duration>> {
-        (given != 0)
-            .then(|| leaseq::from_secs_f64(what, secs))
-            .transpose()
-    };
+    let item = || unsafe { item_from_raw(&args.item) };
+    let items = || unsafe { items_from_raw(args.items, args.count) };
+    let ids = || unsafe { strs_from_raw(args.ids, args.count, "item id") };
+    let lease = || leaseq::lease_from_secs_f64(args.lease_secs);
+    let timeout = || optional(args.has_timeout, "timeout", args.timeout_secs);
     // Copies the named values, then runs `call` on them and wraps its result as `outcome`.
     macro_rules! run {
         ($outcome:expr, $call:expr $(, $name:ident = $value:expr)*) => {{
@@ -256,16 +275,12 @@ unsafe fn operation(queue: &WorkQueue, op: u32, args: *const LeaseqArgs) -> Resu
         LEASEQ_OP_ADD_ITEM => run!(Outcome::Flag, queue.add_item(&item), item = item()?),
         LEASEQ_OP_ADD_UNIQUE_ITEM => {
             run!(
-                Outcome::nothing,
+                |()| Outcome::Nothing,
                 queue.add_unique_item(&item),
                 item = item()?
             )
         }
-        LEASEQ_OP_ADD_ITEMS => run!(
-            Outcome::Count,
-            queue.add_items(&items),
-            items = unsafe { items_from_raw(args.items, args.count)? }
-        ),
+        LEASEQ_OP_ADD_ITEMS => run!(Outcome::Count, queue.add_items(&items), items = items()?),
         LEASEQ_OP_ADD_ITEM_WITH => run!(
             Outcome::Flag,
             queue.add_item_with(&item, &options),
@@ -273,28 +288,44 @@ unsafe fn operation(queue: &WorkQueue, op: u32, args: *const LeaseqArgs) -> Resu
             options = unsafe { add_options(&args.add)? }
         ),
         LEASEQ_OP_LEASE => run!(
-            Outcome::Leased,
+            |item: Option<Item>| Outcome::Items(item.into_iter().collect()),
             queue.lease(lease, block, timeout),
-            lease = leaseq::lease_from_secs_f64(args.lease_secs)?,
+            lease = lease()?,
             block = args.block != 0,
-            timeout = optional(args.has_timeout, "timeout", args.timeout_secs)?
+            timeout = timeout()?
+        ),
+        LEASEQ_OP_LEASE_MANY => run!(
+            Outcome::Items,
+            queue.lease_many(lease, count, block, timeout),
+            lease = lease()?,
+            count = args.count,
+            block = args.block != 0,
+            timeout = timeout()?
         ),
         LEASEQ_OP_RENEW => run!(
             Outcome::Flag,
             queue.renew(&item, lease),
-            item = id()?,
-            lease = leaseq::lease_from_secs_f64(args.lease_secs)?
+            item = item()?,
+            lease = lease()?
         ),
-        LEASEQ_OP_COMPLETE => run!(Outcome::Flag, queue.complete(&item), item = id()?),
+        LEASEQ_OP_COMPLETE => run!(Outcome::Flag, queue.complete(&item), item = item()?),
+        LEASEQ_OP_COMPLETE_MANY => run!(Outcome::Flags, queue.complete_many(&ids), ids = items()?),
+        LEASEQ_OP_COMPLETE_AND_LEASE => run!(
+            Outcome::FlagAndItems,
+            queue.complete_and_lease(&item, lease, count),
+            item = item()?,
+            lease = lease()?,
+            count = args.count
+        ),
         LEASEQ_OP_FAIL => run!(
             Outcome::Failed,
             queue.fail(&item, &message, retry_after),
-            item = id()?,
+            item = item()?,
             message =
                 unsafe { borrow_str(args.message.bytes, args.message.len, "error")? }.to_owned(),
             retry_after = optional(args.has_retry_after, "retry_after", args.retry_after_secs)?
         ),
-        LEASEQ_OP_RELEASE => run!(Outcome::Flag, queue.release(&item), item = id()?),
+        LEASEQ_OP_RELEASE => run!(Outcome::Flag, queue.release(&item), item = item()?),
         // Cleans and counts: no arguments.
         LEASEQ_OP_LIGHT_CLEAN => run!(Outcome::Report, queue.light_clean()),
         LEASEQ_OP_DEEP_CLEAN => run!(Outcome::Report, queue.deep_clean()),
@@ -314,7 +345,7 @@ unsafe fn operation(queue: &WorkQueue, op: u32, args: *const LeaseqArgs) -> Resu
         ),
         LEASEQ_OP_REQUEUE_ALL_DEAD => run!(Outcome::Count, queue.requeue_all_dead()),
         LEASEQ_OP_PURGE_ALL_DEAD => run!(Outcome::Count, queue.purge_all_dead()),
-        LEASEQ_OP_PAUSE => run!(Outcome::nothing, queue.pause()),
+        LEASEQ_OP_PAUSE => run!(|()| Outcome::Nothing, queue.pause()),
         LEASEQ_OP_RESUME => run!(Outcome::Flag, queue.resume()),
         LEASEQ_OP_IS_PAUSED => run!(Outcome::Flag, queue.is_paused()),
         _ => {
@@ -343,11 +374,8 @@ pub unsafe extern "C" fn leaseq_queue_call(
         if out_value.is_null() {
             return Err(Error::invalid_argument("out_value must not be null"));
         }
-        let operation = unsafe { operation(self::queue(queue)?, op, args)? };
-        let value = block_on(operation)?.into_value();
-        // SAFETY: checked non-null; writable per the contract.
-        unsafe { out_value.write(value) };
-        Ok(())
+        let operation = unsafe { operation(&live(queue, "queue")?.inner, op, args)? };
+        unsafe { block_on(operation)?.write_to(out_value) }
     })
 }
 
@@ -366,7 +394,7 @@ pub unsafe extern "C" fn leaseq_queue_start(
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
     call(out_error, || {
-        let operation = unsafe { operation(self::queue(queue)?, op, args)? };
+        let operation = unsafe { operation(&live(queue, "queue")?.inner, op, args)? };
         start(index, operation)
     })
 }

@@ -1,6 +1,7 @@
-//! Options across the boundary: a connection's timeouts, a queue's retry and uniqueness options,
-//! an add's priority and due time, a worker's options. Durations are float seconds (checked by the core's
-//! `from_secs_f64`), optional ones a `has_…` flag (0 or 1) beside the value; integers are `i32`,
+//! Options across the boundary, field for field the core's (see their docs): a connection's
+//! timeouts, a queue's retry and uniqueness options, an add's priority and due time, a worker's
+//! options. Durations are float seconds (`…_secs`, checked by the core's `from_secs_f64`),
+//! optional ones a `has_…` flag (0 or 1) beside the value; integers are `i32`,
 //! what .NET users write, and a value the core's type cannot hold is an InvalidArgument error here.
 //! Flags are `u8`, not `bool`: a struct with a `bool` is not blittable, and .NET Core refuses a
 //! pointer to one.
@@ -12,39 +13,25 @@ use leaseq::{AddOptions, ConnectionOptions, Error, QueueOptions, Result, WorkerO
 use crate::boundary::write_out;
 
 /// A connection's timeouts; see `leaseq::ConnectionOptions`.
-/// [`leaseq_connection_options_default`] gives the core's defaults.
 #[repr(C)]
 pub struct LeaseqConnectionOptions {
-    /// How long opening a TCP/TLS connection may take, in seconds (positive).
     pub connect_timeout_secs: f64,
-    /// Whether `response_timeout_secs` is given (0 or 1; without it an operation waits for ever).
     pub has_response_timeout: u8,
-    /// How long one operation may wait for Redis's answer before it is a Timeout error, in
-    /// seconds (positive).
     pub response_timeout_secs: f64,
 }
 
-/// A queue's options; see `leaseq::QueueOptions`. [`leaseq_queue_options_default`] gives the
-/// core's defaults.
+/// A queue's options; see `leaseq::QueueOptions`.
 #[repr(C)]
 pub struct LeaseqQueueOptions {
-    /// Leases an item gets before a failure sends it to the dead letters (at least 1).
     pub max_attempts: i32,
-    /// The first retry's backoff, in seconds; each later one doubles, with jitter.
     pub backoff_base_secs: f64,
-    /// The longest backoff, in seconds.
     pub backoff_max_secs: f64,
-    /// How long after an item is completed `add_item` refuses its id, in seconds (0: off).
+    /// 0: off.
     pub unique_window_secs: f64,
-    /// How long a clean leaves alone an id in processing without a lease (or an item in no
-    /// list) before it reclaims it, in seconds.
     pub clean_grace_secs: f64,
-    /// Replicas that must acknowledge each add and complete (Redis `WAIT`; 0: off, not negative).
+    /// 0: off; negative is an InvalidArgument error.
     pub wait_replicas: i32,
-    /// How long adds and completes wait for `wait_replicas`, in seconds (positive when set).
     pub wait_timeout_secs: f64,
-    /// Whether renew, complete, fail and release of a superseded delivery fail with LeaseLost
-    /// (0 or 1).
     pub fencing: u8,
 }
 
@@ -53,106 +40,99 @@ pub struct LeaseqQueueOptions {
 pub struct LeaseqAddOptions {
     /// 0 (default) to `leaseq::MAX_PRIORITY`.
     pub priority: i32,
-    /// Whether `delay_secs` is given (0 or 1).
     pub has_delay: u8,
-    /// Not leasable until this many seconds after the add (Redis server time).
     pub delay_secs: f64,
-    /// Whether `at_unix_ms` is given (0 or 1; give a delay or a time, not both).
     pub has_at: u8,
-    /// Not leasable before this time, in milliseconds since the Unix epoch (Redis server clock).
+    /// In milliseconds since the Unix epoch (Redis server clock).
     pub at_unix_ms: i64,
 }
 
-/// A worker's options; see `leaseq::WorkerOptions`. [`leaseq_worker_options_default`] gives the
-/// core's defaults.
+/// A worker's options; see `leaseq::WorkerOptions`.
 #[repr(C)]
 pub struct LeaseqWorkerOptions {
-    /// Items run at once (at least 1).
     pub concurrency: i32,
-    /// The lease taken on each item, in seconds; renewed every third of it while the handler runs.
     pub lease_secs: f64,
-    /// Whether `job_timeout_secs` is given (0 or 1; without it a handler may run for ever).
     pub has_job_timeout: u8,
-    /// A handler running longer is abandoned and the item failed with a timeout.
     pub job_timeout_secs: f64,
-    /// After a stop, how long running handlers may still finish, in seconds.
     pub shutdown_timeout_secs: f64,
-    /// Whether `clean_every_secs` is given (0 or 1; without it the worker never runs a light clean).
     pub has_clean_every: u8,
-    /// How often the worker runs a light clean, in seconds.
     pub clean_every_secs: f64,
 }
 
-/// Writes the core's default connection options (`leaseq::ConnectionOptions::default()`) to
-/// `out_options`.
+/// Writes the core's default options (`Default::default()` of `leaseq::ConnectionOptions`,
+/// `QueueOptions` and `WorkerOptions`) to each of `out_connection`, `out_queue` and `out_worker`
+/// that is not null.
 ///
 /// # Safety
-/// `out_options` must be writable (null is ignored).
+/// Each non-null pointer must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn leaseq_connection_options_default(
-    out_options: *mut LeaseqConnectionOptions,
+pub unsafe extern "C" fn leaseq_options_default(
+    out_connection: *mut LeaseqConnectionOptions,
+    out_queue: *mut LeaseqQueueOptions,
+    out_worker: *mut LeaseqWorkerOptions,
 ) {
     let _ = std::panic::catch_unwind(|| {
-        let defaults = ConnectionOptions::default();
-        let raw = LeaseqConnectionOptions {
-            connect_timeout_secs: defaults.connect_timeout.as_secs_f64(),
-            has_response_timeout: defaults.response_timeout.is_some().into(),
-            response_timeout_secs: defaults
-                .response_timeout
-                .map_or(0.0, |timeout| timeout.as_secs_f64()),
-        };
-        // SAFETY: null or writable per the contract.
-        let _ = unsafe { write_out(out_options, raw, "out_options") };
+        let connection = ConnectionOptions::default();
+        let (has_response_timeout, response_timeout_secs) = secs(connection.response_timeout);
+        let queue = QueueOptions::default();
+        let worker = WorkerOptions::default();
+        let (has_job_timeout, job_timeout_secs) = secs(worker.job_timeout);
+        let (has_clean_every, clean_every_secs) = secs(worker.clean_every);
+        // SAFETY: each null or writable per the contract (write_out skips null).
+        unsafe {
+            let _ = write_out(
+                out_connection,
+                LeaseqConnectionOptions {
+                    connect_timeout_secs: connection.connect_timeout.as_secs_f64(),
+                    has_response_timeout,
+                    response_timeout_secs,
+                },
+                "",
+            );
+            let _ = write_out(
+                out_queue,
+                LeaseqQueueOptions {
+                    max_attempts: i32::try_from(queue.max_attempts).unwrap_or(i32::MAX),
+                    backoff_base_secs: queue.backoff_base.as_secs_f64(),
+                    backoff_max_secs: queue.backoff_max.as_secs_f64(),
+                    unique_window_secs: queue.unique_window.as_secs_f64(),
+                    clean_grace_secs: queue.clean_grace.as_secs_f64(),
+                    wait_replicas: i32::try_from(queue.wait_replicas).unwrap_or(i32::MAX),
+                    wait_timeout_secs: queue.wait_timeout.as_secs_f64(),
+                    fencing: queue.fencing.into(),
+                },
+                "",
+            );
+            let _ = write_out(
+                out_worker,
+                LeaseqWorkerOptions {
+                    has_job_timeout,
+                    job_timeout_secs,
+                    has_clean_every,
+                    clean_every_secs,
+                    lease_secs: worker.lease_duration.as_secs_f64(),
+                    shutdown_timeout_secs: worker.shutdown_timeout.as_secs_f64(),
+                    concurrency: i32::try_from(worker.concurrency).unwrap_or(i32::MAX),
+                },
+                "",
+            );
+        }
     });
 }
 
-/// Writes the core's default queue options (`leaseq::QueueOptions::default()`) to `out_options`.
-///
-/// # Safety
-/// `out_options` must be writable (null is ignored).
-#[no_mangle]
-pub unsafe extern "C" fn leaseq_queue_options_default(out_options: *mut LeaseqQueueOptions) {
-    let _ = std::panic::catch_unwind(|| {
-        let defaults = QueueOptions::default();
-        let raw = LeaseqQueueOptions {
-            max_attempts: i32::try_from(defaults.max_attempts).unwrap_or(i32::MAX),
-            backoff_base_secs: defaults.backoff_base.as_secs_f64(),
-            backoff_max_secs: defaults.backoff_max.as_secs_f64(),
-            unique_window_secs: defaults.unique_window.as_secs_f64(),
-            clean_grace_secs: defaults.clean_grace.as_secs_f64(),
-            wait_replicas: i32::try_from(defaults.wait_replicas).unwrap_or(i32::MAX),
-            wait_timeout_secs: defaults.wait_timeout.as_secs_f64(),
-            fencing: defaults.fencing.into(),
-        };
-        // SAFETY: null or writable per the contract.
-        let _ = unsafe { write_out(out_options, raw, "out_options") };
-    });
+/// An optional duration as a `has_…` flag and seconds.
+fn secs(duration: Option<Duration>) -> (u8, f64) {
+    (
+        duration.is_some().into(),
+        duration.map_or(0.0, |d| d.as_secs_f64()),
+    )
 }
 
-/// Writes the core's default worker options (`leaseq::WorkerOptions::default()`) to `out_options`.
-///
-/// # Safety
-/// `out_options` must be writable (null is ignored).
-#[no_mangle]
-pub unsafe extern "C" fn leaseq_worker_options_default(out_options: *mut LeaseqWorkerOptions) {
-    let _ = std::panic::catch_unwind(|| {
-        let defaults = WorkerOptions::default();
-        let raw = LeaseqWorkerOptions {
-            concurrency: i32::try_from(defaults.concurrency).unwrap_or(i32::MAX),
-            lease_secs: defaults.lease_duration.as_secs_f64(),
-            has_job_timeout: defaults.job_timeout.is_some().into(),
-            job_timeout_secs: defaults
-                .job_timeout
-                .map_or(0.0, |timeout| timeout.as_secs_f64()),
-            shutdown_timeout_secs: defaults.shutdown_timeout.as_secs_f64(),
-            has_clean_every: defaults.clean_every.is_some().into(),
-            clean_every_secs: defaults
-                .clean_every
-                .map_or(0.0, |every| every.as_secs_f64()),
-        };
-        // SAFETY: null or writable per the contract.
-        let _ = unsafe { write_out(out_options, raw, "out_options") };
-    });
+/// A duration given (flag `given` not 0) as float seconds, checked by the core.
+pub(crate) fn optional(given: u8, what: &str, secs: f64) -> Result<Option<Duration>> {
+    (given != 0)
+        .then(|| leaseq::from_secs_f64(what, secs))
+        .transpose()
 }
 
 /// The highest priority level, `leaseq::MAX_PRIORITY` (0 is the default).
@@ -177,17 +157,13 @@ pub(crate) unsafe fn connection_options(
     let Some(options) = (unsafe { options.as_ref() }) else {
         return Ok(ConnectionOptions::default());
     };
-    let response_timeout = if options.has_response_timeout != 0 {
-        Some(leaseq::from_secs_f64(
-            "response timeout",
-            options.response_timeout_secs,
-        )?)
-    } else {
-        None
-    };
     Ok(ConnectionOptions {
         connect_timeout: leaseq::from_secs_f64("connect timeout", options.connect_timeout_secs)?,
-        response_timeout,
+        response_timeout: optional(
+            options.has_response_timeout,
+            "response timeout",
+            options.response_timeout_secs,
+        )?,
     })
 }
 
@@ -234,11 +210,7 @@ pub(crate) unsafe fn add_options(options: *const LeaseqAddOptions) -> Result<Add
             leaseq::MAX_PRIORITY
         ))
     })?;
-    let delay = if options.has_delay != 0 {
-        Some(leaseq::from_secs_f64("delay", options.delay_secs)?)
-    } else {
-        None
-    };
+    let delay = optional(options.has_delay, "delay", options.delay_secs)?;
     let at = if options.has_at != 0 {
         let offset = Duration::from_millis(options.at_unix_ms.unsigned_abs());
         let at = if options.at_unix_ms >= 0 {
@@ -265,13 +237,6 @@ pub(crate) unsafe fn worker_options(options: *const LeaseqWorkerOptions) -> Resu
     // SAFETY: null or readable per the contract.
     let Some(options) = (unsafe { options.as_ref() }) else {
         return Ok(WorkerOptions::default());
-    };
-    let optional = |given: u8, what: &str, secs: f64| -> Result<Option<Duration>> {
-        if given != 0 {
-            Ok(Some(leaseq::from_secs_f64(what, secs)?))
-        } else {
-            Ok(None)
-        }
     };
     Ok(WorkerOptions {
         concurrency: non_negative(options.concurrency) as usize,

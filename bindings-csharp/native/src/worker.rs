@@ -1,29 +1,25 @@
 //! The worker: the core's host interface (`leaseq::Worker::for_host`) with .NET as the host.
 //!
-//! Jobs, routing, timeouts, giving up on jobs, hook order and the run itself are the core's. Each
-//! `leaseq::HostCall` becomes a [`LeaseqWorkerEvent`] for the callback given to
-//! [`leaseq_worker_new`], made on the dispatcher thread inside [`crate::leaseq_dispatch`] in the
-//! order the core made the calls; .NET answers each HANDLE with [`leaseq_worker_job_done`].
+//! Jobs, routing, timeouts, hook order and the run are the core's. Each `leaseq::HostCall`
+//! becomes a [`LeaseqWorkerEvent`] for the callback given to [`leaseq_worker_new`], made on the
+//! dispatcher thread inside [`crate::leaseq_dispatch`] in the core's order; .NET answers each
+//! HANDLE with [`leaseq_worker_job_done`].
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
-use leaseq::{Error, HostCall, HostHooks, JobOutcome, Result, Worker};
+use leaseq::{Error, HostCall, HostHooks, JobOutcome, Worker};
 
 use crate::async_ops::{deliver, start, Delivery, Outcome};
-use crate::boundary::{borrow_bytes, call, write_out, LeaseqError};
-use crate::handles::{queue, LeaseqQueue};
+use crate::boundary::{borrow_slice, call, free_handle, live, write_out, LeaseqError};
+use crate::handles::LeaseqQueue;
 use crate::item::{item_view, strs_from_raw, LeaseqItem, LeaseqStr};
 use crate::options::{worker_options, LeaseqWorkerOptions};
 
-/// Event kind: run handler `route` on `item`, then report with [`leaseq_worker_job_done`].
+// Event kinds: HANDLE (run handler `route` on `item`, then call `leaseq_worker_job_done`),
+// ABANDON (the core no longer waits for `job`: cancel it), the BEFORE and AFTER hooks.
 pub const LEASEQ_WORKER_HANDLE: u32 = 1;
-/// Event kind: the core no longer waits for `job` (timeout, shutdown, lease lost): cancel it.
 pub const LEASEQ_WORKER_ABANDON: u32 = 2;
-/// Event kind: the `before` hook, for `item`.
 pub const LEASEQ_WORKER_BEFORE: u32 = 3;
-/// Event kind: the `after` hook, for `item` and `outcome`.
 pub const LEASEQ_WORKER_AFTER: u32 = 4;
-/// Outcomes, in the order of `leaseq::JobOutcome` (and of .NET's `JobOutcomeKind`).
+// AFTER's outcomes, in the order of `leaseq::JobOutcome` (and of .NET's `JobOutcomeKind`).
 pub const LEASEQ_JOB_COMPLETED: u32 = 1;
 pub const LEASEQ_JOB_FAILED: u32 = 2;
 pub const LEASEQ_JOB_RELEASED: u32 = 3;
@@ -32,21 +28,19 @@ pub const LEASEQ_JOB_LEASE_LOST: u32 = 4;
 /// A `leaseq::HostCall`, borrowed for the callback's duration (copy what is kept).
 #[repr(C)]
 pub struct LeaseqWorkerEvent {
-    /// [`LEASEQ_WORKER_HANDLE`], [`LEASEQ_WORKER_ABANDON`], [`LEASEQ_WORKER_BEFORE`] or
-    /// [`LEASEQ_WORKER_AFTER`].
+    /// A `LEASEQ_WORKER_…` kind.
     pub kind: u32,
-    /// The key the worker was made with ([`leaseq_worker_new`]).
+    /// The key the worker was made with.
     pub worker: u64,
-    /// HANDLE, ABANDON: the job, for [`leaseq_worker_job_done`].
+    /// HANDLE, ABANDON: the job.
     pub job: u64,
-    /// HANDLE: the index of the handler's name in the routes (0 without routes).
+    /// HANDLE: the handler's index in the routes (0 without routes).
     pub route: u32,
     /// HANDLE, BEFORE, AFTER: the item; null otherwise.
     pub item: *const LeaseqItem,
     /// AFTER: a `LEASEQ_JOB_…` outcome; 0 otherwise.
     pub outcome: u32,
-    /// AFTER, COMPLETED: 1 if this worker's `complete` completed the item (a `u8`: .NET Core
-    /// refuses a pointer to a struct with a `bool`).
+    /// AFTER, COMPLETED: 1 if this worker's `complete` completed the item.
     pub completed: u8,
     /// AFTER, FAILED: the error the item was failed with (UTF-8, `error_len` bytes).
     pub error: *const u8,
@@ -118,21 +112,10 @@ pub struct LeaseqWorkerCounters {
     pub in_flight: u64,
 }
 
-/// # Safety
-/// A non-null `handle` must be live (not yet freed).
-unsafe fn worker<'a>(handle: *const LeaseqWorker) -> Result<&'a Worker> {
-    // SAFETY: null or live per the contract.
-    let handle = unsafe { handle.as_ref() };
-    handle
-        .map(|handle| &handle.inner)
-        .ok_or_else(|| Error::invalid_argument("worker handle must not be null"))
-}
-
-/// Makes a worker for `queue` whose events go to `callback` with `key`; null `options` are the
-/// core's defaults. Without `by_type`, one handler runs every item (route 0); with it, the core
-/// routes each item by its type to the handler of that name in `routes` (UTF-8), refusing none,
-/// an empty one or one given twice. `before`/`after`: send those hooks' events. It does nothing
-/// until [`leaseq_worker_run_async`].
+/// Makes a worker for `queue` whose events go to `callback` with `key` (null `options`: the
+/// core's defaults). Without `by_type`, one handler runs every item (route 0); with it, the
+/// core routes each item by its type to the handler of that name in `routes`. `before`,
+/// `after`: send those hooks' events. It does nothing until [`leaseq_worker_run_async`].
 ///
 /// # Safety
 /// `queue` must be live; `routes` must point to `route_count` readable [`LeaseqStr`]s (or be
@@ -155,18 +138,16 @@ pub unsafe extern "C" fn leaseq_worker_new(
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
     call(out_error, || {
-        let callback =
-            callback.ok_or_else(|| Error::invalid_argument("the worker callback is required"))?;
-        let queue = unsafe { self::queue(queue)? };
-        let names = unsafe { strs_from_raw(routes, route_count, "routes", "route name")? };
+        let callback = callback.ok_or_else(|| Error::invalid_argument("callback is required"))?;
+        let queue = &unsafe { live(queue, "queue")? }.inner;
+        let names = unsafe { strs_from_raw(routes, route_count, "route name")? };
         let options = unsafe { worker_options(options)? };
         let dispatch = move |call| {
-            let event = WorkerEvent {
+            deliver(Delivery::Worker(WorkerEvent {
                 callback,
                 worker: key,
                 call,
-            };
-            deliver(Delivery::Worker(event));
+            }));
         };
         let hooks = HostHooks { before, after };
         let inner = Worker::for_host(queue, by_type.then_some(names), hooks, options, dispatch)?;
@@ -181,10 +162,7 @@ pub unsafe extern "C" fn leaseq_worker_new(
 /// Frees a handle from [`leaseq_worker_new`] once, when no other call using it is running.
 #[no_mangle]
 pub unsafe extern "C" fn leaseq_worker_free(worker: *mut LeaseqWorker) {
-    if !worker.is_null() {
-        // SAFETY: made by Box::into_raw in `leaseq_worker_new`, freed once per the contract.
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(worker) })));
-    }
+    unsafe { free_handle(worker) }
 }
 
 /// Runs the worker (`leaseq::Worker::run`) until [`leaseq_worker_stop`]: an async operation
@@ -200,7 +178,7 @@ pub unsafe extern "C" fn leaseq_worker_run_async(
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
     call(out_error, || {
-        let worker = unsafe { self::worker(worker)? }.clone();
+        let worker = unsafe { live(worker, "worker")? }.inner.clone();
         // Signals are .NET's to handle, never the core's.
         start(index, async move {
             worker.run(false).await.map(|()| Outcome::Nothing)
@@ -214,16 +192,15 @@ pub unsafe extern "C" fn leaseq_worker_run_async(
 /// A non-null `worker` must be live.
 #[no_mangle]
 pub unsafe extern "C" fn leaseq_worker_stop(worker: *const LeaseqWorker) {
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        unsafe { self::worker(worker) }.map(Worker::stop)
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        unsafe { live(worker, "worker") }.map(|worker| worker.inner.stop())
     }));
 }
 
 /// Writes the worker's counters so far to `out_counters`.
 ///
 /// # Safety
-/// `worker` must be live; `out_counters` writable; `out_error` null or writable (the caller
-/// frees what it receives with [`crate::leaseq_error_free`]).
+/// `worker` must be live; `out_counters` writable; `out_error` null or writable.
 #[no_mangle]
 pub unsafe extern "C" fn leaseq_worker_counters(
     worker: *const LeaseqWorker,
@@ -231,7 +208,7 @@ pub unsafe extern "C" fn leaseq_worker_counters(
     out_error: *mut *mut LeaseqError,
 ) -> u32 {
     call(out_error, || {
-        let counters = unsafe { self::worker(worker)? }.counters();
+        let counters = unsafe { live(worker, "worker")? }.inner.counters();
         let raw = LeaseqWorkerCounters {
             leased: counters.leased,
             completed: counters.completed,
@@ -258,17 +235,15 @@ pub unsafe extern "C" fn leaseq_worker_job_done(
     message: *const u8,
     message_len: usize,
 ) -> bool {
-    catch_unwind(AssertUnwindSafe(|| {
-        let Ok(worker) = (unsafe { self::worker(worker) }) else {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let Ok(worker) = (unsafe { live(worker, "worker") }) else {
             return false;
         };
-        let message = unsafe { borrow_bytes(message, message_len, "message") }.unwrap_or(b"");
-        let outcome = if ok {
-            Ok(())
-        } else {
-            Err(String::from_utf8_lossy(message).into())
-        };
-        worker.finish(job, outcome)
+        let message = unsafe { borrow_slice(message, message_len, "message") }.unwrap_or(b"");
+        let outcome = ok
+            .then_some(())
+            .ok_or_else(|| String::from_utf8_lossy(message).into());
+        worker.inner.finish(job, outcome)
     }))
     .unwrap_or(false)
 }

@@ -52,9 +52,9 @@ fn every_core_kind_is_listed_with_its_name() {
 
 #[test]
 fn null_arguments_are_invalid_not_undefined() {
-    assert!(unsafe { borrow_bytes(std::ptr::null(), 3, "id") }.is_err());
+    assert!(unsafe { borrow_slice::<u8>(std::ptr::null(), 3, "id") }.is_err());
     assert_eq!(
-        unsafe { borrow_bytes(std::ptr::null(), 0, "id") }.unwrap(),
+        unsafe { borrow_slice::<u8>(std::ptr::null(), 0, "id") }.unwrap(),
         b""
     );
     assert!(unsafe { borrow_str(b"\xff".as_ptr(), 1, "name") }.is_err());

@@ -3,40 +3,54 @@ use std::time::UNIX_EPOCH;
 use leaseq::{DeadItem, Item};
 
 use crate::item::*;
+use crate::ops::Outcome;
 use crate::*;
+
+/// Lays `outcome` out as a value, hands it to `read`, then frees it (twice: once is a no-op).
+fn with_value<T>(outcome: Outcome, read: impl FnOnce(&LeaseqValue) -> T) -> T {
+    let mut value = outcome.into_value();
+    let read = read(&value);
+    unsafe { leaseq_value_free(&mut value) };
+    assert!(value.items.is_null() && value.dead_items.is_null() && value.strings.is_null());
+    unsafe { leaseq_value_free(&mut value) };
+    unsafe { leaseq_value_free(std::ptr::null_mut()) };
+    read
+}
+
+fn text(bytes: *const u8, len: usize) -> String {
+    String::from_utf8(unsafe { std::slice::from_raw_parts(bytes, len) }.to_vec()).unwrap()
+}
 
 #[test]
 fn items_round_trip_through_raw_buffers() {
-    let raw = item_into_raw(Item::with_id("a", b"data".to_vec()));
-    let copied =
-        unsafe { item_from_raw((*raw).id, (*raw).id_len, (*raw).data, (*raw).data_len) }.unwrap();
-    assert_eq!(copied, Item::with_id("a", b"data".to_vec()));
-    unsafe { free_item(raw) };
-    // Empty data is a valid item.
-    let raw = item_into_raw(Item::with_id("b", Vec::new()));
-    unsafe { free_item(raw) };
+    let items = vec![
+        Item::with_id("a", b"data".to_vec()),
+        Item::with_id("b", Vec::new()),
+    ];
+    let copied = with_value(Outcome::Items(items.clone()), |value| {
+        assert_eq!(value.count, 2);
+        unsafe { items_from_raw(value.items, value.count) }.unwrap()
+    });
+    assert_eq!(copied, items);
+    with_value(Outcome::Items(Vec::new()), |value| {
+        assert_eq!(value.count, 0)
+    });
+    let flags = with_value(Outcome::Flags(vec![true, false]), |value| unsafe {
+        std::slice::from_raw_parts(value.flags, value.count).to_vec()
+    });
+    assert_eq!(flags, [1, 0]);
 }
 
 #[test]
 fn string_lists_round_trip_and_free() {
     let texts = vec!["one".to_owned(), String::new(), "drei ü".to_owned()];
-    let list = owned_strs_into_raw(texts.clone());
-    let copied: Vec<String> = unsafe {
-        std::slice::from_raw_parts((*list).items, (*list).len)
+    let copied: Vec<String> = with_value(Outcome::Strings(texts.clone()), |value| unsafe {
+        std::slice::from_raw_parts(value.strings, value.count)
             .iter()
-            .map(|text| {
-                String::from_utf8(std::slice::from_raw_parts(text.bytes, text.len).to_vec())
-                    .unwrap()
-            })
+            .map(|raw| text(raw.bytes, raw.len))
             .collect()
-    };
+    });
     assert_eq!(copied, texts);
-    unsafe { leaseq_owned_strs_free(list) };
-    // An empty list is a list, not null; null is ignored.
-    let empty = owned_strs_into_raw(Vec::new());
-    assert_eq!(unsafe { (*empty).len }, 0);
-    unsafe { leaseq_owned_strs_free(empty) };
-    unsafe { leaseq_owned_strs_free(std::ptr::null_mut()) };
 }
 
 #[test]
@@ -59,17 +73,17 @@ fn dead_letters_round_trip_and_free() {
             died_at: UNIX_EPOCH,
         },
     ];
-    let raw = dead_items_into_raw(page);
-    let entries = unsafe { std::slice::from_raw_parts((*raw).items, (*raw).len) };
-    assert_eq!(entries.len(), 2);
-    assert_eq!(entries[0].item.attempts, 3);
-    assert_eq!(entries[0].item.fence, 41);
-    assert_eq!(entries[0].died_at_unix_ms, 1_700_000_000_123);
-    let error = unsafe { std::slice::from_raw_parts(entries[0].error, entries[0].error_len) };
-    assert_eq!(error, b"boom");
-    unsafe { free_dead_items(raw) };
-    unsafe { free_dead_items(dead_items_into_raw(Vec::new())) };
-    unsafe { free_dead_items(std::ptr::null_mut()) };
+    with_value(Outcome::Dead(page), |value| {
+        let entries = unsafe { std::slice::from_raw_parts(value.dead_items, value.count) };
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].item.attempts, 3);
+        assert_eq!(entries[0].item.fence, 41);
+        assert_eq!(entries[0].died_at_unix_ms, 1_700_000_000_123);
+        assert_eq!(text(entries[0].error, entries[0].error_len), "boom");
+    });
+    with_value(Outcome::Dead(Vec::new()), |value| {
+        assert_eq!(value.count, 0)
+    });
 }
 
 #[test]
@@ -78,40 +92,51 @@ fn id_arrays_must_be_utf8() {
         bytes: b"a".as_ptr(),
         len: 1,
     }];
-    assert_eq!(unsafe { ids_from_raw(good.as_ptr(), 1) }.unwrap(), ["a"]);
+    assert_eq!(
+        unsafe { strs_from_raw(good.as_ptr(), 1, "id") }.unwrap(),
+        ["a"]
+    );
     let bad = [LeaseqStr {
         bytes: b"\xff".as_ptr(),
         len: 1,
     }];
-    assert!(unsafe { ids_from_raw(bad.as_ptr(), 1) }.is_err());
-    assert!(unsafe { ids_from_raw(std::ptr::null(), 1) }.is_err());
-    assert!(unsafe { ids_from_raw(std::ptr::null(), 0) }
+    assert!(unsafe { strs_from_raw(bad.as_ptr(), 1, "id") }.is_err());
+    assert!(unsafe { strs_from_raw(std::ptr::null(), 1, "id") }.is_err());
+    assert!(unsafe { strs_from_raw(std::ptr::null(), 0, "id") }
         .unwrap()
         .is_empty());
 }
 
 #[test]
 fn ids_are_checked_by_the_core() {
-    assert!(unsafe { id_item(std::ptr::null(), 0, 0) }.is_err());
-    assert!(unsafe { id_item(b"\xff".as_ptr(), 1, 0) }.is_err());
-    let item = unsafe { id_item(b"x".as_ptr(), 1, 7) }.unwrap();
+    let raw = |id: &[u8], fence| LeaseqItem {
+        id: id.as_ptr(),
+        id_len: id.len(),
+        data: std::ptr::null(),
+        data_len: 0,
+        attempts: 0,
+        fence,
+    };
+    assert!(unsafe { item_from_raw(&raw(b"", 0)) }.is_err());
+    assert!(unsafe { item_from_raw(&raw(b"\xff", 0)) }.is_err());
+    let item = unsafe { item_from_raw(&raw(b"x", 7)) }.unwrap();
     assert_eq!((item.id.as_str(), item.fence), ("x", 7));
 }
 
 /// What `leaseq_item_type_name` says of `data`: `Some(name)` or `None` (untyped).
 fn type_name_of(data: &[u8]) -> Option<String> {
-    let mut name: *mut LeaseqOwnedStr = std::ptr::dangling_mut();
+    let mut value: LeaseqValue = unsafe { std::mem::zeroed() };
     let code = unsafe {
-        leaseq_item_type_name(data.as_ptr(), data.len(), &mut name, std::ptr::null_mut())
+        leaseq_item_type_name(data.as_ptr(), data.len(), &mut value, std::ptr::null_mut())
     };
     assert_eq!(code, 0);
-    if name.is_null() {
-        return None;
-    }
-    let text = unsafe { std::slice::from_raw_parts((*name).bytes, (*name).len) };
-    let text = String::from_utf8(text.to_vec()).unwrap();
-    unsafe { leaseq_owned_str_free(name) };
-    Some(text)
+    let names = unsafe { std::slice::from_raw_parts(value.strings, value.count) }
+        .iter()
+        .map(|raw| text(raw.bytes, raw.len))
+        .collect::<Vec<_>>();
+    unsafe { leaseq_value_free(&mut value) };
+    assert!(names.len() <= 1, "{names:?}");
+    names.into_iter().next()
 }
 
 #[test]
@@ -147,12 +172,12 @@ fn the_type_name_is_the_cores() {
 #[test]
 fn the_type_name_needs_its_arguments() {
     let mut error: *mut LeaseqError = std::ptr::null_mut();
-    let mut name: *mut LeaseqOwnedStr = std::ptr::null_mut();
+    let mut name: LeaseqValue = unsafe { std::mem::zeroed() };
     assert_eq!(
         unsafe { leaseq_item_type_name(std::ptr::null(), 3, &mut name, &mut error) },
         3
     );
-    assert!(name.is_null());
+    assert!(name.strings.is_null());
     unsafe { crate::leaseq_error_free(error) };
     let data = br#"{"type": "email"}"#;
     assert_eq!(
@@ -166,7 +191,6 @@ fn the_type_name_needs_its_arguments() {
         },
         3
     );
-    unsafe { leaseq_owned_str_free(std::ptr::null_mut()) };
 }
 
 #[test]

@@ -71,18 +71,61 @@ fn every_row_runs_its_core_operation() {
     assert_eq!(call(LEASEQ_OP_QUEUE_LEN, &no_args()).number, 1);
     args.lease_secs = 30.0;
     let mut leased = call(LEASEQ_OP_LEASE, &args);
-    let fence = unsafe { (*leased.item).fence };
-    assert_eq!(unsafe { (*leased.item).attempts }, 1);
+    assert_eq!(leased.count, 1);
+    let fence = unsafe { (*leased.items).fence };
+    assert_eq!(unsafe { (*leased.items).attempts }, 1);
     unsafe { leaseq_value_free(&mut leased) };
-    assert!(leased.item.is_null(), "freed once");
+    assert!(leased.items.is_null(), "freed once");
     unsafe { leaseq_value_free(&mut leased) };
     assert_eq!(call(LEASEQ_OP_PROCESSING, &no_args()).number, 1);
     args.item.fence = fence;
     assert_eq!(call(LEASEQ_OP_COMPLETE, &args).number, 1);
     assert_eq!(call(LEASEQ_OP_COMPLETE, &args).number, 0, "once");
     let mut empty = call(LEASEQ_OP_LEASE, &args);
-    assert!(empty.item.is_null(), "no item, no block");
+    assert_eq!(empty.count, 0, "no item, no block");
     unsafe { leaseq_value_free(&mut empty) };
+
+    // Batches: leased in order, completed once each, in one crossing.
+    let batch = [b"m1", b"m2", b"m3"]
+        .map(|id| Item::with_id(std::str::from_utf8(id).unwrap(), b"x".to_vec()));
+    let views = batch.each_ref().map(crate::item::item_view);
+    let mut many = no_args();
+    (many.items, many.count) = (views.as_ptr(), views.len());
+    assert_eq!(call(LEASEQ_OP_ADD_ITEMS, &many).number, 3);
+    (many.lease_secs, many.count) = (30.0, 5);
+    let mut leased = call(LEASEQ_OP_LEASE_MANY, &many);
+    let items = unsafe { crate::item::items_from_raw(leased.items, leased.count) }.unwrap();
+    assert_eq!(
+        items
+            .iter()
+            .map(|item| item.id.as_str())
+            .collect::<Vec<_>>(),
+        ["m1", "m2", "m3"]
+    );
+    (many.items, many.count) = (leased.items, leased.count);
+    for expected in [1, 0] {
+        let mut done = call(LEASEQ_OP_COMPLETE_MANY, &many);
+        assert_eq!(
+            unsafe { std::slice::from_raw_parts(done.flags, done.count) },
+            [expected; 3]
+        );
+        unsafe { leaseq_value_free(&mut done) };
+    }
+    unsafe { leaseq_value_free(&mut leased) };
+    for count in [0, 1001] {
+        many.count = count;
+        let mut value: LeaseqValue = unsafe { std::mem::zeroed() };
+        let code = unsafe {
+            leaseq_queue_call(
+                queue,
+                LEASEQ_OP_LEASE_MANY,
+                &many,
+                &mut value,
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(code, 3, "lease_many of {count}");
+    }
     assert_eq!(call(LEASEQ_OP_DEAD_LEN, &no_args()).number, 0);
 
     // Argument errors come back at once from either entry, before anything runs.

@@ -4,27 +4,31 @@ use leaseq::ConnectionOptions;
 
 use crate::options::*;
 
-/// Writes the defaults with `write` (which ignores null) and reads them back with `read`: the
-/// core's defaults, as null reads too.
-fn defaults_round_trip<Raw, Core: PartialEq + std::fmt::Debug + Default>(
-    write: unsafe extern "C" fn(*mut Raw),
+/// Reads `raw` back with `read`: the core's defaults, as null reads too.
+fn reads_as_default<Raw, Core: PartialEq + std::fmt::Debug + Default>(
+    raw: &Raw,
     read: unsafe fn(*const Raw) -> leaseq::Result<Core>,
-) -> Raw {
-    let mut raw = std::mem::MaybeUninit::<Raw>::uninit();
-    unsafe { write(raw.as_mut_ptr()) };
-    unsafe { write(std::ptr::null_mut()) };
-    let raw = unsafe { raw.assume_init() };
-    assert_eq!(unsafe { read(&raw) }.unwrap(), Core::default());
+) {
+    assert_eq!(unsafe { read(raw) }.unwrap(), Core::default());
     assert_eq!(unsafe { read(std::ptr::null()) }.unwrap(), Core::default());
-    raw
 }
 
 #[test]
 fn defaults_are_the_core_defaults_and_read_back_as_them() {
-    let raw = defaults_round_trip(leaseq_connection_options_default, connection_options);
-    assert_eq!(raw.has_response_timeout, 1);
-    defaults_round_trip(leaseq_queue_options_default, queue_options);
-    defaults_round_trip(leaseq_worker_options_default, worker_options);
+    let (mut connection, mut queue, mut worker) =
+        unsafe { (std::mem::zeroed(), std::mem::zeroed(), std::mem::zeroed()) };
+    unsafe { leaseq_options_default(&mut connection, &mut queue, &mut worker) };
+    unsafe {
+        leaseq_options_default(
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(connection.has_response_timeout, 1);
+    reads_as_default(&connection, connection_options);
+    reads_as_default(&queue, queue_options);
+    reads_as_default(&worker, worker_options);
 }
 
 #[test]
