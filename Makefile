@@ -18,11 +18,12 @@ test: setup lint test-core test-python test-node test-csharp test-conformance te
 setup: ## Install the system packages the tests need (Redis, Mono, NUnit, nuget)
 	@scripts/setup.sh --all
 
-lint: ## rustfmt, clippy, one version in every package, no stale script name in the docs
+lint: ## rustfmt, clippy, one version in every package, no stale script name in the docs, every binding's operation docs start with spec/operations.json's summaries
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -q -- -D warnings
 	scripts/versions.py check
 	scripts/check-script-names.py
+	scripts/check-docs.py
 
 test-core: ## Rust core behaviour tests against a real Redis
 	$(WITH_REDIS) cargo test -p leaseq -q
