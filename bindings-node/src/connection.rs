@@ -6,7 +6,7 @@ use napi::bindgen_prelude::{
 use napi::{sys, Env};
 use napi_derive::napi;
 
-use crate::convert::{read_optional, Arg, FromJs, JsObject, Mismatch, Nullable};
+use crate::convert::{from_js_object, read_optional, Arg};
 use crate::error::{settle, Settled};
 
 /// How {@link Connection.open} waits on Redis; each is optional (omitted = the default).
@@ -24,23 +24,10 @@ pub struct ConnectionOptions {
     pub response_timeout: Option<Either<f64, Null>>,
 }
 
-impl FromJs for ConnectionOptions {
-    unsafe fn from_js(
-        env: sys::napi_env,
-        value: sys::napi_value,
-    ) -> std::result::Result<Self, Mismatch> {
-        let object = unsafe { JsObject::new(env, value) }?;
-        Ok(ConnectionOptions {
-            connect_timeout: object.get("connectTimeout")?,
-            response_timeout: object.get_nullable("responseTimeout")?.map(
-                |timeout| match timeout {
-                    Nullable::Null => Either::B(Null),
-                    Nullable::Value(secs) => Either::A(secs),
-                },
-            ),
-        })
-    }
-}
+from_js_object!(ConnectionOptions {
+    connect_timeout: get("connectTimeout"),
+    response_timeout: get_nullable("responseTimeout"),
+});
 
 impl ConnectionOptions {
     fn to_core(&self) -> leaseq::Result<leaseq::ConnectionOptions> {

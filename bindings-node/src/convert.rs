@@ -18,8 +18,8 @@ use std::ptr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use napi::bindgen_prelude::{
-    FromNapiRef, FromNapiValue, Function, FunctionRef, ToNapiValue, TypeName, Uint8Array,
-    ValidateNapiValue,
+    Either, FromNapiRef, FromNapiValue, Function, FunctionRef, Null, ToNapiValue, TypeName,
+    Uint8Array, ValidateNapiValue,
 };
 use napi::{check_status, sys, Status, ValueType};
 
@@ -307,26 +307,23 @@ impl<T: FromJs> FromJs for Option<T> {
     }
 }
 
-/// A property that may be left out (`undefined`: the default) or set to `null` (none at all).
-pub enum Nullable<T> {
-    Null,
-    Value(T),
-}
-
-impl<T: FromJs> Nullable<T> {
-    /// # Safety
-    /// On the JavaScript thread, with a value of `env`.
-    unsafe fn from_js(
-        env: sys::napi_env,
-        value: sys::napi_value,
-    ) -> Result<Option<Self>, Mismatch> {
-        match unsafe { type_of(env, value) } {
-            sys::ValueType::napi_undefined => Ok(None),
-            sys::ValueType::napi_null => Ok(Some(Nullable::Null)),
-            _ => Ok(Some(Nullable::Value(unsafe { T::from_js(env, value) }?))),
+/// `FromJs` for an options object, each field read from its property with [`JsObject::get`] or
+/// [`JsObject::get_nullable`]: `from_js_object!(Options { lease_secs: get("leaseSecs") })`.
+macro_rules! from_js_object {
+    ($type:ident { $($field:ident: $get:ident($name:literal)),* $(,)? }) => {
+        impl $crate::convert::FromJs for $type {
+            unsafe fn from_js(
+                env: napi::sys::napi_env,
+                value: napi::sys::napi_value,
+            ) -> std::result::Result<Self, $crate::convert::Mismatch> {
+                // SAFETY: the caller's, as `FromJs::from_js` requires.
+                let object = unsafe { $crate::convert::JsObject::new(env, value) }?;
+                Ok($type { $($field: object.$get($name)?),* })
+            }
         }
-    }
+    };
 }
+pub(crate) use from_js_object;
 
 /// A JavaScript function kept for later calls; `Args`/`Return` are not used (calls are made with
 /// raw values, to get at what a function throws).
@@ -384,12 +381,16 @@ impl JsObject {
             .map_err(|mismatch| mismatch.within(&format!(".{name}")))
     }
 
-    /// The property `name` read as `T`, `null` or left out ([`Nullable`]).
-    pub fn get_nullable<T: FromJs>(&self, name: &str) -> Result<Option<Nullable<T>>, Mismatch> {
+    /// The property `name` that may be left out (`None`: the default) or set to `null` (none at
+    /// all), else read as `T`.
+    pub fn get_nullable<T: FromJs>(&self, name: &str) -> Result<Option<Either<T, Null>>, Mismatch> {
         let value = self.property(name)?;
         // SAFETY: as in `property`.
-        unsafe { Nullable::from_js(self.env, value) }
-            .map_err(|mismatch| mismatch.within(&format!(".{name}")))
+        Ok(match unsafe { type_of(self.env, value) } {
+            sys::ValueType::napi_undefined => None,
+            sys::ValueType::napi_null => Some(Either::B(Null)),
+            _ => Some(Either::A(self.get(name)?)),
+        })
     }
 }
 

@@ -17,7 +17,7 @@ pub use connection::{Connection, ConnectionOptions};
 pub use error::{error_kinds, testing, ErrorCode, ErrorKindInfo};
 pub use item::Item;
 pub use queue::{
-    AddOptions, CleanReport, DeadItem, FailOutcome, LeaseOptions, QueueOptions, WorkQueue,
-    MAX_PRIORITY,
+    AddOptions, CleanReport, CompleteAndLeaseResult, DeadItem, FailOutcome, LeaseOptions,
+    QueueOptions, WorkQueue, MAX_BATCH, MAX_PRIORITY,
 };
 pub use worker::{JobOutcome, RunOptions, Worker, WorkerCounters, WorkerOptions};

@@ -4,11 +4,9 @@ use std::time::Duration;
 
 use napi_derive::napi;
 
-use napi::sys;
-
 use crate::connection::Connection;
 use crate::convert::{
-    read_optional, whole, Arg, FromJs, JsDate, JsObject, Mismatch, Timestamp, MAX_SAFE_INTEGER,
+    from_js_object, read_optional, whole, Arg, JsDate, Timestamp, MAX_SAFE_INTEGER,
 };
 use crate::error::{guard, settle, Result, Settled};
 use crate::item::Item;
@@ -64,24 +62,16 @@ pub struct QueueOptions {
     pub fencing: Option<bool>,
 }
 
-impl FromJs for QueueOptions {
-    unsafe fn from_js(
-        env: sys::napi_env,
-        value: sys::napi_value,
-    ) -> std::result::Result<Self, Mismatch> {
-        let object = unsafe { JsObject::new(env, value) }?;
-        Ok(QueueOptions {
-            max_attempts: object.get("maxAttempts")?,
-            backoff_base: object.get("backoffBase")?,
-            backoff_max: object.get("backoffMax")?,
-            unique_window: object.get("uniqueWindow")?,
-            clean_grace: object.get("cleanGrace")?,
-            wait_replicas: object.get("waitReplicas")?,
-            wait_timeout: object.get("waitTimeout")?,
-            fencing: object.get("fencing")?,
-        })
-    }
-}
+from_js_object!(QueueOptions {
+    max_attempts: get("maxAttempts"),
+    backoff_base: get("backoffBase"),
+    backoff_max: get("backoffMax"),
+    unique_window: get("uniqueWindow"),
+    clean_grace: get("cleanGrace"),
+    wait_replicas: get("waitReplicas"),
+    wait_timeout: get("waitTimeout"),
+    fencing: get("fencing"),
+});
 
 impl QueueOptions {
     fn to_core(&self) -> leaseq::Result<leaseq::QueueOptions> {
@@ -131,18 +121,10 @@ impl LeaseOptions {
     }
 }
 
-impl FromJs for LeaseOptions {
-    unsafe fn from_js(
-        env: sys::napi_env,
-        value: sys::napi_value,
-    ) -> std::result::Result<Self, Mismatch> {
-        let object = unsafe { JsObject::new(env, value) }?;
-        Ok(LeaseOptions {
-            block: object.get("block")?,
-            timeout: object.get("timeout")?,
-        })
-    }
-}
+from_js_object!(LeaseOptions {
+    block: get("block"),
+    timeout: get("timeout"),
+});
 
 /// Where and when an item added with {@link WorkQueue.addItemWith} becomes leasable; each is
 /// optional.
@@ -160,19 +142,11 @@ pub struct AddOptions {
     pub at: Option<Timestamp>,
 }
 
-impl FromJs for AddOptions {
-    unsafe fn from_js(
-        env: sys::napi_env,
-        value: sys::napi_value,
-    ) -> std::result::Result<Self, Mismatch> {
-        let object = unsafe { JsObject::new(env, value) }?;
-        Ok(AddOptions {
-            priority: object.get("priority")?,
-            delay: object.get("delay")?,
-            at: object.get("at")?,
-        })
-    }
-}
+from_js_object!(AddOptions {
+    priority: get("priority"),
+    delay: get("delay"),
+    at: get("at"),
+});
 
 impl AddOptions {
     fn to_core(&self) -> leaseq::Result<leaseq::AddOptions> {

@@ -19,8 +19,9 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env, JsValue, Status, ValueType};
 use napi_derive::napi;
 
-use crate::convert::{read_optional, whole, Arg, FromJs, JsFunction, JsObject, Mismatch};
-use crate::convert::{Nullable, MAX_SAFE_INTEGER};
+use crate::convert::{
+    from_js_object, read_optional, whole, Arg, FromJs, JsFunction, MAX_SAFE_INTEGER,
+};
 use crate::error::{guard, settle, to_napi, ErrorCode, Settled};
 use crate::item::Item;
 use crate::queue::WorkQueue;
@@ -55,26 +56,15 @@ pub struct WorkerOptions {
     pub after: Option<JsFunction>,
 }
 
-impl FromJs for WorkerOptions {
-    unsafe fn from_js(
-        env: sys::napi_env,
-        value: sys::napi_value,
-    ) -> std::result::Result<Self, Mismatch> {
-        let object = unsafe { JsObject::new(env, value) }?;
-        Ok(WorkerOptions {
-            concurrency: object.get("concurrency")?,
-            lease_secs: object.get("leaseSecs")?,
-            job_timeout: object.get("jobTimeout")?,
-            shutdown_timeout: object.get("shutdownTimeout")?,
-            clean_every: object.get_nullable("cleanEvery")?.map(|every| match every {
-                Nullable::Null => Either::B(Null),
-                Nullable::Value(secs) => Either::A(secs),
-            }),
-            before: object.get("before")?,
-            after: object.get("after")?,
-        })
-    }
-}
+from_js_object!(WorkerOptions {
+    concurrency: get("concurrency"),
+    lease_secs: get("leaseSecs"),
+    job_timeout: get("jobTimeout"),
+    shutdown_timeout: get("shutdownTimeout"),
+    clean_every: get_nullable("cleanEvery"),
+    before: get("before"),
+    after: get("after"),
+});
 
 impl WorkerOptions {
     fn to_core(&self) -> leaseq::Result<leaseq::WorkerOptions> {
@@ -112,17 +102,9 @@ pub struct RunOptions {
     pub stop_on_signals: Option<bool>,
 }
 
-impl FromJs for RunOptions {
-    unsafe fn from_js(
-        env: sys::napi_env,
-        value: sys::napi_value,
-    ) -> std::result::Result<Self, Mismatch> {
-        let object = unsafe { JsObject::new(env, value) }?;
-        Ok(RunOptions {
-            stop_on_signals: object.get("stopOnSignals")?,
-        })
-    }
-}
+from_js_object!(RunOptions {
+    stop_on_signals: get("stopOnSignals")
+});
 
 /// How an item's run ended, as the `after` hook sees it.
 #[napi(object, object_from_js = false)]
