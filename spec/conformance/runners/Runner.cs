@@ -221,6 +221,30 @@ namespace LeaseqConformance
                     }
                     return ItemJson(leased, withAttempts, withFence);
                 }
+                case "lease_many":
+                {
+                    TimeSpan? timeout = null;
+                    if (args.ContainsKey("timeout_ms") && args["timeout_ms"] != null)
+                    {
+                        timeout = Span(Number(args, "timeout_ms"));
+                    }
+                    var block = args.ContainsKey("block") && (bool)args["block"];
+                    var lease = Span(Number(args, "lease_ms"));
+                    var count = Convert.ToInt32(args["count"], CultureInfo.InvariantCulture);
+                    var withAttempts = args.ContainsKey("with_attempts") && true.Equals(args["with_attempts"]);
+                    var withFence = args.ContainsKey("with_fence") && true.Equals(args["with_fence"]);
+                    var items = UseAsync ? Wait(queue.LeaseManyAsync(lease, count, block, timeout)) : queue.LeaseMany(lease, count, block, timeout);
+                    deliveries.AddRange(items);
+                    return items.Select(item => ItemJson(item, withAttempts, withFence)).ToList();
+                }
+                case "complete_many":
+                {
+                    // An entry is an id (an item made from it alone) or a delivery number.
+                    var items = ((object[])args["items"]).Select(entry => entry is string
+                        ? LeasedItem(new Dictionary<string, object> { { "id", entry } })
+                        : LeasedItem(new Dictionary<string, object> { { "delivery", entry } })).ToList();
+                    return UseAsync ? Wait(queue.CompleteManyAsync(items)) : queue.CompleteMany(items);
+                }
                 case "renew":
                 {
                     var item = LeasedItem(args);
