@@ -568,7 +568,7 @@ export interface WorkerCounters {
   retried: number
   /** Successful lease renewals (heartbeats). */
   renewed: number
-  /** Items whose handler is running now. */
+  /** Items held now: the handler running, or the complete on its way. */
   inFlight: number
 }
 

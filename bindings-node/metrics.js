@@ -12,7 +12,7 @@ const COUNTERS = [
   ['retried', 'Failures scheduled for a retry (the rest went to the dead letters).'],
   ['renewed', 'Successful lease renewals (heartbeats).'],
 ]
-const IN_FLIGHT_HELP = 'Items whose handler is running now.'
+const IN_FLIGHT_HELP = 'Items held now: the handler running, or the complete on its way.'
 
 // Registry -> prefix -> { metrics, workers }: a registry takes each metric name once, so the
 // workers registered on one registry under one prefix share its metrics, a sample per queue.

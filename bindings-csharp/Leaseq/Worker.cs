@@ -81,7 +81,7 @@ namespace Leaseq
         /// <summary>Successful lease renewals (heartbeats).</summary>
         public long Renewed { get; }
 
-        /// <summary>Items whose handler is running now.</summary>
+        /// <summary>Items held now: the handler running, or the complete on its way.</summary>
         public long InFlight { get; }
 
         /// <inheritdoc />

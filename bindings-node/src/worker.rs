@@ -151,7 +151,7 @@ pub struct WorkerCounters {
     pub retried: f64,
     /// Successful lease renewals (heartbeats).
     pub renewed: f64,
-    /// Items whose handler is running now.
+    /// Items held now: the handler running, or the complete on its way.
     pub in_flight: f64,
 }
 

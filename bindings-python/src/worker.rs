@@ -304,7 +304,7 @@ pub struct WorkerCounters {
     retried: u64,
     /// Successful lease renewals (heartbeats).
     renewed: u64,
-    /// Items whose handler is running now.
+    /// Items held now: the handler running, or the complete on its way.
     in_flight: u64,
 }
 

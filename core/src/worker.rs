@@ -175,7 +175,8 @@ pub trait Hooks: Send + Sync + 'static {
 /// How a [`Worker`] runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkerOptions {
-    /// Items run at once. Default 1.
+    /// Handlers run at once. Default 1. The worker leases only for free slots, so it never holds
+    /// an item it has not started; finished items wait for their batched complete beside them.
     pub concurrency: usize,
     /// The lease taken on each item; renewed every third of it while the handler runs.
     /// Default 30 s.
@@ -215,7 +216,9 @@ pub struct WorkerCounters {
     pub retried: u64,
     /// Successful lease renewals (heartbeats).
     pub renewed: u64,
-    /// Items whose handler is running now.
+    /// Items this worker holds now: its handler running, or its complete on the way (a job's
+    /// slot is free for the next item once its handler ends, so this may briefly pass
+    /// `concurrency` by the completes of one batch).
     pub in_flight: u64,
     /// Operations of the worker's loop that failed (see [`Hooks::error`]).
     pub errors: u64,

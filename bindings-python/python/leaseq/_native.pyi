@@ -1286,5 +1286,5 @@ class WorkerCounters:
         """Successful lease renewals (heartbeats)."""
     @property
     def in_flight(self) -> int:
-        """Items whose handler is running now."""
+        """Items held now: the handler running, or the complete on its way."""
     def __eq__(self, value: object, /) -> bool: ...

@@ -44,7 +44,7 @@ _COUNTERS = (
     ("retried", "Failures scheduled for a retry (the rest went to the dead letters)."),
     ("renewed", "Successful lease renewals (heartbeats)."),
 )
-_IN_FLIGHT_HELP = "Items whose handler is running now."
+_IN_FLIGHT_HELP = "Items held now: the handler running, or the complete on its way."
 _NAMES = (*(name for name, _ in _COUNTERS), "in_flight")
 
 
