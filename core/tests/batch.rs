@@ -14,6 +14,15 @@ fn items(count: usize) -> Vec<Item> {
         .collect()
 }
 
+/// The names of every key under `prefix`, without it: two queues that went through the same
+/// steps hold the same names.
+fn key_names(prefix: &str) -> Vec<String> {
+    common::all_keys_under(prefix)
+        .into_iter()
+        .map(|key| key.trim_start_matches(prefix).to_owned())
+        .collect()
+}
+
 fn ids(items: &[Item]) -> Vec<&str> {
     items.iter().map(|item| item.id.as_str()).collect()
 }
@@ -83,15 +92,7 @@ async fn complete_many_is_true_once_per_item_and_leaves_what_single_completes_le
         let item = single.lease(LEASE, false, None).await.unwrap().unwrap();
         assert!(single.complete(&item).await.unwrap());
     }
-    let strip = |prefix: &str, keys: Vec<String>| -> Vec<String> {
-        keys.into_iter()
-            .map(|key| key.trim_start_matches(prefix).to_owned())
-            .collect()
-    };
-    assert_eq!(
-        strip(&batched_prefix, common::all_keys_under(&batched_prefix)),
-        strip(&single_prefix, common::all_keys_under(&single_prefix)),
-    );
+    assert_eq!(key_names(&batched_prefix), key_names(&single_prefix));
     assert_eq!(batched.queue_len().await.unwrap(), 2);
     assert_eq!(batched.processing().await.unwrap(), 0);
     // A batch may mix done and not-done items; an unleased item completes too, as in complete.
@@ -173,15 +174,7 @@ async fn complete_and_lease_gives_what_complete_then_lease_many_give() {
         ids(&twin.lease_many(LEASE, 2, false, None).await.unwrap()),
         ["i01", "i02"]
     );
-    let strip = |prefix: &str, keys: Vec<String>| -> Vec<String> {
-        keys.into_iter()
-            .map(|key| key.trim_start_matches(prefix).to_owned())
-            .collect()
-    };
-    assert_eq!(
-        strip(&combined_prefix, common::all_keys_under(&combined_prefix)),
-        strip(&twin_prefix, common::all_keys_under(&twin_prefix)),
-    );
+    assert_eq!(key_names(&combined_prefix), key_names(&twin_prefix));
     assert_eq!(
         common::lrange(&format!("{combined_prefix}:processing")),
         common::lrange(&format!("{twin_prefix}:processing"))
