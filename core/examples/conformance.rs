@@ -230,6 +230,19 @@ async fn queue_step(
                 .collect();
             Value::Array(values)
         }
+        "complete_and_lease" => {
+            let item = target(args, leased)?;
+            let lease_duration = lease_duration(number(args, "lease_ms")?)?;
+            let count = usize::try_from(uint(args, "count")?).unwrap_or(usize::MAX);
+            let (completed, items) = queue
+                .complete_and_lease(&item, lease_duration, count)
+                .await?;
+            let values: Vec<Value> = items
+                .into_iter()
+                .map(|item| leased_json(args, item, leased))
+                .collect();
+            json!({ "completed": completed, "leased": values })
+        }
         "complete_many" => {
             let items = args
                 .get("items")

@@ -73,6 +73,7 @@ OPS = {
     "run_worker",
     "lease_many",
     "complete_many",
+    "complete_and_lease",
 }
 # Matcher keys an `after` entry may use when it is an object rather than a string or a list.
 KEY_MATCHERS = {

@@ -237,6 +237,21 @@ namespace LeaseqConformance
                     deliveries.AddRange(items);
                     return items.Select(item => ItemJson(item, withAttempts, withFence)).ToList();
                 }
+                case "complete_and_lease":
+                {
+                    var item = LeasedItem(args);
+                    var lease = Span(Number(args, "lease_ms"));
+                    var count = Convert.ToInt32(args["count"], CultureInfo.InvariantCulture);
+                    var withAttempts = args.ContainsKey("with_attempts") && true.Equals(args["with_attempts"]);
+                    var withFence = args.ContainsKey("with_fence") && true.Equals(args["with_fence"]);
+                    var result = UseAsync ? Wait(queue.CompleteAndLeaseAsync(item, lease, count)) : queue.CompleteAndLease(item, lease, count);
+                    deliveries.AddRange(result.Leased);
+                    return new Dictionary<string, object>
+                    {
+                        { "completed", result.Completed },
+                        { "leased", result.Leased.Select(leased => ItemJson(leased, withAttempts, withFence)).ToList() },
+                    };
+                }
                 case "complete_many":
                 {
                     // An entry is an id (an item made from it alone) or a delivery number.

@@ -306,6 +306,11 @@ class CaseRun {
         this.deliveries.push(...items)
         return items.map((item) => itemJson(item, args))
       }
+      case 'complete_and_lease': {
+        const result = await queue.completeAndLease(this.leasedItem(args), secs(args.lease_ms), args.count)
+        this.deliveries.push(...result.leased)
+        return { completed: result.completed, leased: result.leased.map((item) => itemJson(item, args)) }
+      }
       case 'complete_many':
         // An entry is an id (an item made from it alone) or a delivery number.
         return await queue.completeMany(

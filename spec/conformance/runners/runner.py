@@ -514,6 +514,22 @@ class CaseRun:
                 )
                 for item in items
             ]
+        if op == "complete_and_lease":
+            completed, items = queue.complete_and_lease(
+                self.leased_item(args), secs(args["lease_ms"]), args["count"]
+            )
+            self.deliveries += items
+            return {
+                "completed": completed,
+                "leased": [
+                    item_json(
+                        item,
+                        with_attempts=args.get("with_attempts") is True,
+                        with_fence=args.get("with_fence") is True,
+                    )
+                    for item in items
+                ],
+            }
         if op == "complete_many":
             return queue.complete_many([self.batch_item(entry) for entry in args["items"]])
         if op == "renew":
