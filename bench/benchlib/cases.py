@@ -349,6 +349,43 @@ def binding_consume(language: str, guess: float, concurrency: int = 1) -> Callab
     return run
 
 
+CSHARP_WORKER_EXE = BUILD / "cs" / "LeaseqWorker.exe"
+
+
+def need_csharp_worker(tools: Tools) -> str | None:
+    if not (tools.csharp_exe and CSHARP_WORKER_EXE.exists()):
+        return "not built: the .NET binding's Worker driver (see bench/.build/logs/)"
+    return None
+
+
+def binding_worker(language: str, guess: float, concurrency: int = 16) -> Callable[..., Result]:
+    """The binding's Worker (the README's main API) with a no-op handler at `concurrency` in one
+    process, draining a prefilled queue: the drivers/leaseq_worker.* and LeaseqWorker.cs."""
+
+    def run(tools: Tools, state: State) -> Result:
+        key = f"{language}:worker:{concurrency}"
+        queue = fresh_name(key)
+        fill(tools, queue, prefill_for(state, key, tools, guess))
+        seconds, width = str(tools.seconds), str(concurrency)
+        env = None
+        if language == "python":
+            command: list[Any] = [tools.python, BENCH / "drivers/leaseq_worker.py", "--url",
+                                  tools.url, "--queue", queue, "--seconds", seconds,
+                                  "--concurrency", width]
+        elif language == "node":
+            command = ["node", BENCH / "drivers/leaseq_worker.mjs", "--url", tools.url,
+                       "--queue", queue, "--seconds", seconds, "--concurrency", width]
+            env = node_env(tools)
+        elif language == "csharp":
+            command = ["mono", CSHARP_WORKER_EXE, tools.url, queue, seconds, width]
+        else:
+            raise ValueError(language)
+        return remember(state, key, rate_of(with_cpu(tools, ops,
+                                                     lambda: run_json(command, tools, env))))
+
+    return run
+
+
 def client_alone(tasks: int) -> Callable[..., Result]:
     """redis-rs 1.x's ConnectionManager (what leaseq uses) sending two trivial EVALSHA per item
     from `tasks` tasks: the client library and Redis's script call, without leaseq's work."""
@@ -483,10 +520,18 @@ def all_cases() -> list[Case]:
              CONSUME, rust_consume_batch(16, 60000), ref="rb:evalsha2:c1:p16:rate"),
         Case("rust:worker:16", SIXTEEN, "leaseq Rust Worker, no-op handler, concurrency 16",
              CONSUME, rust_worker(16, 60000), ref="rb:evalsha2:c1:p16:rate"),
-        Case("node:consume:16", SIXTEEN, "leaseq Node, 16 async loops", CONSUME,
-             binding_consume("node", 10000, 16), need_node, ref="rb:evalsha2:c1:p16:rate"),
+        Case("python:worker:16", SIXTEEN, "leaseq Python Worker, no-op def handler, concurrency 16",
+             CONSUME, binding_worker("python", 30000), need_python,
+             ref="rust:worker:16:rate"),
+        Case("node:worker:16", SIXTEEN, "leaseq Node Worker, no-op async handler, concurrency 16",
+             CONSUME, binding_worker("node", 30000), need_node, ref="rust:worker:16:rate"),
+        Case("csharp:worker:16", SIXTEEN, "leaseq C# (Mono) Worker, no-op handler, concurrency 16",
+             CONSUME, binding_worker("csharp", 30000), need_csharp_worker,
+             ref="rust:worker:16:rate"),
         Case("bullmq:consume:16", SIXTEEN, "BullMQ Worker, concurrency 16", CONSUME,
              bullmq("consume", 20000, 16), need_bullmq, ref="rb:evalsha2:c1:p16:rate"),
+        Case("node:consume:16", SIXTEEN, "leaseq Node, 16 async loops", CONSUME,
+             binding_consume("node", 10000, 16), need_node, ref="rb:evalsha2:c1:p16:rate"),
         Case("rust:consume:16:ct", SIXTEEN, "(diagnostic) leaseq Rust, 16 tasks, current-thread"
              " runtime", CONSUME, rust_consume(16, "leaseq", 30000, "current-thread"),
              ref="rb:evalsha2:c1:p16:rate"),
