@@ -515,24 +515,30 @@ impl Worker {
     /// was in flight goes in the next, so a busy worker completes many items per round trip
     /// and an idle one sends each at once. Ends once every job and the lease loop are done.
     async fn complete_loop(&self, mut inbox: mpsc::UnboundedReceiver<Completion>) {
-        let mut batch = Vec::new();
-        while let Some(first) = inbox.recv().await {
-            batch.push(first);
-            while batch.len() < MAX_BATCH {
+        // Items and their answer channels side by side: the items are moved in, never copied.
+        let (mut items, mut replies) = (Vec::new(), Vec::new());
+        while let Some((item, reply)) = inbox.recv().await {
+            items.push(item);
+            replies.push(reply);
+            while items.len() < MAX_BATCH {
                 match inbox.try_recv() {
-                    Ok(next) => batch.push(next),
+                    Ok((item, reply)) => {
+                        items.push(item);
+                        replies.push(reply);
+                    }
                     Err(_) => break,
                 }
             }
-            let items: Vec<Item> = batch.iter().map(|(item, _)| item.clone()).collect();
-            match self.queue.complete_many(&items).await {
+            let completed = self.queue.complete_many(&items).await;
+            items.clear();
+            match completed {
                 Ok(completed) => {
-                    for ((_, reply), completed) in batch.drain(..).zip(completed) {
+                    for (reply, completed) in replies.drain(..).zip(completed) {
                         let _ = reply.send(Ok(completed));
                     }
                 }
                 Err(error) => {
-                    for (_, reply) in batch.drain(..) {
+                    for reply in replies.drain(..) {
                         let _ = reply.send(Err(error.clone()));
                     }
                 }
@@ -568,7 +574,14 @@ impl Worker {
         completions: &mpsc::UnboundedSender<Completion>,
     ) -> Result<bool> {
         let (reply, answer) = oneshot::channel();
-        if completions.send((item.clone(), reply)).is_err() {
+        // A complete reads only the id and the fencing token: the data is not copied.
+        let handle = Item {
+            id: item.id.clone(),
+            data: Vec::new(),
+            attempts: item.attempts,
+            fence: item.fence,
+        };
+        if completions.send((handle, reply)).is_err() {
             return self.queue.complete(item).await;
         }
         answer.await.unwrap_or_else(|_| {

@@ -169,6 +169,13 @@ class WorkerScript:
         self.before_ids: list[str] = []
         self.outcomes: list[dict[str, Any]] = []
 
+    def worker(self, queue: Any, make: Any) -> Any:
+        """A Worker over the queue with this case's handler(s) (made by `make`), options and
+        hooks."""
+        return leaseq.Worker(
+            queue, self.handler(make), **self.options(), before=self.before, after=self.after
+        )
+
     def options(self) -> dict[str, Any]:
         given = self.args.get("options", {})
         options: dict[str, Any] = {"clean_every": None}  # a clean mid-case would change its keys
@@ -282,13 +289,7 @@ class Blocking:
 
     def run_worker(self, queue: Any, args: dict[str, Any]) -> Any:
         script = WorkerScript(args)
-        worker = leaseq.Worker(
-            queue,
-            script.handler(plain_handler),
-            **script.options(),
-            before=script.before,
-            after=script.after,
-        )
+        worker = script.worker(queue, plain_handler)
         result: dict[str, Any] = {}
         if args.get("stop_first"):
             worker.stop()
@@ -357,13 +358,7 @@ class Aio:
 
     async def run_worker_async(self, queue: Any, args: dict[str, Any]) -> Any:
         script = WorkerScript(args)
-        worker = leaseq.Worker(
-            queue,
-            script.handler(async_handler),
-            **script.options(),
-            before=script.before,
-            after=script.after,
-        )
+        worker = script.worker(queue, async_handler)
         result: dict[str, Any] = {}
         if args.get("stop_first"):
             worker.stop()
